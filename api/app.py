@@ -1,0 +1,81 @@
+"""The Litestar application: routes, auth, problem documents, OpenAPI at /schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from litestar import Litestar, MediaType, Response, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.deps import provide_service
+from api.errors import EXCEPTION_HANDLERS, problem
+from api.fulfilment import ShipmentsController
+from api.inventory import InventoryController
+from api.orders import OrdersController
+from api.queries import QueriesController
+from api.reference import ReferenceController
+from api.security import correlation_middleware, require_scope
+from infra.service import Service
+from infra.settings import Settings, load_settings
+
+
+@get("/healthz", operation_id="Health", tags=["operations"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", operation_id="Ready", tags=["operations"])
+async def readyz(svc: Service) -> Response[Any]:
+    try:
+        head = await anyio.to_thread.run_sync(svc.store.head)
+    except Exception as exc:  # noqa: BLE001 - any store failure means not ready
+        return problem(503, "not_ready", "Not ready", f"The event store is not reachable: {type(exc).__name__}", headers={"Retry-After": "1"})
+    return Response({"status": "ready", "position": head, "projection_lag": {}}, media_type=MediaType.JSON)
+
+
+def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:
+    """The service; `workers` also runs projections and workflows in this process."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        svc = await anyio.to_thread.run_sync(Service.start, settings)
+        app.state.service = svc
+        if workers:
+            svc.start_workers()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(svc.close)
+
+    return Litestar(
+        route_handlers=[
+            healthz,
+            readyz,
+            ReferenceController,
+            InventoryController,
+            OrdersController,
+            ShipmentsController,
+            QueriesController,
+        ],
+        dependencies={"svc": Provide(provide_service, sync_to_thread=False)},
+        guards=[require_scope],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[correlation_middleware],
+        lifespan=[lifespan],
+        request_max_body_size=1024 * 1024,
+        openapi_config=OpenAPIConfig(
+            title="o2c order-to-cash ledger",
+            version="1.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API key")}
+            ),
+            security=[{"bearer": []}],
+        ),
+    )

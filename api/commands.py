@@ -1,0 +1,96 @@
+"""Running a command from a request: context, idempotency, the ledger in a worker thread."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import anyio.to_thread
+import msgspec
+from litestar import Request, Response
+
+from api.errors import ProblemError
+from domain.errors import DuplicateIdError, IdempotencyKeyReusedError
+from infra.keys import Principal
+from infra.ledger import Context, Dedupe, Handler, Outcome
+from infra.service import Service
+
+_canonical = msgspec.json.Encoder(order="sorted")
+
+
+def principal_of(request: Request[Any, Any, Any]) -> Principal:
+    p: Principal = request.state["principal"]
+    return p
+
+
+def correlation_id(request: Request[Any, Any, Any]) -> str:
+    cid: str = request.scope.get("state", {}).get("correlation_id") or str(uuid.uuid4())
+    return cid
+
+
+def fingerprint(request: Request[Any, Any, Any], data: Any) -> str:
+    canonical = _canonical.encode(data)
+    return hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + canonical).hexdigest()
+
+
+def render(outcome: Outcome) -> Response[bytes]:
+    body = {**outcome.body, "position": outcome.position}
+    return Response(
+        content=json.dumps(body, separators=(",", ":")).encode(),
+        status_code=outcome.status,
+        media_type="application/json",
+    )
+
+
+async def execute(
+    request: Request[Any, Any, Any],
+    svc: Service,
+    handler: Handler,
+    data: Any,
+    business: tuple[str, str] | None = None,
+) -> Response[bytes]:
+    """Run `handler` in the ledger, deduplicated on the Idempotency-Key and the business id."""
+    principal = principal_of(request)
+    fp = fingerprint(request, data)
+    dedupe: list[Dedupe] = []
+    idem_key = request.headers.get("idempotency-key")
+    if idem_key is not None:
+        if not 1 <= len(idem_key) <= 255:
+            raise ProblemError(
+                422,
+                "invalid_request",
+                "The request is not valid",
+                "Idempotency-Key must be 1-255 characters",
+                errors=[{"field": "Idempotency-Key", "message": "must be 1-255 characters"}],
+            )
+        dedupe.append(
+            Dedupe(
+                f"idem:{principal.name}",
+                idem_key,
+                fp,
+                lambda: IdempotencyKeyReusedError(
+                    "This Idempotency-Key was already used with a different request", idempotency_key=idem_key
+                ),
+            )
+        )
+    if business is not None:
+        kind, key = business
+        dedupe.append(
+            Dedupe(
+                kind,
+                key,
+                fp,
+                lambda: DuplicateIdError(f"{kind} {key} was already recorded with a different payload", id=key),
+            )
+        )
+    ctx = Context(
+        actor=principal.name,
+        correlation_id=correlation_id(request),
+        causation_id=f"request:{idem_key or uuid.uuid4()}",
+    )
+    run: Callable[[], Outcome] = lambda: svc.ledger.run(ctx, handler, tuple(dedupe))  # noqa: E731
+    outcome = await anyio.to_thread.run_sync(run)
+    return render(outcome)

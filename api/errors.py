@@ -1,0 +1,126 @@
+"""One place that turns every failure into an RFC 9457 problem document."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+
+from domain.errors import DomainError
+from infra.ledger import StoreUnavailableError
+
+log = logging.getLogger("o2c.api")
+PROBLEM = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """An edge-level rejection (bad JSON, auth, size) carrying its problem fields."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem(status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> Response[bytes]:
+    body: dict[str, Any] = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail, "code": code}
+    body.update(extra)
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=PROBLEM,
+        headers=headers or {},
+    )
+
+
+_PATH = re.compile(r"at `\$((?:\.[A-Za-z_0-9]+|\[\d+\])*)`")
+
+
+def validation_problem(exc: msgspec.ValidationError) -> ProblemError:
+    """Turn msgspec's message ('Expected `int`, got `str` - at `$.lines[0].qty`') into errors[]."""
+    text = str(exc)
+    match = _PATH.search(text)
+    path = match.group(1).lstrip(".") if match else ""
+    message = text[: match.start()].rstrip(" -") if match else text
+    field = path or "body"
+    if message.startswith("Object missing required field"):
+        missing = message.split("`")[1]
+        field = f"{path}.{missing}" if path else missing
+    elif message.startswith("Object contains unknown field"):
+        unknown = message.split("`")[1]
+        field = f"{path}.{unknown}" if path else unknown
+    return ProblemError(
+        422,
+        "invalid_request",
+        "The request is not valid",
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message}],
+    )
+
+
+def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
+    return problem(exc.status, exc.code, exc.title, exc.detail, **exc.facts)
+
+
+def _problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[bytes]:
+    return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, **exc.extra)
+
+
+def _unavailable(request: Request[Any, Any, Any], exc: StoreUnavailableError) -> Response[bytes]:
+    log.warning("store unavailable: %s", exc)
+    return problem(
+        503,
+        "store_unavailable",
+        "The ledger is temporarily unavailable",
+        "The event store could not take the command in time; retry after a moment.",
+        headers={"Retry-After": "1"},
+    )
+
+
+_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    429: ("rate_limited", "Too many requests"),
+}
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        # Query or path parameters that do not convert (e.g. limit=abc).
+        errors = [
+            {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
+            for e in (exc.extra if isinstance(exc.extra, list) else [])
+            if isinstance(e, dict)
+        ]
+        return problem(422, "invalid_request", "The request is not valid", "Invalid parameters", errors=errors)
+    code, title = _CODES.get(status, ("error", "Error"))
+    detail = exc.detail if isinstance(exc.detail, str) and not isinstance(exc, NotFoundException) else title
+    return problem(status, code, title, detail, headers=dict(exc.headers or {}))
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(500, "internal_error", "Internal error", "The request failed unexpectedly; it has been logged.")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: _domain,
+    ProblemError: _problem,
+    StoreUnavailableError: _unavailable,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

@@ -1,0 +1,80 @@
+"""Fulfilment: shipments from allocated stock and proof of delivery."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+
+from api.body import parse
+from api.commands import execute
+from api.deps import wait_for_position
+from api.errors import ProblemError
+from api.models import DeliveryRequest, ShipmentRequest
+from api.reference import IdPath, MinPosition
+from api.views import shipment_view
+from domain.errors import NotFoundError
+from domain.values import parse_money
+from infra import commands
+from infra.ledger import SHIPMENT, UnitOfWork
+from infra.service import Service
+
+WRITE = {"scope": "shipments:write"}
+
+
+def parse_rfc3339(text: str, field: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None or "T" not in text.upper():
+        raise ProblemError(
+            422, "invalid_request", "The request is not valid", f"{field} must be an RFC 3339 date-time with offset",
+            errors=[{"field": field, "message": "must be an RFC 3339 date-time such as 2026-11-26T10:00:00Z"}],
+        )
+    return value.astimezone(UTC)
+
+
+class ShipmentsController(Controller):
+    path = "/v1/shipments"
+    tags = ["fulfilment"]
+
+    @post("/", opt=WRITE, operation_id="ConfirmShipment")
+    async def ship(self, request: Request[Any, Any, Any], svc: Service) -> Response[bytes]:
+        body, _ = await parse(request, ShipmentRequest)
+        cmd = commands.ShipInput(
+            shipment_id=body.shipment_id,
+            order_id=body.order_id,
+            warehouse_id=body.warehouse_id,
+            lines=tuple((ln.sku, ln.qty) for ln in body.lines),
+            carrier=body.carrier,
+            tracking=body.tracking,
+            freight=parse_money(body.freight),
+            shipped_at=datetime.now(UTC),
+        )
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            return 201, shipment_view(commands.ship(uow, cmd), svc.settings.currency)
+
+        return await execute(request, svc, handle, body, business=("shipment", body.shipment_id))
+
+    @post("/{shipment_id:str}/delivery", opt=WRITE, operation_id="RecordDelivery")
+    async def deliver(self, request: Request[Any, Any, Any], svc: Service, shipment_id: IdPath) -> Response[bytes]:
+        body, _ = await parse(request, DeliveryRequest)
+        delivered_at = parse_rfc3339(body.delivered_at, "delivered_at")
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            state = commands.deliver(uow, shipment_id, delivered_at, body.signed_by)
+            return 200, shipment_view(state, svc.settings.currency)
+
+        return await execute(request, svc, handle, body)
+
+    @get("/{shipment_id:str}", opt={"scope": "read"}, operation_id="GetShipment")
+    async def get_shipment(self, svc: Service, shipment_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+        await wait_for_position(svc, min_position)
+        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, SHIPMENT, shipment_id)
+        if state is None:
+            raise NotFoundError(f"Shipment {shipment_id} does not exist", shipment_id=shipment_id)
+        return shipment_view(state, svc.settings.currency)

@@ -1,0 +1,119 @@
+"""Request bodies, exactly as API.md describes them. Unknown fields are rejected."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from domain.values import MAX_LINES, MAX_QTY
+
+Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}$", min_length=1, max_length=64)]
+Qty = Annotated[int, Meta(gt=0, le=MAX_QTY)]
+Price = Annotated[str, Meta(pattern=r"^\d{1,12}(\.\d{1,2})?$", description="Money, a string with 2 places")]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=1000)]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class PutProductRequest(Body):
+    name: Name
+    unit_price: Price
+    uom: Annotated[str, Meta(min_length=1, max_length=16)] = "EA"
+
+
+class PutWarehouseRequest(Body):
+    name: Name
+
+
+class PutCustomerRequest(Body):
+    name: Name
+    credit_limit: Price
+    tax_region: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{1,32}$")]
+    status: Literal["active", "blocked"] = "active"
+
+
+class PutContractPriceRequest(Body):
+    unit_price: Price
+
+
+class ReceiptLine(Body):
+    sku: Id
+    qty: Qty
+
+
+class ReceiptRequest(Body):
+    receipt_id: Id
+    warehouse_id: Id
+    lines: Annotated[list[ReceiptLine], Meta(min_length=1, max_length=MAX_LINES)]
+
+
+class AdjustmentRequest(Body):
+    adjustment_id: Id
+    warehouse_id: Id
+    sku: Id
+    qty_delta: Annotated[int, Meta(ge=-MAX_QTY, le=MAX_QTY)]
+    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class CountRequest(Body):
+    count_id: Id
+    warehouse_id: Id
+    sku: Id
+    counted_qty: Annotated[int, Meta(ge=0, le=MAX_QTY)]
+
+
+class TransferRequest(Body):
+    transfer_id: Id
+    from_warehouse_id: Id
+    to_warehouse_id: Id
+    sku: Id
+    qty: Qty
+
+
+class EmptyRequest(Body):
+    pass
+
+
+class OrderLineRequest(Body):
+    sku: Id
+    qty: Qty
+    line_id: Id | None = None
+    unit_price: Price | None = None
+
+
+class PlaceOrderRequest(Body):
+    customer_id: Id
+    channel: Literal["web", "edi", "sales", "portal", "marketplace"]
+    lines: Annotated[list[OrderLineRequest], Meta(min_length=1, max_length=MAX_LINES)]
+    order_id: Id | None = None
+    warehouse_id: Id | None = None
+    allow_backorder: bool = True
+
+
+class CancelOrderRequest(Body):
+    reason: Text = ""
+
+
+class ShipmentLineRequest(Body):
+    sku: Id
+    qty: Qty
+
+
+class ShipmentRequest(Body):
+    shipment_id: Id
+    order_id: Id
+    warehouse_id: Id
+    lines: Annotated[list[ShipmentLineRequest], Meta(min_length=1, max_length=MAX_LINES)]
+    carrier: Annotated[str, Meta(max_length=200)] | None = None
+    tracking: Annotated[str, Meta(max_length=200)] | None = None
+    freight: Price = "0.00"
+
+
+class DeliveryRequest(Body):
+    delivered_at: Annotated[str, Meta(min_length=10, max_length=64)]
+    signed_by: Annotated[str, Meta(max_length=200)] | None = None

@@ -1,0 +1,95 @@
+"""Orders: place, cancel, release a credit hold; read one (optionally as of a version), history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from api.body import parse
+from api.commands import execute
+from api.deps import wait_for_position
+from api.errors import ProblemError
+from api.models import CancelOrderRequest, EmptyRequest, PlaceOrderRequest
+from api.reference import IdPath, MinPosition
+from api.views import order_view
+from domain.errors import NotFoundError
+from domain.values import parse_money
+from infra import commands
+from infra.ledger import ORDER, UnitOfWork
+from infra.service import Service
+
+
+class OrdersController(Controller):
+    path = "/v1/orders"
+    tags = ["orders"]
+
+    @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder")
+    async def place(self, request: Request[Any, Any, Any], svc: Service) -> Response[bytes]:
+        body, _ = await parse(request, PlaceOrderRequest)
+        line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(body.lines)]
+        if len(set(line_ids)) != len(line_ids):
+            raise ProblemError(
+                422, "invalid_request", "The request is not valid", "line_id values must be unique",
+                errors=[{"field": "lines", "message": "duplicate line_id"}],
+            )
+        order_id = body.order_id or f"ord-{uuid.uuid4().hex[:20]}"
+        cmd = commands.PlaceOrderInput(
+            order_id=order_id,
+            customer_id=body.customer_id,
+            channel=body.channel,
+            warehouse_id=body.warehouse_id,
+            allow_backorder=body.allow_backorder,
+            lines=tuple(
+                commands.OrderLineInput(
+                    line_id, ln.sku, ln.qty, parse_money(ln.unit_price) if ln.unit_price is not None else None
+                )
+                for line_id, ln in zip(line_ids, body.lines, strict=True)
+            ),
+            accepted_at=datetime.now(UTC),
+        )
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            return 201, order_view(commands.place_order(uow, cmd), svc.settings.currency)
+
+        business = ("order", body.order_id) if body.order_id else None
+        return await execute(request, svc, handle, body, business=business)
+
+    @get("/{order_id:str}", opt={"scope": "read"}, operation_id="GetOrder")
+    async def get_order(
+        self,
+        svc: Service,
+        order_id: IdPath,
+        min_position: MinPosition = None,
+        as_of_version: Annotated[int | None, Parameter(ge=1, required=False)] = None,
+    ) -> dict[str, Any]:
+        await wait_for_position(svc, min_position)
+        state, version = await anyio.to_thread.run_sync(svc.ledger.load, ORDER, order_id, as_of_version)
+        if state is None:
+            raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
+        if as_of_version is not None and version < as_of_version:
+            raise NotFoundError(f"Order {order_id} has only {version} versions", order_id=order_id, version=version)
+        return {**order_view(state, svc.settings.currency), "version": version}
+
+    @post("/{order_id:str}/cancel", opt={"scope": "orders:write"}, operation_id="CancelOrder")
+    async def cancel(self, request: Request[Any, Any, Any], svc: Service, order_id: IdPath) -> Response[bytes]:
+        body, _ = await parse(request, CancelOrderRequest, allow_empty=True)
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            state, _ = commands.cancel_order(uow, order_id, body.reason)
+            return 200, order_view(state, svc.settings.currency)
+
+        return await execute(request, svc, handle, body)
+
+    @post("/{order_id:str}/release-hold", opt={"scope": "finance:write"}, operation_id="ReleaseCreditHold")
+    async def release_hold(self, request: Request[Any, Any, Any], svc: Service, order_id: IdPath) -> Response[bytes]:
+        body, _ = await parse(request, EmptyRequest, allow_empty=True)
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            return 200, order_view(commands.release_hold(uow, order_id), svc.settings.currency)
+
+        return await execute(request, svc, handle, body)

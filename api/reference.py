@@ -1,0 +1,112 @@
+"""Reference data: products, warehouses, customers and contract prices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, put
+from litestar.params import Parameter
+
+from api.body import parse
+from api.commands import execute
+from api.deps import wait_for_position
+from api.models import Id, PutContractPriceRequest, PutCustomerRequest, PutProductRequest, PutWarehouseRequest
+from api.views import customer_view, price_view, product_view, warehouse_view
+from domain import catalog, customer
+from domain.errors import NotFoundError
+from domain.values import parse_money
+from infra import commands
+from infra.ledger import CUSTOMER, PRODUCT, WAREHOUSE, UnitOfWork
+from infra.service import Service
+
+IdPath = Annotated[str, Parameter(pattern=r"^[A-Za-z0-9._:-]{1,64}$", max_length=64)]
+MinPosition = Annotated[int | None, Parameter(ge=0, required=False)]
+
+WRITE = {"scope": "catalog:write"}
+READ = {"scope": "read"}
+
+
+class ReferenceController(Controller):
+    path = "/v1"
+    tags = ["reference data"]
+
+    @put("/products/{sku:str}", opt=WRITE, operation_id="PutProduct")
+    async def put_product(self, request: Request[Any, Any, Any], svc: Service, sku: IdPath) -> Response[bytes]:
+        body, _ = await parse(request, PutProductRequest)
+        cmd = catalog.PutProduct(sku, body.name, parse_money(body.unit_price), body.uom)
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            created, state = commands.put_product(uow, cmd)
+            return (201 if created else 200), product_view(state, svc.settings.currency)
+
+        return await execute(request, svc, handle, body)
+
+    @get("/products/{sku:str}", opt=READ, operation_id="GetProduct")
+    async def get_product(self, svc: Service, sku: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+        await wait_for_position(svc, min_position)
+        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, PRODUCT, sku)
+        if state is None:
+            raise NotFoundError(f"Product {sku} does not exist", sku=sku)
+        return product_view(state, svc.settings.currency)
+
+    @put("/warehouses/{warehouse_id:str}", opt=WRITE, operation_id="PutWarehouse")
+    async def put_warehouse(self, request: Request[Any, Any, Any], svc: Service, warehouse_id: IdPath) -> Response[bytes]:
+        body, _ = await parse(request, PutWarehouseRequest)
+        cmd = catalog.PutWarehouse(warehouse_id, body.name)
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            created, state = commands.put_warehouse(uow, cmd)
+            return (201 if created else 200), warehouse_view(state)
+
+        return await execute(request, svc, handle, body)
+
+    @get("/warehouses/{warehouse_id:str}", opt=READ, operation_id="GetWarehouse")
+    async def get_warehouse(self, svc: Service, warehouse_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+        await wait_for_position(svc, min_position)
+        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, WAREHOUSE, warehouse_id)
+        if state is None:
+            raise NotFoundError(f"Warehouse {warehouse_id} does not exist", warehouse_id=warehouse_id)
+        return warehouse_view(state)
+
+    @put("/customers/{customer_id:str}", opt=WRITE, operation_id="PutCustomer")
+    async def put_customer(self, request: Request[Any, Any, Any], svc: Service, customer_id: IdPath) -> Response[bytes]:
+        body, _ = await parse(request, PutCustomerRequest)
+        cmd = customer.PutCustomer(customer_id, body.name, parse_money(body.credit_limit), body.tax_region, body.status)
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            created, state = commands.put_customer(uow, cmd)
+            return (201 if created else 200), customer_view(state, svc.settings.currency)
+
+        return await execute(request, svc, handle, body)
+
+    @get("/customers/{customer_id:str}", opt=READ, operation_id="GetCustomer")
+    async def get_customer(self, svc: Service, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+        await wait_for_position(svc, min_position)
+        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, CUSTOMER, customer_id)
+        if state is None:
+            raise NotFoundError(f"Customer {customer_id} does not exist", customer_id=customer_id)
+        return customer_view(state, svc.settings.currency)
+
+    @put("/customers/{customer_id:str}/prices/{sku:str}", opt=WRITE, operation_id="PutContractPrice")
+    async def put_price(
+        self, request: Request[Any, Any, Any], svc: Service, customer_id: IdPath, sku: IdPath
+    ) -> Response[bytes]:
+        body, _ = await parse(request, PutContractPriceRequest)
+        cmd = customer.SetContractPrice(customer_id, sku, parse_money(body.unit_price))
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            created, state = commands.set_contract_price(uow, cmd)
+            return (201 if created else 200), price_view(state, sku, svc.settings.currency)
+
+        return await execute(request, svc, handle, body)
+
+    @get("/customers/{customer_id:str}/prices/{sku:str}", opt=READ, operation_id="GetContractPrice")
+    async def get_price(
+        self, svc: Service, customer_id: IdPath, sku: IdPath, min_position: MinPosition = None
+    ) -> dict[str, Any]:
+        await wait_for_position(svc, min_position)
+        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, CUSTOMER, customer_id)
+        if state is None or sku not in state.prices:
+            raise NotFoundError(f"No contract price for {sku} and customer {customer_id}", customer_id=customer_id, sku=sku)
+        return price_view(state, sku, svc.settings.currency)

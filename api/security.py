@@ -1,0 +1,60 @@
+"""Authentication by API key and scope, plus the correlation id every response carries."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import ProblemError
+from infra.service import Service
+
+_CID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+
+async def require_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard: routes name their scope in `opt['scope']`; routes without one are public."""
+    scope = handler.opt.get("scope")
+    if scope is None:
+        return
+    header = connection.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    svc: Service = connection.app.state.service
+    principal = await anyio.to_thread.run_sync(svc.keys.authenticate, token) if token else None
+    if principal is None:
+        raise ProblemError(
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "Send a valid API key as 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not principal.allows(scope):
+        raise ProblemError(403, "forbidden", "Forbidden", f"The key '{principal.name}' lacks the scope '{scope}'")
+    connection.state["principal"] = principal
+
+
+def correlation_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-correlation-id"), "")
+        cid = given if _CID.match(given) else str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = cid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-correlation-id"]
+                headers.append((b"x-correlation-id", cid.encode()))
+                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            await send(message)
+
+        await app(scope, receive, send_with_id)
+
+    return middleware

@@ -1,0 +1,109 @@
+"""Typed rejections. Each names the broken rule, carries its facts and its problem code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A command was rejected by a business rule; nothing is recorded."""
+
+    code = "domain_error"
+    status = 422
+    title = "The command was rejected"
+
+    def __init__(self, detail: str, **facts: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.facts = facts
+
+
+class InvalidRequestError(DomainError):
+    code = "invalid_request"
+    title = "The request is not valid"
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail, errors=errors or [])
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class UnknownSkuError(DomainError):
+    code = "unknown_sku"
+    title = "Unknown SKU"
+
+
+class UnknownWarehouseError(DomainError):
+    code = "unknown_warehouse"
+    title = "Unknown warehouse"
+
+
+class UnknownCustomerError(DomainError):
+    code = "unknown_customer"
+    title = "Unknown customer"
+
+
+class UnknownOrderError(DomainError):
+    code = "unknown_order"
+    title = "Unknown order"
+
+
+class CustomerBlockedError(DomainError):
+    code = "customer_blocked"
+    title = "The customer is blocked"
+
+
+class PriceMismatchError(DomainError):
+    code = "price_mismatch"
+    title = "Price does not match the customer's price"
+
+
+class InsufficientStockError(DomainError):
+    code = "insufficient_stock"
+    status = 409
+    title = "Not enough stock"
+
+
+class DuplicateIdError(DomainError):
+    code = "duplicate_id"
+    status = 409
+    title = "The id was already used for a different command"
+
+
+class AlreadyReceivedError(DomainError):
+    code = "already_received"
+    status = 409
+    title = "The transfer was already received"
+
+
+class AlreadyDeliveredError(DomainError):
+    code = "already_delivered"
+    status = 409
+    title = "The shipment was already delivered with other details"
+
+
+class OrderShippedError(DomainError):
+    code = "order_shipped"
+    status = 409
+    title = "The order has shipped in full"
+
+
+class OrderNotHeldError(DomainError):
+    code = "not_on_hold"
+    status = 409
+    title = "The order is not on credit hold"
+
+
+class ExceedsAllocationError(DomainError):
+    code = "exceeds_allocation"
+    status = 409
+    title = "The shipment exceeds the order's allocation"
+
+
+class IdempotencyKeyReusedError(DomainError):
+    code = "idempotency_key_reused"
+    title = "The idempotency key was used with a different request"

@@ -1,0 +1,118 @@
+"""Shipment: what left a warehouse for an order, and its proof of delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+import msgspec
+
+from domain.errors import AlreadyDeliveredError
+from domain.events import Event, register
+
+
+class ShipmentLine(msgspec.Struct, frozen=True, kw_only=True):
+    sku: str
+    qty: int
+
+
+class ShipmentConfirmed(Event, frozen=True, kw_only=True):
+    shipment_id: str
+    order_id: str
+    customer_id: str
+    warehouse_id: str
+    lines: list[ShipmentLine]
+    carrier: str | None
+    tracking: str | None
+    freight: Decimal
+    shipped_at: datetime
+
+
+class ShipmentDelivered(Event, frozen=True, kw_only=True):
+    shipment_id: str
+    order_id: str
+    delivered_at: datetime
+    signed_by: str | None
+
+
+register(ShipmentConfirmed, ShipmentDelivered)
+
+
+@dataclass(frozen=True)
+class Shipment:
+    shipment_id: str
+    order_id: str
+    customer_id: str
+    warehouse_id: str
+    lines: tuple[ShipmentLine, ...]
+    carrier: str | None
+    tracking: str | None
+    freight: Decimal
+    shipped_at: datetime
+    delivered_at: datetime | None = None
+    signed_by: str | None = None
+
+
+def evolve_shipment(state: Shipment | None, event: Event) -> Shipment | None:
+    if isinstance(event, ShipmentConfirmed):
+        return Shipment(
+            event.shipment_id,
+            event.order_id,
+            event.customer_id,
+            event.warehouse_id,
+            tuple(event.lines),
+            event.carrier,
+            event.tracking,
+            event.freight,
+            event.shipped_at,
+        )
+    if isinstance(event, ShipmentDelivered) and state is not None:
+        return replace(state, delivered_at=event.delivered_at, signed_by=event.signed_by)
+    return state
+
+
+def confirm(
+    *,
+    shipment_id: str,
+    order_id: str,
+    customer_id: str,
+    warehouse_id: str,
+    lines: list[tuple[str, int]],
+    carrier: str | None,
+    tracking: str | None,
+    freight: Decimal,
+    shipped_at: datetime,
+) -> list[Event]:
+    return [
+        ShipmentConfirmed(
+            shipment_id=shipment_id,
+            order_id=order_id,
+            customer_id=customer_id,
+            warehouse_id=warehouse_id,
+            lines=[ShipmentLine(sku=sku, qty=qty) for sku, qty in lines],
+            carrier=carrier,
+            tracking=tracking,
+            freight=freight,
+            shipped_at=shipped_at,
+        )
+    ]
+
+
+def deliver(state: Shipment, delivered_at: datetime, signed_by: str | None) -> list[Event]:
+    """Proof of delivery, once. Repeating the same proof records nothing."""
+    if state.delivered_at is not None:
+        if state.delivered_at == delivered_at and state.signed_by == signed_by:
+            return []
+        raise AlreadyDeliveredError(
+            f"Shipment {state.shipment_id} was already delivered at {state.delivered_at.isoformat()}",
+            shipment_id=state.shipment_id,
+        )
+    return [
+        ShipmentDelivered(
+            shipment_id=state.shipment_id,
+            order_id=state.order_id,
+            delivered_at=delivered_at,
+            signed_by=signed_by,
+        )
+    ]

@@ -1,0 +1,138 @@
+"""The `o2c` command: serve, worker, keys, demo, history."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from infra.settings import ConfigError, load_settings
+
+
+def _settings_or_exit():  # type: ignore[no-untyped-def]
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"o2c: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings_or_exit()
+    app = create_app(settings, workers=not args.no_workers)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=10)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from infra.service import Service
+
+    svc = Service.start(_settings_or_exit())
+    svc.start_workers()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print("o2c worker: following the event log (Ctrl-C to stop)", file=sys.stderr)
+    stop.wait()
+    svc.close()
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from infra.keys import parse_scopes
+    from infra.service import Service
+
+    svc = Service.start(_settings_or_exit())
+    try:
+        if args.action == "create":
+            try:
+                scopes = parse_scopes(args.scopes)
+                key = svc.keys.create(args.name, scopes)
+            except ValueError as exc:
+                print(f"o2c keys: {exc}", file=sys.stderr)
+                return 2
+            print(f"created key '{args.name}' with scopes {','.join(sorted(scopes))}; it is shown only once:")
+            print(key)
+        elif args.action == "revoke":
+            if not svc.keys.revoke(args.name):
+                print(f"o2c keys: no active key named {args.name!r}", file=sys.stderr)
+                return 1
+            print(f"revoked key '{args.name}'")
+        else:
+            for row in svc.keys.list():
+                state = "revoked" if row["revoked_at"] else "active"
+                print(f"{row['name']}\t{row['scopes']}\t{state}\tcreated {row['created_at']}")
+    finally:
+        svc.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from infra.demo import load_demo
+    from infra.service import Service
+
+    svc = Service.start(_settings_or_exit())
+    try:
+        summary = load_demo(svc)
+    finally:
+        svc.close()
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from api.queries import history
+    from infra.ledger import ORDER
+    from infra.service import Service
+
+    svc = Service.start(_settings_or_exit())
+    try:
+        events = history(svc, ORDER, args.order_id)["events"]
+    finally:
+        svc.close()
+    if not events:
+        print(f"o2c history: order {args.order_id} not found", file=sys.stderr)
+        return 1
+    for e in events:
+        print(f"v{e['version']:<3} #{e['position']:<8} {e['recorded_at']}  {e['type']:<24} by {e['actor']}  {json.dumps(e['data'])}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="o2c", description="Event-sourced order-to-cash ledger")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API (and, unless --no-workers, projections and workflows)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-workers", action="store_true", help="API only; run `o2c worker` elsewhere")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run projections and workflows only")
+    worker.set_defaults(func=cmd_worker)
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    create = keys_sub.add_parser("create")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", required=True, help="comma-separated scopes, or * for admin")
+    revoke = keys_sub.add_parser("revoke")
+    revoke.add_argument("name")
+    keys_sub.add_parser("list")
+    keys.set_defaults(func=cmd_keys)
+    demo = sub.add_parser("demo", help="load a small realistic data set")
+    demo.set_defaults(func=cmd_demo)
+    hist = sub.add_parser("history", help="print an order's audit trail")
+    hist.add_argument("order_id")
+    hist.set_defaults(func=cmd_history)
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""The write side: load streams, decide, save every event of a command in one atomic write.
+
+A command runs inside a UnitOfWork. On a version conflict (another command saved first) the whole
+command is reloaded and decided again, with bounded, jittered retries. Idempotency records
+(`CommandRecorded`) are saved in the same write as the command's events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID, uuid5
+
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from domain import backorders, catalog, customer, inventory, order, shipment, transfer
+from domain.errors import DomainError
+from domain.events import Event
+from infra.codec import CommandRecorded, Meta
+from infra.store import EventStore, NewEvent
+
+log = logging.getLogger(__name__)
+S = TypeVar("S")
+NAMESPACE = UUID("5b0f5c3e-8d0c-4b4e-9a55-0c2c0e7a0201")
+
+
+@dataclass(frozen=True)
+class Kind(Generic[S]):
+    """A kind of stream: how a business key maps to a stream and how its state evolves."""
+
+    name: str
+    initial: Callable[[str], S]
+    evolve: Callable[[S, Event], S]
+
+    def stream_id(self, key: str) -> UUID:
+        return uuid5(NAMESPACE, f"{self.name}:{key}")
+
+
+def _position_initial(key: str) -> inventory.Position:
+    sku, _, warehouse_id = key.partition("@")
+    return inventory.Position(sku=sku, warehouse_id=warehouse_id)
+
+
+PRODUCT: Kind[catalog.Product | None] = Kind("product", lambda k: None, catalog.evolve_product)
+WAREHOUSE: Kind[catalog.Warehouse | None] = Kind("warehouse", lambda k: None, catalog.evolve_warehouse)
+WAREHOUSE_INDEX: Kind[tuple[str, ...]] = Kind("warehouse-index", lambda k: (), catalog.evolve_warehouse_index)
+CUSTOMER: Kind[customer.Customer | None] = Kind("customer", lambda k: None, customer.evolve_customer)
+ACCOUNT: Kind[customer.Account | None] = Kind("account", lambda k: None, customer.evolve_account)
+POSITION: Kind[inventory.Position] = Kind("position", _position_initial, inventory.evolve_position)
+ORDER: Kind[order.Order | None] = Kind("order", lambda k: None, order.evolve_order)
+BOOK: Kind[backorders.Book] = Kind("backorders", lambda k: backorders.Book(sku=k), backorders.evolve_book)
+SHIPMENT: Kind[shipment.Shipment | None] = Kind("shipment", lambda k: None, shipment.evolve_shipment)
+TRANSFER: Kind[transfer.Transfer | None] = Kind("transfer", lambda k: None, transfer.evolve_transfer)
+
+
+def _evolve_record(state: CommandRecorded | None, event: Event) -> CommandRecorded | None:
+    return event if isinstance(event, CommandRecorded) else state
+
+
+RECORD: Kind[CommandRecorded | None] = Kind("command", lambda k: None, _evolve_record)
+
+KINDS: dict[str, Kind[Any]] = {
+    k.name: k
+    for k in (PRODUCT, WAREHOUSE, WAREHOUSE_INDEX, CUSTOMER, ACCOUNT, POSITION, ORDER, BOOK, SHIPMENT, TRANSFER, RECORD)
+}
+
+
+def position_key(sku: str, warehouse_id: str) -> str:
+    return f"{sku}@{warehouse_id}"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who asked, and why: copied onto every event the command records."""
+
+    actor: str
+    correlation_id: str
+    causation_id: str
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class _Loaded:
+    kind: Kind[Any]
+    key: str
+    state: Any
+    version: int
+
+
+class UnitOfWork:
+    """Streams loaded for one attempt of one command, and the events it decided."""
+
+    def __init__(self, store: EventStore, ctx: Context) -> None:
+        self.store = store
+        self.ctx = ctx
+        self._loaded: dict[UUID, _Loaded] = {}
+        self.pending: list[NewEvent] = []
+
+    def _load(self, kind: Kind[S], key: str) -> _Loaded:
+        sid = kind.stream_id(key)
+        loaded = self._loaded.get(sid)
+        if loaded is None:
+            state = kind.initial(key)
+            version = 0
+            for rec in self.store.load(sid):
+                state = kind.evolve(state, rec.event)
+                version = rec.version
+            loaded = self._loaded[sid] = _Loaded(kind, key, state, version)
+        return loaded
+
+    def get(self, kind: Kind[S], key: str) -> S:
+        state: S = self._load(kind, key).state
+        return state
+
+    def version(self, kind: Kind[Any], key: str) -> int:
+        return self._load(kind, key).version
+
+    def record(self, kind: Kind[S], key: str, events: list[Event]) -> S:
+        """Apply decided events to the stream's state and queue them for the atomic write."""
+        loaded = self._load(kind, key)
+        sid = kind.stream_id(key)
+        meta = Meta(
+            kind=kind.name,
+            key=key,
+            occurred_at=self.ctx.occurred_at,
+            actor=self.ctx.actor,
+            correlation_id=self.ctx.correlation_id,
+            causation_id=self.ctx.causation_id,
+        )
+        for event in events:
+            loaded.version += 1
+            loaded.state = kind.evolve(loaded.state, event)
+            self.pending.append(NewEvent(sid, loaded.version, meta, event))
+        state: S = loaded.state
+        return state
+
+    @property
+    def has_events(self) -> bool:
+        return bool(self.pending)
+
+
+@dataclass(frozen=True)
+class Dedupe:
+    """A repeat of a command is answered from its record, not decided again.
+
+    `scope`+`key` name the record; a different `fingerprint` under the same name is an error.
+    """
+
+    scope: str
+    key: str
+    fingerprint: str
+    on_mismatch: Callable[[], DomainError]
+
+    @property
+    def record_key(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    position: int
+    replayed: bool = False
+
+
+class StoreUnavailableError(Exception):
+    """The event store cannot be reached or stays contended; the client should retry later."""
+
+
+Handler = Callable[[UnitOfWork], tuple[int, dict[str, Any]]]
+
+
+class Ledger:
+    def __init__(self, store: EventStore, max_attempts: int = 60) -> None:
+        self.store = store
+        self.max_attempts = max_attempts
+        self.after_commit: list[Callable[[list[NewEvent], list[int]], None]] = []
+
+    def load(self, kind: Kind[S], key: str, upto_version: int | None = None) -> tuple[S, int]:
+        state = kind.initial(key)
+        version = 0
+        for rec in self.store.load(kind.stream_id(key), upto=upto_version):
+            state = kind.evolve(state, rec.event)
+            version = rec.version
+        return state, version
+
+    def run(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
+        last_error: Exception | None = None
+        for attempt in range(self.max_attempts):
+            uow = UnitOfWork(self.store, ctx)
+            try:
+                replay = self._replay(uow, dedupe)
+                if replay is not None:
+                    return replay
+                status, body = handler(uow)
+                if not uow.has_events:
+                    return Outcome(status, body, self.store.head())
+                text = json.dumps(body, separators=(",", ":"))
+                for d in dedupe:
+                    record = CommandRecorded(
+                        scope=d.scope, key=d.key, fingerprint=d.fingerprint, status=status, body=text
+                    )
+                    uow.record(RECORD, d.record_key, [record])
+                positions = self.store.append(uow.pending)
+                for hook in self.after_commit:
+                    hook(uow.pending, positions)
+                return Outcome(status, body, max(positions) if positions else self.store.head())
+            except IntegrityError as exc:
+                last_error = exc
+            except (OperationalError, InterfaceError) as exc:  # locked SQLite, lost connection
+                last_error = exc
+                if attempt >= 10:
+                    break
+            time.sleep(random.uniform(0, min(0.002 * 2 ** min(attempt, 6), 0.1)))
+        log.warning("command gave up after %s attempts: %s", self.max_attempts, last_error)
+        raise StoreUnavailableError(str(last_error))
+
+    def _replay(self, uow: UnitOfWork, dedupe: tuple[Dedupe, ...]) -> Outcome | None:
+        for d in dedupe:
+            record = uow.get(RECORD, d.record_key)
+            if record is None:
+                continue
+            if record.fingerprint != d.fingerprint:
+                raise d.on_mismatch()
+            position = self.store.position_of(RECORD.stream_id(d.record_key), 1)
+            return Outcome(record.status, json.loads(record.body), position, replayed=True)
+        return None

@@ -1,0 +1,61 @@
+"""Wires the running service together: settings, database engine, event store, ledger, keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from infra.keys import KeyRing
+from infra.ledger import Ledger
+from infra.runner import Runner
+from infra.settings import Settings
+from infra.store import EventStore
+
+
+def make_engine(settings: Settings) -> sa.Engine:
+    if settings.is_postgres:
+        return sa.create_engine(settings.sqlalchemy_url(), pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = sa.create_engine(settings.sqlalchemy_url(), connect_args={"timeout": 30, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return engine
+
+
+@dataclass
+class Service:
+    settings: Settings
+    engine: sa.Engine
+    store: EventStore
+    ledger: Ledger
+    keys: KeyRing
+    runner: Runner | None = None
+
+    @classmethod
+    def start(cls, settings: Settings) -> Service:
+        engine = make_engine(settings)
+        store = EventStore(settings, engine)
+        ledger = Ledger(store, max_attempts=settings.command_retries)
+        keys = KeyRing(engine, settings.admin_key)
+        return cls(settings, engine, store, ledger, keys)
+
+    def start_workers(self) -> Runner:
+        """Run the projections and workflows of this process in a background thread."""
+        from infra.workflows import BackorderFill
+
+        self.runner = Runner(self.store, [BackorderFill(self.ledger, self.engine)])
+        self.ledger.after_commit.append(self.runner.wake)
+        self.runner.start()
+        return self.runner
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+        self.store.recorder.datastore.close()  # type: ignore[attr-defined]
+        self.engine.dispose()

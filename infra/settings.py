@@ -1,0 +1,115 @@
+"""The only place that reads the environment. Bad values stop start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from urllib.parse import unquote, urlparse
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./o2c.db"
+    admin_key: str | None = None
+    currency: str = "USD"
+    billing_trigger: str = "shipment"
+    tax_rates: dict[str, Decimal] = field(default_factory=dict)
+    tax_engine_url: str | None = None
+    tax_max_attempts: int = 5
+    command_retries: int = 60
+    min_position_wait: float = 5.0
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:"))
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.database_url.removeprefix("sqlite:///") or "./o2c.db"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """Environment for the eventsourcing infrastructure factory."""
+        if not self.is_postgres:
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": self.sqlite_path,
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        url = urlparse(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "20",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_PRE_PING": "y",
+        }
+
+    def sqlalchemy_url(self) -> str:
+        if self.is_postgres:
+            rest = self.database_url.split("://", 1)[1]
+            return f"postgresql+psycopg://{rest}"
+        return f"sqlite:///{self.sqlite_path}"
+
+
+def _parse_rates(text: str) -> dict[str, Decimal]:
+    rates: dict[str, Decimal] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        region, sep, value = part.partition("=")
+        if not sep or not region.strip():
+            raise ValueError(part)
+        rate = Decimal(value.strip())
+        if rate < 0 or rate >= 1:
+            raise ValueError(part)
+        rates[region.strip()] = rate
+    return rates
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    url = env.get("O2C_DATABASE_URL", "sqlite:///./o2c.db").strip()
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise ConfigError(
+            f"O2C_DATABASE_URL must be sqlite:///PATH or postgresql://user@host:port/db, got {url!r}"
+        )
+    currency = env.get("O2C_CURRENCY", "USD").strip()
+    if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        raise ConfigError(f"O2C_CURRENCY must be a 3-letter ISO code such as USD, got {currency!r}")
+    trigger = env.get("O2C_BILLING_TRIGGER", "shipment").strip()
+    if trigger not in ("shipment", "delivery"):
+        raise ConfigError(f"O2C_BILLING_TRIGGER must be 'shipment' or 'delivery', got {trigger!r}")
+    try:
+        rates = _parse_rates(env.get("O2C_TAX_RATES", ""))
+    except (ValueError, InvalidOperation):
+        raise ConfigError(
+            "O2C_TAX_RATES must look like 'CA=0.0725,NY=0.08' (rates from 0 to 1)"
+        ) from None
+    engine = env.get("O2C_TAX_ENGINE_URL", "").strip() or None
+    if engine and not engine.startswith(("http://", "https://")):
+        raise ConfigError(f"O2C_TAX_ENGINE_URL must be an http(s) URL, got {engine!r}")
+    attempts_text = env.get("O2C_TAX_MAX_ATTEMPTS", "5").strip()
+    if not attempts_text.isdigit() or int(attempts_text) < 1:
+        raise ConfigError(f"O2C_TAX_MAX_ATTEMPTS must be a positive integer, got {attempts_text!r}")
+    admin_key = env.get("O2C_ADMIN_KEY") or None
+    if admin_key is not None and len(admin_key) < 8:
+        raise ConfigError("O2C_ADMIN_KEY must be at least 8 characters long")
+    return Settings(
+        database_url=url,
+        admin_key=admin_key,
+        currency=currency,
+        billing_trigger=trigger,
+        tax_rates=rates,
+        tax_engine_url=engine,
+        tax_max_attempts=int(attempts_text),
+    )
