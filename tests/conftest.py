@@ -1,0 +1,168 @@
+"""Shared fixtures: every store-facing test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests create and drop a database of their own. Outside CI they skip with a reason when no
+server answers; with CI=true a missing server is an error. O2C_TEST_STORES=sqlite (or postgres)
+narrows the run to one store.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from api.app import create_app
+from infra.settings import Settings
+
+ADMIN_KEY = "test-admin-key-0123456789"
+PG_HOST = os.environ.get("O2C_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("O2C_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("O2C_TEST_PG_USER", "postgres")
+
+
+def _stores() -> list[str]:
+    wanted = os.environ.get("O2C_TEST_STORES", "sqlite,postgres")
+    return [s.strip() for s in wanted.split(",") if s.strip()]
+
+
+def _pg_answers() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(
+        f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT"
+    )
+
+
+@pytest.fixture(params=_stores())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each store."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'o2c.db'}"
+        return
+    if not _pg_answers():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL does not answer on {PG_HOST}:{PG_PORT} and CI=true requires it")
+        pytest.skip(f"PostgreSQL does not answer on {PG_HOST}:{PG_PORT}")
+    name = f"o2c_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    return Settings(database_url=database_url, admin_key=ADMIN_KEY, **overrides)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+class Api:
+    """A thin client that sends the admin key (or another) and JSON."""
+
+    def __init__(self, client: httpx.Client | TestClient[Any], key: str = ADMIN_KEY) -> None:
+        self.client = client
+        self.key = key
+
+    def headers(self, extra: dict[str, str] | None = None, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}", **(extra or {})}
+
+    def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
+        return self.client.get(path, params=params or None, headers=self.headers(key=key))
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None, key: str | None = None) -> httpx.Response:
+        return self.client.post(path, json=body if body is not None else {}, headers=self.headers(headers, key))
+
+    def put(self, path: str, body: Any, key: str | None = None) -> httpx.Response:
+        return self.client.put(path, json=body, headers=self.headers(key=key))
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def api(client: TestClient[Any]) -> Api:
+    return Api(client)
+
+
+def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Poll until predicate() is truthy (for workflows that act within seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(settings: Settings) -> Iterator[str]:
+    """The real app served by uvicorn on a local port; yields its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    assert wait_until(lambda: _answers(base), timeout=15), "server did not start"
+    yield base
+    server.should_exit = True
+    thread.join(15)
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+def seeded(api: Api) -> Api:
+    """Warehouses W-A, W-B, W-C; products BOLT-10 (8.50) and NUT-4 (0.25); customers C1, C2."""
+    seed(api)
+    return api
+
+
+def seed(api: Api) -> None:
+    for wh in ("W-A", "W-B", "W-C"):
+        assert api.put(f"/v1/warehouses/{wh}", {"name": f"Warehouse {wh}"}).status_code == 201
+    assert api.put("/v1/products/BOLT-10", {"name": "Bolt 10mm", "unit_price": "8.50"}).status_code == 201
+    assert api.put("/v1/products/NUT-4", {"name": "Nut M4", "unit_price": "0.25"}).status_code == 201
+    for cid in ("C1", "C2"):
+        body = {"name": f"Customer {cid}", "credit_limit": "100000.00", "tax_region": "CA", "status": "active"}
+        assert api.put(f"/v1/customers/{cid}", body).status_code == 201
