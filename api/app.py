@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.deps import provide_service
+from api.deps import Svc, provide_service
 from api.errors import EXCEPTION_HANDLERS, problem
 from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
@@ -30,11 +30,17 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", operation_id="Ready", tags=["operations"])
-async def readyz(svc: Service) -> Response[Any]:
+async def readyz(svc: Svc) -> Response[Any]:
     try:
         head = await anyio.to_thread.run_sync(svc.store.head)
     except Exception as exc:  # noqa: BLE001 - any store failure means not ready
-        return problem(503, "not_ready", "Not ready", f"The event store is not reachable: {type(exc).__name__}", headers={"Retry-After": "1"})
+        return problem(
+            503,
+            "not_ready",
+            "Not ready",
+            f"The event store is not reachable: {type(exc).__name__}",
+            headers={"Retry-After": "1"},
+        )
     return Response({"status": "ready", "position": head, "projection_lag": {}}, media_type=MediaType.JSON)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import anyio
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from api.errors import ProblemError
 from infra.service import Service
@@ -34,3 +35,6 @@ async def wait_for_position(svc: Service, min_position: int | None, reached: Any
                 headers={"Retry-After": "1"},
             )
         await anyio.sleep(0.02)
+
+
+Svc = NamedDependency[Service]

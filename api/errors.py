@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from domain.errors import DomainError
@@ -20,7 +20,9 @@ PROBLEM = "application/problem+json"
 class ProblemError(Exception):
     """An edge-level rejection (bad JSON, auth, size) carrying its problem fields."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
@@ -30,8 +32,16 @@ class ProblemError(Exception):
         self.extra = extra
 
 
-def problem(status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> Response[bytes]:
-    body: dict[str, Any] = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail, "code": code}
+def problem(
+    status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[bytes]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     body.update(extra)
     return Response(
         content=msgspec.json.encode(body),

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 
 from api.body import parse
 from api.commands import execute
-from api.deps import wait_for_position
+from api.deps import Svc, wait_for_position
 from api.errors import ProblemError
 from api.models import DeliveryRequest, ShipmentRequest
 from api.reference import IdPath, MinPosition
@@ -19,7 +19,6 @@ from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
 from infra.ledger import SHIPMENT, UnitOfWork
-from infra.service import Service
 
 WRITE = {"scope": "shipments:write"}
 
@@ -31,7 +30,10 @@ def parse_rfc3339(text: str, field: str) -> datetime:
         value = None
     if value is None or value.tzinfo is None or "T" not in text.upper():
         raise ProblemError(
-            422, "invalid_request", "The request is not valid", f"{field} must be an RFC 3339 date-time with offset",
+            422,
+            "invalid_request",
+            "The request is not valid",
+            f"{field} must be an RFC 3339 date-time with offset",
             errors=[{"field": field, "message": "must be an RFC 3339 date-time such as 2026-11-26T10:00:00Z"}],
         )
     return value.astimezone(UTC)
@@ -42,7 +44,7 @@ class ShipmentsController(Controller):
     tags = ["fulfilment"]
 
     @post("/", opt=WRITE, operation_id="ConfirmShipment")
-    async def ship(self, request: Request[Any, Any, Any], svc: Service) -> Response[bytes]:
+    async def ship(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, ShipmentRequest)
         cmd = commands.ShipInput(
             shipment_id=body.shipment_id,
@@ -61,7 +63,7 @@ class ShipmentsController(Controller):
         return await execute(request, svc, handle, body, business=("shipment", body.shipment_id))
 
     @post("/{shipment_id:str}/delivery", opt=WRITE, operation_id="RecordDelivery")
-    async def deliver(self, request: Request[Any, Any, Any], svc: Service, shipment_id: IdPath) -> Response[bytes]:
+    async def deliver(self, request: Request[Any, Any, Any], svc: Svc, shipment_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, DeliveryRequest)
         delivered_at = parse_rfc3339(body.delivered_at, "delivered_at")
 
@@ -72,7 +74,7 @@ class ShipmentsController(Controller):
         return await execute(request, svc, handle, body)
 
     @get("/{shipment_id:str}", opt={"scope": "read"}, operation_id="GetShipment")
-    async def get_shipment(self, svc: Service, shipment_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_shipment(self, svc: Svc, shipment_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, SHIPMENT, shipment_id)
         if state is None:

@@ -8,13 +8,13 @@ from litestar import Controller, Request, Response, post
 
 from api.body import parse
 from api.commands import execute
+from api.deps import Svc
 from api.errors import ProblemError
 from api.models import AdjustmentRequest, CountRequest, EmptyRequest, ReceiptRequest, TransferRequest
 from api.reference import IdPath
 from api.views import position_view, transfer_view
 from infra import commands
 from infra.ledger import POSITION, UnitOfWork, position_key
-from infra.service import Service
 
 WRITE = {"scope": "inventory:write"}
 
@@ -24,7 +24,7 @@ class InventoryController(Controller):
     tags = ["inventory"]
 
     @post("/receipts", opt=WRITE, operation_id="RecordReceipt")
-    async def receipt(self, request: Request[Any, Any, Any], svc: Service) -> Response[bytes]:
+    async def receipt(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, ReceiptRequest)
         lines = [(ln.sku, ln.qty) for ln in body.lines]
 
@@ -39,16 +39,21 @@ class InventoryController(Controller):
         return await execute(request, svc, handle, body, business=("receipt", body.receipt_id))
 
     @post("/adjustments", opt=WRITE, operation_id="RecordAdjustment")
-    async def adjustment(self, request: Request[Any, Any, Any], svc: Service) -> Response[bytes]:
+    async def adjustment(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, AdjustmentRequest)
         if body.qty_delta == 0:
             raise ProblemError(
-                422, "invalid_request", "The request is not valid", "qty_delta must not be zero",
+                422,
+                "invalid_request",
+                "The request is not valid",
+                "qty_delta must not be zero",
                 errors=[{"field": "qty_delta", "message": "must be a non-zero integer"}],
             )
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            pos = commands.adjust_stock(uow, body.adjustment_id, body.warehouse_id, body.sku, body.qty_delta, body.reason)
+            pos = commands.adjust_stock(
+                uow, body.adjustment_id, body.warehouse_id, body.sku, body.qty_delta, body.reason
+            )
             return 201, {
                 "adjustment_id": body.adjustment_id,
                 "qty_delta": body.qty_delta,
@@ -59,7 +64,7 @@ class InventoryController(Controller):
         return await execute(request, svc, handle, body, business=("adjustment", body.adjustment_id))
 
     @post("/counts", opt=WRITE, operation_id="RecordCount")
-    async def count(self, request: Request[Any, Any, Any], svc: Service) -> Response[bytes]:
+    async def count(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, CountRequest)
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
@@ -75,7 +80,7 @@ class InventoryController(Controller):
         return await execute(request, svc, handle, body, business=("count", body.count_id))
 
     @post("/transfers", opt=WRITE, operation_id="StartTransfer")
-    async def transfer(self, request: Request[Any, Any, Any], svc: Service) -> Response[bytes]:
+    async def transfer(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, TransferRequest)
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
@@ -87,7 +92,7 @@ class InventoryController(Controller):
         return await execute(request, svc, handle, body, business=("transfer", body.transfer_id))
 
     @post("/transfers/{transfer_id:str}/receive", opt=WRITE, operation_id="ReceiveTransfer")
-    async def receive_transfer(self, request: Request[Any, Any, Any], svc: Service, transfer_id: IdPath) -> Response[bytes]:
+    async def receive_transfer(self, request: Request[Any, Any, Any], svc: Svc, transfer_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, EmptyRequest, allow_empty=True)
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:

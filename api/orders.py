@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from api.body import parse
 from api.commands import execute
-from api.deps import wait_for_position
+from api.deps import Svc, wait_for_position
 from api.errors import ProblemError
 from api.models import CancelOrderRequest, EmptyRequest, PlaceOrderRequest
 from api.reference import IdPath, MinPosition
@@ -21,7 +21,6 @@ from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
 from infra.ledger import ORDER, UnitOfWork
-from infra.service import Service
 
 
 class OrdersController(Controller):
@@ -29,12 +28,15 @@ class OrdersController(Controller):
     tags = ["orders"]
 
     @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder")
-    async def place(self, request: Request[Any, Any, Any], svc: Service) -> Response[bytes]:
+    async def place(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, PlaceOrderRequest)
         line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(body.lines)]
         if len(set(line_ids)) != len(line_ids):
             raise ProblemError(
-                422, "invalid_request", "The request is not valid", "line_id values must be unique",
+                422,
+                "invalid_request",
+                "The request is not valid",
+                "line_id values must be unique",
                 errors=[{"field": "lines", "message": "duplicate line_id"}],
             )
         order_id = body.order_id or f"ord-{uuid.uuid4().hex[:20]}"
@@ -62,7 +64,7 @@ class OrdersController(Controller):
     @get("/{order_id:str}", opt={"scope": "read"}, operation_id="GetOrder")
     async def get_order(
         self,
-        svc: Service,
+        svc: Svc,
         order_id: IdPath,
         min_position: MinPosition = None,
         as_of_version: Annotated[int | None, Parameter(ge=1, required=False)] = None,
@@ -76,7 +78,7 @@ class OrdersController(Controller):
         return {**order_view(state, svc.settings.currency), "version": version}
 
     @post("/{order_id:str}/cancel", opt={"scope": "orders:write"}, operation_id="CancelOrder")
-    async def cancel(self, request: Request[Any, Any, Any], svc: Service, order_id: IdPath) -> Response[bytes]:
+    async def cancel(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, CancelOrderRequest, allow_empty=True)
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
@@ -86,7 +88,7 @@ class OrdersController(Controller):
         return await execute(request, svc, handle, body)
 
     @post("/{order_id:str}/release-hold", opt={"scope": "finance:write"}, operation_id="ReleaseCreditHold")
-    async def release_hold(self, request: Request[Any, Any, Any], svc: Service, order_id: IdPath) -> Response[bytes]:
+    async def release_hold(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, EmptyRequest, allow_empty=True)
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:

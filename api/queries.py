@@ -8,19 +8,18 @@ import anyio.to_thread
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from api.deps import wait_for_position
+from api.deps import Svc, wait_for_position
 from api.reference import IdPath, MinPosition
 from api.views import ts
 from domain.errors import NotFoundError, UnknownSkuError
 from infra.codec import event_data
 from infra.commands import INDEX_KEY
 from infra.ledger import BOOK, ORDER, POSITION, PRODUCT, WAREHOUSE_INDEX, Kind, position_key
-from infra.service import Service
 
 READ = {"scope": "read"}
 
 
-def atp(svc: Service, sku: str, warehouse_id: str | None) -> dict[str, Any]:
+def atp(svc: Svc, sku: str, warehouse_id: str | None) -> dict[str, Any]:
     product, _ = svc.ledger.load(PRODUCT, sku)
     if product is None:
         raise UnknownSkuError(f"SKU {sku} is not in the catalog", sku=sku)
@@ -53,7 +52,7 @@ def atp(svc: Service, sku: str, warehouse_id: str | None) -> dict[str, Any]:
     }
 
 
-def history(svc: Service, kind: Kind[Any], key: str) -> dict[str, Any]:
+def history(svc: Svc, kind: Kind[Any], key: str) -> dict[str, Any]:
     records = svc.store.history(kind.stream_id(key))
     return {
         "events": [
@@ -79,7 +78,7 @@ class QueriesController(Controller):
     @get("/atp/{sku:str}", opt=READ, operation_id="GetAvailableToPromise")
     async def get_atp(
         self,
-        svc: Service,
+        svc: Svc,
         sku: IdPath,
         min_position: MinPosition = None,
         warehouse_id: Annotated[str | None, Parameter(pattern=r"^[A-Za-z0-9._:-]{1,64}$", required=False)] = None,
@@ -90,7 +89,7 @@ class QueriesController(Controller):
         return {**view, "position": head}
 
     @get("/orders/{order_id:str}/history", opt=READ, operation_id="GetOrderHistory")
-    async def order_history(self, svc: Service, order_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def order_history(self, svc: Svc, order_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
         result = await anyio.to_thread.run_sync(history, svc, ORDER, order_id)
         if not result["events"]:
@@ -99,10 +98,12 @@ class QueriesController(Controller):
 
     @get("/inventory/{warehouse_id:str}/{sku:str}/history", opt=READ, operation_id="GetPositionHistory")
     async def position_history(
-        self, svc: Service, warehouse_id: IdPath, sku: IdPath, min_position: MinPosition = None
+        self, svc: Svc, warehouse_id: IdPath, sku: IdPath, min_position: MinPosition = None
     ) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
         result = await anyio.to_thread.run_sync(history, svc, POSITION, position_key(sku, warehouse_id))
         if not result["events"]:
-            raise NotFoundError(f"No inventory position for {sku} at {warehouse_id}", sku=sku, warehouse_id=warehouse_id)
+            raise NotFoundError(
+                f"No inventory position for {sku} at {warehouse_id}", sku=sku, warehouse_id=warehouse_id
+            )
         return result

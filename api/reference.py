@@ -10,15 +10,14 @@ from litestar.params import Parameter
 
 from api.body import parse
 from api.commands import execute
-from api.deps import wait_for_position
-from api.models import Id, PutContractPriceRequest, PutCustomerRequest, PutProductRequest, PutWarehouseRequest
+from api.deps import Svc, wait_for_position
+from api.models import PutContractPriceRequest, PutCustomerRequest, PutProductRequest, PutWarehouseRequest
 from api.views import customer_view, price_view, product_view, warehouse_view
 from domain import catalog, customer
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
 from infra.ledger import CUSTOMER, PRODUCT, WAREHOUSE, UnitOfWork
-from infra.service import Service
 
 IdPath = Annotated[str, Parameter(pattern=r"^[A-Za-z0-9._:-]{1,64}$", max_length=64)]
 MinPosition = Annotated[int | None, Parameter(ge=0, required=False)]
@@ -32,7 +31,7 @@ class ReferenceController(Controller):
     tags = ["reference data"]
 
     @put("/products/{sku:str}", opt=WRITE, operation_id="PutProduct")
-    async def put_product(self, request: Request[Any, Any, Any], svc: Service, sku: IdPath) -> Response[bytes]:
+    async def put_product(self, request: Request[Any, Any, Any], svc: Svc, sku: IdPath) -> Response[bytes]:
         body, _ = await parse(request, PutProductRequest)
         cmd = catalog.PutProduct(sku, body.name, parse_money(body.unit_price), body.uom)
 
@@ -43,7 +42,7 @@ class ReferenceController(Controller):
         return await execute(request, svc, handle, body)
 
     @get("/products/{sku:str}", opt=READ, operation_id="GetProduct")
-    async def get_product(self, svc: Service, sku: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_product(self, svc: Svc, sku: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, PRODUCT, sku)
         if state is None:
@@ -51,7 +50,7 @@ class ReferenceController(Controller):
         return product_view(state, svc.settings.currency)
 
     @put("/warehouses/{warehouse_id:str}", opt=WRITE, operation_id="PutWarehouse")
-    async def put_warehouse(self, request: Request[Any, Any, Any], svc: Service, warehouse_id: IdPath) -> Response[bytes]:
+    async def put_warehouse(self, request: Request[Any, Any, Any], svc: Svc, warehouse_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, PutWarehouseRequest)
         cmd = catalog.PutWarehouse(warehouse_id, body.name)
 
@@ -62,7 +61,7 @@ class ReferenceController(Controller):
         return await execute(request, svc, handle, body)
 
     @get("/warehouses/{warehouse_id:str}", opt=READ, operation_id="GetWarehouse")
-    async def get_warehouse(self, svc: Service, warehouse_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_warehouse(self, svc: Svc, warehouse_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, WAREHOUSE, warehouse_id)
         if state is None:
@@ -70,7 +69,7 @@ class ReferenceController(Controller):
         return warehouse_view(state)
 
     @put("/customers/{customer_id:str}", opt=WRITE, operation_id="PutCustomer")
-    async def put_customer(self, request: Request[Any, Any, Any], svc: Service, customer_id: IdPath) -> Response[bytes]:
+    async def put_customer(self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, PutCustomerRequest)
         cmd = customer.PutCustomer(customer_id, body.name, parse_money(body.credit_limit), body.tax_region, body.status)
 
@@ -81,7 +80,7 @@ class ReferenceController(Controller):
         return await execute(request, svc, handle, body)
 
     @get("/customers/{customer_id:str}", opt=READ, operation_id="GetCustomer")
-    async def get_customer(self, svc: Service, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_customer(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, CUSTOMER, customer_id)
         if state is None:
@@ -90,7 +89,7 @@ class ReferenceController(Controller):
 
     @put("/customers/{customer_id:str}/prices/{sku:str}", opt=WRITE, operation_id="PutContractPrice")
     async def put_price(
-        self, request: Request[Any, Any, Any], svc: Service, customer_id: IdPath, sku: IdPath
+        self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath, sku: IdPath
     ) -> Response[bytes]:
         body, _ = await parse(request, PutContractPriceRequest)
         cmd = customer.SetContractPrice(customer_id, sku, parse_money(body.unit_price))
@@ -103,10 +102,12 @@ class ReferenceController(Controller):
 
     @get("/customers/{customer_id:str}/prices/{sku:str}", opt=READ, operation_id="GetContractPrice")
     async def get_price(
-        self, svc: Service, customer_id: IdPath, sku: IdPath, min_position: MinPosition = None
+        self, svc: Svc, customer_id: IdPath, sku: IdPath, min_position: MinPosition = None
     ) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, CUSTOMER, customer_id)
         if state is None or sku not in state.prices:
-            raise NotFoundError(f"No contract price for {sku} and customer {customer_id}", customer_id=customer_id, sku=sku)
+            raise NotFoundError(
+                f"No contract price for {sku} and customer {customer_id}", customer_id=customer_id, sku=sku
+            )
         return price_view(state, sku, svc.settings.currency)

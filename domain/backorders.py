@@ -125,9 +125,7 @@ def plan_fill(state: Book, available: Mapping[str, int]) -> list[tuple[Entry, st
     fills: list[tuple[Entry, str, int]] = []
     for entry in state.queue():
         wanted = entry.qty
-        candidates = sorted(
-            (wh for wh in free if entry.warehouse_id in (None, wh)), key=lambda wh: (-free[wh], wh)
-        )
+        candidates = sorted((wh for wh in free if entry.warehouse_id in (None, wh)), key=lambda wh: (-free[wh], wh))
         for wh in candidates:
             if wanted == 0:
                 break

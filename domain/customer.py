@@ -84,9 +84,7 @@ class SetContractPrice:
 def evolve_customer(state: Customer | None, event: Event) -> Customer | None:
     if isinstance(event, CustomerRegistered | CustomerRevised):
         prices = state.prices if state else {}
-        return Customer(
-            event.customer_id, event.name, event.credit_limit, event.tax_region, event.status, prices
-        )
+        return Customer(event.customer_id, event.name, event.credit_limit, event.tax_region, event.status, prices)
     if isinstance(event, ContractPriceSet) and state is not None:
         return replace(state, prices={**state.prices, event.sku: event.unit_price})
     return state

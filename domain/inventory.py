@@ -128,13 +128,9 @@ def evolve_position(state: Position, event: Event) -> Position:
         case StockAdjusted(qty_delta=delta) | StockCounted(qty_delta=delta):
             return replace(state, on_hand=state.on_hand + delta)
         case StockReserved(order_id=o, line_id=line, qty=qty):
-            return replace(
-                state, reserved=state.reserved + qty, reservations=_reserve(state, (o, line), qty)
-            )
+            return replace(state, reserved=state.reserved + qty, reservations=_reserve(state, (o, line), qty))
         case ReservationReleased(order_id=o, line_id=line, qty=qty):
-            return replace(
-                state, reserved=state.reserved - qty, reservations=_reserve(state, (o, line), -qty)
-            )
+            return replace(state, reserved=state.reserved - qty, reservations=_reserve(state, (o, line), -qty))
         case StockShipped(order_id=o, line_id=line, qty=qty):
             return replace(
                 state,
@@ -195,11 +191,7 @@ def reserve(state: Position, order_id: str, line_id: str, qty: int) -> list[Even
             f"Only {max(state.available, 0)} of {state.sku} available at {state.warehouse_id}",
             lines=[{"sku": state.sku, "requested": qty, "available": max(state.available, 0)}],
         )
-    return [
-        StockReserved(
-            sku=state.sku, warehouse_id=state.warehouse_id, order_id=order_id, line_id=line_id, qty=qty
-        )
-    ]
+    return [StockReserved(sku=state.sku, warehouse_id=state.warehouse_id, order_id=order_id, line_id=line_id, qty=qty)]
 
 
 def release(state: Position, order_id: str, line_id: str, reason: str) -> list[Event]:
@@ -222,8 +214,7 @@ def ship(state: Position, shipment_id: str, order_id: str, line_id: str, qty: in
     held = state.reserved_for(order_id, line_id)
     if qty > held:
         raise ExceedsAllocationError(
-            f"{qty} x {state.sku} exceeds the {held} allocated to order {order_id} "
-            f"at {state.warehouse_id}",
+            f"{qty} x {state.sku} exceeds the {held} allocated to order {order_id} at {state.warehouse_id}",
             sku=state.sku,
             warehouse_id=state.warehouse_id,
             requested=qty,
@@ -245,8 +236,7 @@ def dispatch_transfer(state: Position, transfer_id: str, to_warehouse_id: str, q
     """Only available (unreserved) stock may leave on a transfer."""
     if qty > state.available:
         raise InsufficientStockError(
-            f"Only {max(state.available, 0)} of {state.sku} available to transfer from "
-            f"{state.warehouse_id}",
+            f"Only {max(state.available, 0)} of {state.sku} available to transfer from {state.warehouse_id}",
             lines=[{"sku": state.sku, "requested": qty, "available": max(state.available, 0)}],
         )
     return [

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+import msgspec
+
 from domain.errors import ExceedsAllocationError, InsufficientStockError, OrderNotHeldError, OrderShippedError
 from domain.events import Event, register
 from domain.values import ZERO, line_amount, money
-
-import msgspec
 
 
 class PlacedLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -213,9 +213,7 @@ def evolve_order(state: Order | None, event: Event) -> Order | None:
             changed: dict[str, Line] = {}
             for a in allocations:
                 line = changed.get(a.line_id) or state.line(a.line_id)
-                changed[a.line_id] = replace(
-                    line, allocations=_shift_allocation(line, a.warehouse_id, a.qty)
-                )
+                changed[a.line_id] = replace(line, allocations=_shift_allocation(line, a.warehouse_id, a.qty))
             return _with_lines(state, changed)
         case OrderCancelled(lines=cancelled_lines):
             changed = {}
@@ -397,9 +395,7 @@ def cancel(state: Order, reason: str) -> list[Event]:
     ]
 
 
-def record_shipment(
-    state: Order, shipment_id: str, warehouse_id: str, lines: list[tuple[str, int]]
-) -> list[Event]:
+def record_shipment(state: Order, shipment_id: str, warehouse_id: str, lines: list[tuple[str, int]]) -> list[Event]:
     """Ship (sku, qty) pairs from this order's allocation at the warehouse."""
     shipped: list[LineQty] = []
     for sku, qty in lines:

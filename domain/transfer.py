@@ -51,13 +51,15 @@ def initiate(transfer_id: str, sku: str, from_wh: str, to_wh: str, qty: int) -> 
             errors=[{"field": "to_warehouse_id", "message": "must differ from from_warehouse_id"}],
         )
     return [
-        TransferInitiated(
-            transfer_id=transfer_id, sku=sku, from_warehouse_id=from_wh, to_warehouse_id=to_wh, qty=qty
-        )
+        TransferInitiated(transfer_id=transfer_id, sku=sku, from_warehouse_id=from_wh, to_warehouse_id=to_wh, qty=qty)
     ]
 
 
 def receive(state: Transfer) -> list[Event]:
     if state.received:
         raise AlreadyReceivedError(f"Transfer {state.transfer_id} was already received", transfer_id=state.transfer_id)
-    return [TransferReceived(transfer_id=state.transfer_id, sku=state.sku, to_warehouse_id=state.to_warehouse_id, qty=state.qty)]
+    return [
+        TransferReceived(
+            transfer_id=state.transfer_id, sku=state.sku, to_warehouse_id=state.to_warehouse_id, qty=state.qty
+        )
+    ]

@@ -25,6 +25,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = _settings_or_exit()
+    if args.demo:
+        from infra.demo import load_demo
+        from infra.service import Service
+
+        svc = Service.start(settings)
+        try:
+            print(f"o2c: demo data loaded: {load_demo(svc)}", file=sys.stderr)
+        finally:
+            svc.close()
     app = create_app(settings, workers=not args.no_workers)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=10)
     return 0
@@ -100,7 +109,9 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"o2c history: order {args.order_id} not found", file=sys.stderr)
         return 1
     for e in events:
-        print(f"v{e['version']:<3} #{e['position']:<8} {e['recorded_at']}  {e['type']:<24} by {e['actor']}  {json.dumps(e['data'])}")
+        print(
+            f"v{e['version']:<3} #{e['position']:<8} {e['recorded_at']}  {e['type']:<24} by {e['actor']}  {json.dumps(e['data'])}"
+        )
     return 0
 
 
@@ -112,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-workers", action="store_true", help="API only; run `o2c worker` elsewhere")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--demo", action="store_true", help="load the demo data set first (idempotent)")
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run projections and workflows only")
     worker.set_defaults(func=cmd_worker)

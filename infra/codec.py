@@ -11,12 +11,12 @@ from uuid import UUID
 
 import msgspec
 
-import domain.backorders  # noqa: F401  (registers event classes)
-import domain.catalog  # noqa: F401
-import domain.customer  # noqa: F401
-import domain.inventory  # noqa: F401
-import domain.order  # noqa: F401
-import domain.shipment  # noqa: F401
+import domain.backorders
+import domain.catalog
+import domain.customer
+import domain.inventory
+import domain.order
+import domain.shipment
 import domain.transfer  # noqa: F401
 from domain.events import EVENT_TYPES, Event
 

@@ -118,7 +118,9 @@ def receive_stock(uow: UnitOfWork, receipt_id: str, warehouse_id: str, lines: Se
         _record_position(uow, sku, warehouse_id, inventory.receive(pos, receipt_id, qty))
 
 
-def adjust_stock(uow: UnitOfWork, adjustment_id: str, warehouse_id: str, sku: str, qty_delta: int, reason: str) -> inventory.Position:
+def adjust_stock(
+    uow: UnitOfWork, adjustment_id: str, warehouse_id: str, sku: str, qty_delta: int, reason: str
+) -> inventory.Position:
     _warehouse(uow, warehouse_id)
     _product(uow, sku)
     pos = _position(uow, sku, warehouse_id)
@@ -132,7 +134,9 @@ def count_stock(uow: UnitOfWork, count_id: str, warehouse_id: str, sku: str, cou
     return _record_position(uow, sku, warehouse_id, inventory.count(pos, count_id, counted_qty))
 
 
-def start_transfer(uow: UnitOfWork, transfer_id: str, from_wh: str, to_wh: str, sku: str, qty: int) -> transfer.Transfer:
+def start_transfer(
+    uow: UnitOfWork, transfer_id: str, from_wh: str, to_wh: str, sku: str, qty: int
+) -> transfer.Transfer:
     if uow.get(TRANSFER, transfer_id) is not None:
         raise DuplicateIdError(f"Transfer {transfer_id} already exists", transfer_id=transfer_id)
     _warehouse(uow, from_wh, "from_warehouse_id")
@@ -185,9 +189,7 @@ class PlaceOrderInput:
     accepted_at: datetime
 
 
-def _availability(
-    uow: UnitOfWork, skus: Sequence[str], pin: str | None
-) -> dict[str, dict[str, int]]:
+def _availability(uow: UnitOfWork, skus: Sequence[str], pin: str | None) -> dict[str, dict[str, int]]:
     warehouses = (pin,) if pin else uow.get(WAREHOUSE_INDEX, INDEX_KEY)
     return {sku: {wh: _position(uow, sku, wh).available for wh in warehouses} for sku in skus}
 
@@ -257,12 +259,24 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
         )
 
     place = order.PlaceOrder(
-        cmd.order_id, cmd.customer_id, cmd.channel, cmd.warehouse_id, cmd.allow_backorder, tuple(priced), cmd.accepted_at
+        cmd.order_id,
+        cmd.customer_id,
+        cmd.channel,
+        cmd.warehouse_id,
+        cmd.allow_backorder,
+        tuple(priced),
+        cmd.accepted_at,
     )
     account = uow.get(ACCOUNT, cmd.customer_id)
     over = customer.is_over_limit(buyer, account, place.total)
-    plan = {} if over else allocation.plan_lines(
-        [(ln.line_id, ln.sku, ln.qty) for ln in priced], _availability(uow, skus, cmd.warehouse_id), cmd.warehouse_id
+    plan = (
+        {}
+        if over
+        else allocation.plan_lines(
+            [(ln.line_id, ln.sku, ln.qty) for ln in priced],
+            _availability(uow, skus, cmd.warehouse_id),
+            cmd.warehouse_id,
+        )
     )
     events = order.place(
         place,
@@ -294,7 +308,9 @@ def _order(uow: UnitOfWork, order_id: str) -> order.Order:
 def release_hold(uow: UnitOfWork, order_id: str) -> order.Order:
     state = _order(uow, order_id)
     wanted = order.wanted_for_allocation(state)
-    plan = allocation.plan_lines(wanted, _availability(uow, [sku for _, sku, _ in wanted], state.warehouse_id), state.warehouse_id)
+    plan = allocation.plan_lines(
+        wanted, _availability(uow, [sku for _, sku, _ in wanted], state.warehouse_id), state.warehouse_id
+    )
     events = order.release_hold(state, plan)
     state = uow.record(ORDER, order_id, events)
     assert state is not None
@@ -313,7 +329,9 @@ def cancel_order(uow: UnitOfWork, order_id: str, reason: str) -> tuple[order.Ord
             for cl in event.lines:
                 for r in cl.released:
                     pos = _position(uow, r.sku, r.warehouse_id)
-                    _record_position(uow, r.sku, r.warehouse_id, inventory.release(pos, order_id, r.line_id, "order_cancelled"))
+                    _record_position(
+                        uow, r.sku, r.warehouse_id, inventory.release(pos, order_id, r.line_id, "order_cancelled")
+                    )
                     freed.append((r.sku, r.warehouse_id))
                 book = uow.get(BOOK, cl.sku)
                 uow.record(BOOK, cl.sku, backorders.withdraw(book, order_id, cl.line_id, "order_cancelled"))
@@ -381,14 +399,19 @@ def ship(uow: UnitOfWork, cmd: ShipInput) -> shipment.Shipment:
     _warehouse(uow, cmd.warehouse_id)
     skus = [sku for sku, _ in cmd.lines]
     if len(set(skus)) != len(skus):
-        raise InvalidRequestError("A SKU appears on more than one shipment line", errors=[{"field": "lines", "message": "duplicate sku"}])
+        raise InvalidRequestError(
+            "A SKU appears on more than one shipment line", errors=[{"field": "lines", "message": "duplicate sku"}]
+        )
     _check_skus(uow, skus)
     events = order.record_shipment(state, cmd.shipment_id, cmd.warehouse_id, list(cmd.lines))
     uow.record(ORDER, cmd.order_id, events)
     for shipped in events[0].lines:  # type: ignore[attr-defined]
         pos = _position(uow, shipped.sku, cmd.warehouse_id)
         _record_position(
-            uow, shipped.sku, cmd.warehouse_id, inventory.ship(pos, cmd.shipment_id, cmd.order_id, shipped.line_id, shipped.qty)
+            uow,
+            shipped.sku,
+            cmd.warehouse_id,
+            inventory.ship(pos, cmd.shipment_id, cmd.order_id, shipped.line_id, shipped.qty),
         )
     result = uow.record(
         SHIPMENT,

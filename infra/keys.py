@@ -47,7 +47,9 @@ def parse_scopes(text: str) -> frozenset[str]:
     scopes = frozenset(s.strip() for s in text.split(",") if s.strip())
     unknown = scopes - SCOPES
     if not scopes or unknown:
-        raise ValueError(f"unknown scopes: {', '.join(sorted(unknown)) or '(none given)'}; choose from {', '.join(sorted(SCOPES))}")
+        raise ValueError(
+            f"unknown scopes: {', '.join(sorted(unknown)) or '(none given)'}; choose from {', '.join(sorted(SCOPES))}"
+        )
     return scopes
 
 
@@ -98,7 +100,9 @@ class KeyRing:
     def _refresh(self) -> None:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(api_keys.c.name, api_keys.c.key_hash, api_keys.c.scopes).where(api_keys.c.revoked_at.is_(None))
+                sa.select(api_keys.c.name, api_keys.c.key_hash, api_keys.c.scopes).where(
+                    api_keys.c.revoked_at.is_(None)
+                )
             ).all()
         self._by_hash = {r.key_hash: Principal(r.name, frozenset(r.scopes.split(","))) for r in rows}
         self._loaded_at = time.monotonic()

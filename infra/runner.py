@@ -27,7 +27,9 @@ class Follower(Protocol):
 
 
 class Runner:
-    def __init__(self, store: EventStore, followers: Sequence[Follower], batch_size: int = 500, poll: float = 0.2) -> None:
+    def __init__(
+        self, store: EventStore, followers: Sequence[Follower], batch_size: int = 500, poll: float = 0.2
+    ) -> None:
         self.store = store
         self.followers = list(followers)
         self.batch_size = batch_size
@@ -58,7 +60,7 @@ class Runner:
             try:
                 total += self._advance(follower)
                 self.errors.pop(follower.name, None)
-            except Exception as exc:  # noqa: BLE001 - one follower failing must not stop the others
+            except Exception as exc:
                 self.errors[follower.name] = f"{type(exc).__name__}: {exc}"
                 log.exception("follower %s failed", follower.name)
         return total

@@ -80,9 +80,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     url = env.get("O2C_DATABASE_URL", "sqlite:///./o2c.db").strip()
     if not url.startswith(("sqlite:///", "postgresql://", "postgres://", "postgresql+psycopg://")):
-        raise ConfigError(
-            f"O2C_DATABASE_URL must be sqlite:///PATH or postgresql://user@host:port/db, got {url!r}"
-        )
+        raise ConfigError(f"O2C_DATABASE_URL must be sqlite:///PATH or postgresql://user@host:port/db, got {url!r}")
     currency = env.get("O2C_CURRENCY", "USD").strip()
     if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
         raise ConfigError(f"O2C_CURRENCY must be a 3-letter ISO code such as USD, got {currency!r}")
@@ -92,9 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     try:
         rates = _parse_rates(env.get("O2C_TAX_RATES", ""))
     except (ValueError, InvalidOperation):
-        raise ConfigError(
-            "O2C_TAX_RATES must look like 'CA=0.0725,NY=0.08' (rates from 0 to 1)"
-        ) from None
+        raise ConfigError("O2C_TAX_RATES must look like 'CA=0.0725,NY=0.08' (rates from 0 to 1)") from None
     engine = env.get("O2C_TAX_ENGINE_URL", "").strip() or None
     if engine and not engine.startswith(("http://", "https://")):
         raise ConfigError(f"O2C_TAX_ENGINE_URL must be an http(s) URL, got {engine!r}")

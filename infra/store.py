@@ -34,8 +34,7 @@ class EventStore:
         self.engine = engine
         if settings.is_postgres:
             self._position_sql = sa.text(
-                f"SELECT notification_id FROM {EVENTS_TABLE} "
-                "WHERE originator_id = :sid AND originator_version = :v"
+                f"SELECT notification_id FROM {EVENTS_TABLE} WHERE originator_id = :sid AND originator_version = :v"
             )
         else:
             self._position_sql = sa.text(
@@ -60,7 +59,9 @@ class EventStore:
         out = []
         for row in rows:
             meta, event = decode(row.topic, row.state)
-            out.append(Recorded(stream_id=stream_id, version=row.originator_version, topic=row.topic, meta=meta, event=event))
+            out.append(
+                Recorded(stream_id=stream_id, version=row.originator_version, topic=row.topic, meta=meta, event=event)
+            )
         return out
 
     def read(self, after: int, limit: int) -> list[Recorded]:
@@ -71,7 +72,9 @@ class EventStore:
             meta, event = decode(n.topic, n.state)
             sid = n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
             out.append(
-                Recorded(stream_id=sid, version=n.originator_version, topic=n.topic, meta=meta, event=event, position=n.id)
+                Recorded(
+                    stream_id=sid, version=n.originator_version, topic=n.topic, meta=meta, event=event, position=n.id
+                )
             )
         return out
 
@@ -89,7 +92,14 @@ class EventStore:
         for row in rows:
             meta, event = decode(row.topic, bytes(row.state))
             out.append(
-                Recorded(stream_id=stream_id, version=row.originator_version, topic=row.topic, meta=meta, event=event, position=row.position)
+                Recorded(
+                    stream_id=stream_id,
+                    version=row.originator_version,
+                    topic=row.topic,
+                    meta=meta,
+                    event=event,
+                    position=row.position,
+                )
             )
         return out
 

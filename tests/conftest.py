@@ -93,7 +93,9 @@ class Api:
     def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
         return self.client.get(path, params=params or None, headers=self.headers(key=key))
 
-    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None, key: str | None = None) -> httpx.Response:
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, key: str | None = None
+    ) -> httpx.Response:
         return self.client.post(path, json=body if body is not None else {}, headers=self.headers(headers, key))
 
     def put(self, path: str, body: Any, key: str | None = None) -> httpx.Response:
