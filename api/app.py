@@ -17,7 +17,7 @@ from api.errors import EXCEPTION_HANDLERS, problem
 from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
 from api.orders import OrdersController
-from api.queries import QueriesController
+from api.queries import AdminController, QueriesController
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope
 from infra.service import Service
@@ -27,6 +27,9 @@ from infra.settings import Settings, load_settings
 @get("/healthz", operation_id="Health", tags=["operations"])
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+READY_MAX_LAG = 1000  # events a read model may trail the log and still count as caught up
 
 
 @get("/readyz", operation_id="Ready", tags=["operations"])
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             OrdersController,
             ShipmentsController,
             QueriesController,
+            AdminController,
         ],
         dependencies={"svc": Provide(provide_service, sync_to_thread=False)},
         guards=[require_scope],

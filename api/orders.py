@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from api.body import parse
 from api.commands import execute
-from api.deps import Svc, wait_for_position
+from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.errors import ProblemError
 from api.models import CancelOrderRequest, EmptyRequest, PlaceOrderRequest
 from api.reference import IdPath, MinPosition
@@ -21,6 +21,11 @@ from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
 from infra.ledger import ORDER, UnitOfWork
+
+ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+OrderStatus = Literal[
+    "credit_hold", "backordered", "allocated", "partially_shipped", "shipped", "delivered", "cancelled"
+]
 
 
 class OrdersController(Controller):
@@ -60,6 +65,21 @@ class OrdersController(Controller):
 
         business = ("order", body.order_id) if body.order_id else None
         return await execute(request, svc, handle, body, business=business)
+
+    @get("/", opt={"scope": "read"}, operation_id="ListOrders")
+    async def list_orders(
+        self,
+        svc: Svc,
+        customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
+        status: Annotated[OrderStatus | None, Parameter(required=False)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        after: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        position = await wait_for_read_models(svc, ("orders",), min_position)
+        states, next_after = await anyio.to_thread.run_sync(svc.read.list_orders, customer_id, status, limit, after)
+        items = [order_view(s, svc.settings.currency) for s in states]
+        return {"items": items, "next_after": None if next_after is None else str(next_after), "position": position}
 
     @get("/{order_id:str}", opt={"scope": "read"}, operation_id="GetOrder")
     async def get_order(

@@ -1,58 +1,32 @@
-"""Queries: available-to-promise and audit history."""
+"""Queries: available-to-promise, balances, signals, the event feed and audit history."""
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
+import anyio
 import anyio.to_thread
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
-from api.deps import Svc, wait_for_position
+from api.deps import Svc, wait_for_position, wait_for_read_models
+from api.errors import ProblemError
 from api.reference import IdPath, MinPosition
 from api.views import ts
 from domain.errors import NotFoundError, UnknownSkuError
+from domain.values import is_valid_id
 from infra.codec import event_data
-from infra.commands import INDEX_KEY
-from infra.ledger import BOOK, ORDER, POSITION, PRODUCT, WAREHOUSE_INDEX, Kind, position_key
+from infra.feed import read_feed
+from infra.ledger import ORDER, POSITION, Kind, position_key
+from infra.service import Service
+from projections.balances import balance_view
 
 READ = {"scope": "read"}
+WarehouseFilter = Annotated[str | None, Parameter(pattern=r"^[A-Za-z0-9._:-]{1,64}$", required=False)]
 
 
-def atp(svc: Svc, sku: str, warehouse_id: str | None) -> dict[str, Any]:
-    product, _ = svc.ledger.load(PRODUCT, sku)
-    if product is None:
-        raise UnknownSkuError(f"SKU {sku} is not in the catalog", sku=sku)
-    index, _ = svc.ledger.load(WAREHOUSE_INDEX, INDEX_KEY)
-    loaded = [svc.ledger.load(POSITION, position_key(sku, wh)) for wh in index]
-    stocked = [p for p, version in loaded if version > 0]  # warehouses that have a position
-    book, _ = svc.ledger.load(BOOK, sku)
-    chosen = [p for p in stocked if warehouse_id in (None, p.warehouse_id)]
-    if warehouse_id is None:
-        backordered = book.total
-    else:
-        backordered = sum(e.qty for e in book.entries.values() if e.warehouse_id == warehouse_id)
-    return {
-        "sku": sku,
-        "on_hand": sum(p.on_hand for p in chosen),
-        "reserved": sum(p.reserved for p in chosen),
-        "available": sum(p.available for p in chosen),
-        "in_transit": sum(p.in_transit for p in chosen),
-        "backordered": backordered,
-        "warehouses": [
-            {
-                "warehouse_id": p.warehouse_id,
-                "on_hand": p.on_hand,
-                "reserved": p.reserved,
-                "available": p.available,
-                "in_transit": p.in_transit,
-            }
-            for p in stocked
-        ],
-    }
-
-
-def history(svc: Svc, kind: Kind[Any], key: str) -> dict[str, Any]:
+def history(svc: Service, kind: Kind[Any], key: str) -> dict[str, Any]:
     records = svc.store.history(kind.stream_id(key))
     return {
         "events": [
@@ -77,16 +51,73 @@ class QueriesController(Controller):
 
     @get("/atp/{sku:str}", opt=READ, operation_id="GetAvailableToPromise")
     async def get_atp(
+        self, svc: Svc, sku: IdPath, min_position: MinPosition = None, warehouse_id: WarehouseFilter = None
+    ) -> dict[str, Any]:
+        position = await wait_for_read_models(svc, ("atp",), min_position)
+        found = (await anyio.to_thread.run_sync(svc.read.atp, [sku], warehouse_id))[sku]
+        if found is None:
+            raise UnknownSkuError(f"SKU {sku} is not in the catalog", sku=sku)
+        return {**found, "position": position}
+
+    @get("/atp", opt=READ, operation_id="ListAvailableToPromise")
+    async def list_atp(
         self,
         svc: Svc,
-        sku: IdPath,
+        skus: Annotated[str, Parameter(min_length=1, max_length=20000)],
         min_position: MinPosition = None,
-        warehouse_id: Annotated[str | None, Parameter(pattern=r"^[A-Za-z0-9._:-]{1,64}$", required=False)] = None,
+        warehouse_id: WarehouseFilter = None,
+    ) -> dict[str, Any]:
+        wanted = [s.strip() for s in skus.split(",") if s.strip()]
+        bad = [s for s in wanted if not is_valid_id(s)]
+        if not wanted or bad or len(wanted) > 1000:
+            raise ProblemError(
+                422,
+                "invalid_request",
+                "The request is not valid",
+                "skus must be 1-1000 comma-separated SKU ids",
+                errors=[{"field": "skus", "message": f"invalid: {', '.join(bad[:5]) or 'empty or too many'}"}],
+            )
+        position = await wait_for_read_models(svc, ("atp",), min_position)
+        found = await anyio.to_thread.run_sync(svc.read.atp, wanted, warehouse_id)
+        unknown = [s for s in wanted if found[s] is None]
+        if unknown:
+            raise UnknownSkuError(f"Unknown SKU: {', '.join(unknown)}", sku=unknown[0], skus=unknown)
+        return {"items": [{**found[s], "position": position} for s in wanted], "position": position}  # type: ignore[dict-item]
+
+    @get("/customers/{customer_id:str}/balance", opt=READ, operation_id="GetCustomerBalance")
+    async def get_balance(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+        position = await wait_for_read_models(svc, ("balances",), min_position)
+        row = await anyio.to_thread.run_sync(svc.read.balance, customer_id)
+        if row is None:
+            raise NotFoundError(f"Customer {customer_id} does not exist", customer_id=customer_id)
+        return {**balance_view(row, svc.settings.currency), "position": position}
+
+    @get("/events", opt=READ, operation_id="ReadEventFeed")
+    async def events(
+        self,
+        request: Request[Any, Any, Any],
+        svc: Svc,
+        after: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        wait: Annotated[float, Parameter(ge=0, le=30)] = 0,
+        min_position: MinPosition = None,
     ) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
-        head = await anyio.to_thread.run_sync(svc.store.head)
-        view = await anyio.to_thread.run_sync(atp, svc, sku, warehouse_id)
-        return {**view, "position": head}
+        deadline = anyio.current_time() + wait
+        while True:
+            events, next_after = await anyio.to_thread.run_sync(read_feed, svc.store, after, limit)
+            if events or anyio.current_time() >= deadline or svc.stopping.is_set():
+                return {"events": events, "next_after": next_after}
+            if next_after > after:  # only internal records: move on without waiting
+                after = next_after
+                continue
+            await anyio.sleep(0.05)
+
+    @get("/ops/signals", opt=READ, operation_id="GetSignals")
+    async def signals(self, svc: Svc, min_position: MinPosition = None) -> dict[str, Any]:
+        position = await wait_for_read_models(svc, ("atp",), min_position)
+        result = await anyio.to_thread.run_sync(svc.read.signals)
+        return {**result, "runner_errors": dict(svc.runner.errors) if svc.runner else {}, "position": position}
 
     @get("/orders/{order_id:str}/history", opt=READ, operation_id="GetOrderHistory")
     async def order_history(self, svc: Svc, order_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
@@ -107,3 +138,19 @@ class QueriesController(Controller):
                 f"No inventory position for {sku} at {warehouse_id}", sku=sku, warehouse_id=warehouse_id
             )
         return result
+
+
+class AdminController(Controller):
+    path = "/v1/admin"
+    tags = ["admin"]
+
+    @post("/projections/{name:str}/rebuild", opt={"scope": "admin"}, operation_id="RebuildProjection", status_code=202)
+    async def rebuild(self, svc: Svc, name: IdPath) -> Response[dict[str, Any]]:
+        if name not in svc.read.projections:
+            raise NotFoundError(f"No read model named {name}; choose from {', '.join(svc.read.projections)}", name=name)
+        projection = svc.read[name]
+        threading.Thread(target=projection.rebuild, name=f"rebuild-{name}", daemon=True).start()
+        return Response(
+            {"name": name, "status": "rebuilding", "from_generation": projection.generation},
+            status_code=202,
+        )

@@ -7,6 +7,8 @@ import json
 import signal
 import sys
 import threading
+import time
+from typing import Any
 
 from infra.settings import ConfigError, load_settings
 
@@ -115,6 +117,42 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from infra.service import Service
+
+    svc = Service.start(_settings_or_exit())
+    names = list(svc.read.projections) if args.all else [args.name]
+    unknown = [n for n in names if n not in svc.read.projections]
+    if not names or unknown:
+        print(f"o2c rebuild: name a read model ({', '.join(svc.read.projections)}) or --all", file=sys.stderr)
+        svc.close()
+        return 2
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TextColumn("{task.completed:>10,.0f}/{task.total:,.0f} events"),
+        TextColumn("{task.fields[rate]:>9,.0f} events/s"),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns) as progress:
+            for name in names:
+                task = progress.add_task(name, total=max(svc.store.head(), 1), rate=0.0)
+                started = time.perf_counter()
+
+                def report(position: int, head: int, task: Any = task, started: float = started) -> None:
+                    rate = position / max(time.perf_counter() - started, 1e-6)
+                    progress.update(task, completed=position, total=head, rate=rate)
+
+                result = svc.read[name].rebuild(progress=report)
+                progress.update(task, completed=result["position"], total=max(result["position"], 1))
+    finally:
+        svc.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="o2c", description="Event-sourced order-to-cash ledger")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     hist = sub.add_parser("history", help="print an order's audit trail")
     hist.add_argument("order_id")
     hist.set_defaults(func=cmd_history)
+    rebuild = sub.add_parser("rebuild", help="rebuild read models from the event log (queries keep answering)")
+    rebuild.add_argument("name", nargs="?")
+    rebuild.add_argument("--all", action="store_true")
+    rebuild.set_defaults(func=cmd_rebuild)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -58,10 +58,18 @@ def products() -> list[catalog.PutProduct]:
 
 def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
     """Load the data set through the same commands the API runs."""
+
     def rng(seed: str) -> random.Random:
         return random.Random(seed)  # per item, so a second load decides exactly as the first
 
-    counts: dict[str, int] = {"warehouses": 0, "products": 0, "customers": 0, "receipts": 0, "orders": 0, "shipments": 0}
+    counts: dict[str, int] = {
+        "warehouses": 0,
+        "products": 0,
+        "customers": 0,
+        "receipts": 0,
+        "orders": 0,
+        "shipments": 0,
+    }
 
     def run(kind: str, key: str, handler: Callable[[UnitOfWork], Any]) -> None:
         ctx = Context(actor=actor, correlation_id=f"demo-{kind}-{key}", causation_id="demo")
@@ -97,7 +105,11 @@ def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
             if r.random() < 0.75:
                 qty = r.choice([20, 50, 100, 250, 500])
                 rid = f"RCV-{n:03d}-{wid}"
-                run("receipt", rid, lambda uow, r=rid, w=wid, s=p.sku, q=qty: commands.receive_stock(uow, r, w, [(s, q)]))
+                run(
+                    "receipt",
+                    rid,
+                    lambda uow, r=rid, w=wid, s=p.sku, q=qty: commands.receive_stock(uow, r, w, [(s, q)]),
+                )
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     for i in range(12):
         cid = CUSTOMERS[i % len(CUSTOMERS)][0]
@@ -127,6 +139,8 @@ def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
             if not lines:
                 continue
             sid = f"SHP-{oid}-{wid}"
-            ship = commands.ShipInput(sid, oid, wid, lines, "UPS", f"1Z{i:04d}{wid}", Decimal("12.50"), start + timedelta(days=1, hours=i))
+            ship = commands.ShipInput(
+                sid, oid, wid, lines, "UPS", f"1Z{i:04d}{wid}", Decimal("12.50"), start + timedelta(days=1, hours=i)
+            )
             run("shipment", sid, lambda uow, s=ship: commands.ship(uow, s))
     return {**counts, "position": svc.store.head()}

@@ -182,6 +182,7 @@ class Ledger:
         self.store = store
         self.max_attempts = max_attempts
         self.after_commit: list[Callable[[list[NewEvent], list[int]], None]] = []
+        self.last_position = 0  # the newest position this process has committed
 
     def load(self, kind: Kind[S], key: str, upto_version: int | None = None) -> tuple[S, int]:
         state = kind.initial(key)
@@ -209,6 +210,8 @@ class Ledger:
                     )
                     uow.record(RECORD, d.record_key, [record])
                 positions = self.store.append(uow.pending)
+                if positions:
+                    self.last_position = max(self.last_position, *positions)
                 for hook in self.after_commit:
                     hook(uow.pending, positions)
                 return Outcome(status, body, max(positions) if positions else self.store.head())

@@ -54,30 +54,44 @@ class Runner:
             self._thread.join(timeout)
 
     def run_once(self) -> int:
-        """Advance every follower as far as the log goes now; returns events processed."""
-        total = 0
-        for follower in self.followers:
-            try:
-                total += self._advance(follower)
-                self.errors.pop(follower.name, None)
-            except Exception as exc:
-                self.errors[follower.name] = f"{type(exc).__name__}: {exc}"
-                log.exception("follower %s failed", follower.name)
-        return total
+        """Advance every follower as far as the log goes now; returns events read.
 
-    def _advance(self, follower: Follower) -> int:
-        done = 0
+        The log is read once per batch from the slowest follower's position; each follower gets
+        the records after its own position. A follower that fails stays behind and is retried on
+        the next pass; the others go on.
+        """
+        total = 0
         while not self._stop.is_set():
-            after = follower.position()
+            positions = {}
+            for f in self.followers:
+                try:
+                    positions[f.name] = f.position()
+                except Exception as exc:  # noqa: BLE001 - reported, retried next pass
+                    self._failed(f, exc)
+            if not positions:
+                return total
+            after = min(positions.values())
             records = self.store.read(after, self.batch_size)
             if not records:
-                return done
+                return total
             upto = records[-1].position or after
-            follower.process(records, upto)
-            done += len(records)
+            for f in self.followers:
+                mine = positions.get(f.name)
+                if mine is None or mine >= upto:
+                    continue
+                try:
+                    f.process([r for r in records if (r.position or 0) > mine], upto)
+                    self.errors.pop(f.name, None)
+                except Exception as exc:  # noqa: BLE001 - one follower failing must not stop the others
+                    self._failed(f, exc)
+            total += len(records)
             if len(records) < self.batch_size:
-                return done
-        return done
+                return total
+        return total
+
+    def _failed(self, follower: Follower, exc: Exception) -> None:
+        self.errors[follower.name] = f"{type(exc).__name__}: {exc}"
+        log.exception("follower %s failed", follower.name)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

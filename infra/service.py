@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from infra.keys import KeyRing
 from infra.ledger import Ledger
+from infra.readmodels import ReadModels
 from infra.runner import Runner
 from infra.settings import Settings
 from infra.store import EventStore
@@ -35,7 +37,9 @@ class Service:
     store: EventStore
     ledger: Ledger
     keys: KeyRing
+    read: ReadModels
     runner: Runner | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
@@ -43,18 +47,22 @@ class Service:
         store = EventStore(settings, engine)
         ledger = Ledger(store, max_attempts=settings.command_retries)
         keys = KeyRing(engine, settings.admin_key)
-        return cls(settings, engine, store, ledger, keys)
+        read = ReadModels(engine, store)
+        return cls(settings, engine, store, ledger, keys, read)
 
     def start_workers(self) -> Runner:
         """Run the projections and workflows of this process in a background thread."""
         from infra.workflows import BackorderFill
 
-        self.runner = Runner(self.store, [BackorderFill(self.ledger, self.engine)])
+        followers = [*self.read.projections.values(), BackorderFill(self.ledger, self.engine)]
+        self.runner = Runner(self.store, followers)
+        self.read.local = True
         self.ledger.after_commit.append(self.runner.wake)
         self.runner.start()
         return self.runner
 
     def close(self) -> None:
+        self.stopping.set()
         if self.runner is not None:
             self.runner.stop()
         self.store.recorder.datastore.close()  # type: ignore[attr-defined]

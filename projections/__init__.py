@@ -1,0 +1,8 @@
+"""Read models: pure evolve functions over rows; infra/projection.py stores them in SQL tables."""
+
+from projections.atp import ATP
+from projections.balances import BALANCES
+from projections.base import ProjectionSpec
+from projections.orders import ORDERS
+
+ALL: dict[str, ProjectionSpec] = {p.name: p for p in (ATP, ORDERS, BALANCES)}

@@ -1,0 +1,321 @@
+"""Stores read models in SQL tables and keeps them current from the log, exactly once.
+
+Each projection has a generation; its tables are named `rm_<table>_<generation>` and its tracking
+row `<name>@<generation>`. A batch of events is applied in memory to the rows it touches and
+written with the new tracking position in ONE transaction. An event whose evolve raises is parked
+(recorded in `o2c_parked` in the same transaction) and skipped, so one bad event never halts a read
+model. Rebuild fills generation g+1 from position 0 while g keeps answering, then swaps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from infra.codec import Recorded
+from infra.store import EventStore
+from infra.tracking import ensure_tables, read_position, save_position
+from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
+
+log = logging.getLogger("o2c.projection")
+
+_meta = sa.MetaData()
+registry = sa.Table(
+    "o2c_projections",
+    _meta,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False),
+)
+parked = sa.Table(
+    "o2c_parked",
+    _meta,
+    sa.Column("projection", sa.String(100), primary_key=True),
+    sa.Column("generation", sa.Integer, primary_key=True),
+    sa.Column("position", sa.BigInteger, primary_key=True),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class Money(sa.types.TypeDecorator[Decimal]):
+    """Money kept as its exact decimal string on every store (SQLite has no exact decimal)."""
+
+    impl = sa.String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+_TYPES: dict[str, Any] = {
+    "str": sa.String(200),
+    "int": sa.BigInteger,
+    "money": Money(),
+    "json": sa.Text,
+    "time": sa.DateTime(timezone=True),
+    "bool": sa.Boolean,
+}
+CHUNK = 400
+
+
+def _column(spec: TableSpec, col: Column) -> sa.Column[Any]:
+    return sa.Column(col.name, _TYPES[col.type], primary_key=col.name in spec.key, index=col.index)
+
+
+class Tables:
+    """The SQL tables of one generation of a projection."""
+
+    def __init__(self, spec: ProjectionSpec, generation: int) -> None:
+        self.spec = spec
+        self.generation = generation
+        self.metadata = sa.MetaData()
+        self.by_name: dict[str, sa.Table] = {
+            t.name: sa.Table(f"rm_{t.name}_{generation}", self.metadata, *(_column(t, c) for c in t.columns))
+            for t in spec.tables
+        }
+
+    def __getitem__(self, name: str) -> sa.Table:
+        return self.by_name[name]
+
+    def create(self, conn: sa.Connection) -> None:
+        self.metadata.create_all(conn)
+
+    def drop(self, conn: sa.Connection) -> None:
+        self.metadata.drop_all(conn)
+
+
+def _normalise(row: Row | None, table: sa.Table) -> Row | None:
+    """Make a row read back from SQL comparable with one built in memory (UTC datetimes)."""
+    if row is None:
+        return None
+    out = dict(row)
+    for name, value in out.items():
+        if isinstance(value, datetime) and value.tzinfo is None:
+            out[name] = value.replace(tzinfo=UTC)
+    return out
+
+
+def apply_batch(
+    conn: sa.Connection, spec: ProjectionSpec, tables: Tables, records: Sequence[Recorded]
+) -> list[tuple[Recorded, str]]:
+    """Apply records to the tables; returns the (record, error) pairs that were parked."""
+    touched: dict[str, set[Key]] = {t.name: set() for t in spec.tables}
+    per_record: list[list[tuple[TableSpec, Key]]] = []
+    for record in records:
+        pairs = [(t, key) for t in spec.tables for key in t.keys_for(record.event)]
+        per_record.append(pairs)
+        for t, key in pairs:
+            touched[t.name].add(key)
+
+    original: dict[str, dict[Key, Row]] = {}
+    for t in spec.tables:
+        original[t.name] = _load(conn, tables[t.name], t, touched[t.name])
+    current: dict[str, dict[Key, Row | None]] = {name: dict(rows) for name, rows in original.items()}
+
+    failures: list[tuple[Recorded, str]] = []
+    for record, pairs in zip(records, per_record, strict=True):
+        if not pairs:
+            continue
+        info = EventInfo(position=record.position or 0, occurred_at=record.meta.occurred_at)
+        staged: dict[tuple[str, Key], Row | None] = {}
+        try:
+            for t, key in pairs:
+                before = staged.get((t.name, key), current[t.name].get(key))
+                staged[(t.name, key)] = t.evolve(before, key, record.event, info)
+        except Exception as exc:  # noqa: BLE001 - a bad event is parked, not fatal
+            failures.append((record, f"{type(exc).__name__}: {exc}"))
+            continue
+        for (name, key), row in staged.items():
+            current[name][key] = row
+
+    for t in spec.tables:
+        _write(conn, tables[t.name], t, original[t.name], current[t.name])
+    if failures:
+        conn.execute(
+            parked.insert(),
+            [
+                {
+                    "projection": spec.name,
+                    "generation": tables.generation,
+                    "position": rec.position,
+                    "event_type": rec.topic,
+                    "error": error[:2000],
+                    "parked_at": datetime.now(UTC),
+                }
+                for rec, error in failures
+            ],
+        )
+    return failures
+
+
+def _load(conn: sa.Connection, table: sa.Table, t: TableSpec, keys: set[Key]) -> dict[Key, Row]:
+    out: dict[Key, Row] = {}
+    key_cols = [table.c[k] for k in t.key]
+    keys_list = list(keys)
+    for i in range(0, len(keys_list), CHUNK):
+        chunk = keys_list[i : i + CHUNK]
+        where = key_cols[0].in_([k[0] for k in chunk]) if len(key_cols) == 1 else sa.tuple_(*key_cols).in_(chunk)
+        for row in conn.execute(sa.select(table).where(where)).mappings():
+            normalised = _normalise(dict(row), table)
+            assert normalised is not None
+            out[tuple(row[k] for k in t.key)] = normalised
+    return out
+
+
+def _write(
+    conn: sa.Connection, table: sa.Table, t: TableSpec, original: dict[Key, Row], current: dict[Key, Row | None]
+) -> None:
+    inserts, updates, deletes = [], [], []
+    for key, row in current.items():
+        before = original.get(key)
+        if row is None:
+            if before is not None:
+                deletes.append(dict(zip([f"k_{k}" for k in t.key], key, strict=True)))
+        elif before is None:
+            inserts.append(row)
+        elif row != before:
+            updates.append({**{f"k_{k}": v for k, v in zip(t.key, key, strict=True)}, **row})
+    where = sa.and_(*(table.c[k] == sa.bindparam(f"k_{k}") for k in t.key))
+    if deletes:
+        conn.execute(table.delete().where(where), deletes)
+    if updates:
+        values = {c.name: sa.bindparam(c.name) for c in t.columns}
+        conn.execute(table.update().where(where).values(values), updates)
+    if inserts:
+        conn.execute(table.insert(), inserts)
+
+
+class Projection:
+    """A live projection: the runner feeds it batches; queries read its active tables."""
+
+    def __init__(self, spec: ProjectionSpec, engine: sa.Engine, store: EventStore) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.engine = engine
+        self.store = store
+        self.lock = threading.RLock()  # held while a batch is applied, and while a rebuild swaps
+        ensure_tables(engine)
+        _meta.create_all(engine)
+        self.generation = self._active_generation()
+        self.tables = Tables(spec, self.generation)
+        with engine.begin() as conn:
+            self.tables.create(conn)
+        self._position: int | None = None
+        self._checked_at = 0.0
+
+    def _active_generation(self) -> int:
+        with self.engine.begin() as conn:
+            gen = conn.execute(sa.select(registry.c.generation).where(registry.c.name == self.name)).scalar()
+            if gen is None:
+                conn.execute(registry.insert().values(name=self.name, generation=1))
+                gen = 1
+        return int(gen)
+
+    def refresh(self, max_age: float = 1.0) -> None:
+        """Follow a swap done by another process (a rebuild elsewhere)."""
+        if time.monotonic() - self._checked_at < max_age:
+            return
+        self._checked_at = time.monotonic()
+        gen = self._active_generation()
+        if gen != self.generation:
+            with self.lock:
+                self.generation = gen
+                self.tables = Tables(self.spec, gen)
+                self._position = None
+
+    @property
+    def tracking_name(self) -> str:
+        return f"{self.name}@{self.generation}"
+
+    def position(self) -> int:
+        if self._position is None:
+            with self.engine.connect() as conn:
+                self._position = read_position(conn, self.tracking_name)
+        return self._position
+
+    def stored_position(self) -> int:
+        """The tracking position as committed (other processes may run this projection)."""
+        with self.engine.connect() as conn:
+            return read_position(conn, self.tracking_name)
+
+    def process(self, records: Sequence[Recorded], upto: int) -> None:
+        with self.lock:
+            with self.engine.begin() as conn:
+                apply_batch(conn, self.spec, self.tables, records)
+                save_position(conn, self.tracking_name, upto)
+            self._position = upto
+
+    def rebuild(self, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+        """Fill a fresh generation from position 0, then swap it in. Queries keep answering meanwhile."""
+        with self.engine.begin() as conn:
+            gen = int(conn.execute(sa.select(registry.c.generation).where(registry.c.name == self.name)).scalar() or 1)
+        new_gen = gen + 1
+        fresh = Tables(self.spec, new_gen)
+        tracking = f"{self.name}@{new_gen}"
+        with self.engine.begin() as conn:
+            fresh.drop(conn)
+            fresh.create(conn)
+            conn.execute(parked.delete().where(parked.c.projection == self.name, parked.c.generation == new_gen))
+            save_position(conn, tracking, 0)
+        position, events = 0, 0
+        head = self.store.head()
+
+        def step() -> int:
+            nonlocal position, events
+            records = self.store.read(position, batch_size)
+            if not records:
+                return 0
+            upto = records[-1].position or position
+            with self.engine.begin() as conn:
+                apply_batch(conn, self.spec, fresh, records)
+                save_position(conn, tracking, upto)
+            position = upto
+            events += len(records)
+            if progress:
+                progress(position, max(head, position))
+            return len(records)
+
+        while step() == batch_size:
+            pass
+        with self.lock:  # the live generation pauses while the new one takes the last events and swaps
+            while step():
+                pass
+            old = self.tables
+            with self.engine.begin() as conn:
+                conn.execute(registry.update().where(registry.c.name == self.name).values(generation=new_gen))
+            self.generation = new_gen
+            self.tables = fresh
+            self._position = position
+        with self.engine.begin() as conn:
+            old.drop(conn)
+        log.info("rebuilt %s: generation %s, %s events", self.name, new_gen, events)
+        return {"generation": new_gen, "events": events, "position": position}
+
+    def parked(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(parked)
+                .where(parked.c.projection == self.name, parked.c.generation == self.generation)
+                .order_by(parked.c.position)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+
+def rows(conn: sa.Connection, table: sa.Table, where: Iterable[Any] = (), order: Iterable[Any] = ()) -> list[Row]:
+    query = sa.select(table)
+    for clause in where:
+        query = query.where(clause)
+    for clause in order:
+        query = query.order_by(clause)
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,144 @@
+"""Queries over the read models' active tables (never the event store)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from infra.projection import Projection, rows
+from infra.store import EventStore
+from projections import ALL
+from projections.atp import atp_view
+from projections.orders import decode_state
+
+
+class ReadModels:
+    def __init__(self, engine: sa.Engine, store: EventStore) -> None:
+        self.engine = engine
+        self.store = store
+        self.projections: dict[str, Projection] = {name: Projection(spec, engine, store) for name, spec in ALL.items()}
+        self.local = False  # True when this process runs the projections itself
+
+    def __getitem__(self, name: str) -> Projection:
+        return self.projections[name]
+
+    def position(self, name: str) -> int:
+        """How far a read model has processed the log."""
+        projection = self.projections[name]
+        if self.local:
+            return projection.position()
+        projection.refresh()
+        return projection.stored_position()
+
+    def lag(self) -> dict[str, int]:
+        head = self.store.head()
+        return {name: max(head - self.position(name), 0) for name in self.projections}
+
+    # --- ATP ---------------------------------------------------------------------------------
+
+    def atp(self, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
+        """ATP per SKU (None for a SKU that is not in the catalog)."""
+        p = self.projections["atp"]
+        p.refresh()
+        t = p.tables
+        with self.engine.connect() as conn:
+            known = {r["sku"] for r in rows(conn, t["skus"], [t["skus"].c.sku.in_(skus)])}
+            positions = rows(conn, t["positions"], [t["positions"].c.sku.in_(skus)])
+            waiting = rows(conn, t["backorders"], [t["backorders"].c.sku.in_(skus)])
+        out: dict[str, dict[str, Any] | None] = {}
+        for sku in skus:
+            if sku not in known:
+                out[sku] = None
+                continue
+            backordered = sum(
+                w["qty"] for w in waiting if w["sku"] == sku and warehouse_id in (None, w["warehouse_id"])
+            )
+            out[sku] = atp_view(sku, [r for r in positions if r["sku"] == sku], backordered, warehouse_id)
+        return out
+
+    # --- orders ------------------------------------------------------------------------------
+
+    def list_orders(
+        self, customer_id: str | None, status: str | None, limit: int, after: int | None
+    ) -> tuple[list[Any], int | None]:
+        p = self.projections["orders"]
+        p.refresh()
+        t = p.tables["orders"]
+        where = []
+        if customer_id:
+            where.append(t.c.customer_id == customer_id)
+        if status:
+            where.append(t.c.status == status)
+        if after is not None:
+            where.append(t.c.seq > after)
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(t.c.seq, t.c.doc).where(*where).order_by(t.c.seq).limit(limit + 1)).all()
+        more = len(found) > limit
+        found = found[:limit]
+        states = [decode_state(r.doc) for r in found]
+        return states, (found[-1].seq if more and found else None)
+
+    # --- balances ----------------------------------------------------------------------------
+
+    def balance(self, customer_id: str) -> dict[str, Any] | None:
+        p = self.projections["balances"]
+        p.refresh()
+        t = p.tables["balances"]
+        with self.engine.connect() as conn:
+            found = rows(conn, t, [t.c.customer_id == customer_id])
+        return found[0] if found else None
+
+    # --- signals -----------------------------------------------------------------------------
+
+    def signals(self) -> dict[str, Any]:
+        atp = self.projections["atp"]
+        atp.refresh()
+        t = atp.tables
+        now = datetime.now(UTC)
+        with self.engine.connect() as conn:
+            aged = rows(conn, t["backorders"], order=[t["backorders"].c.accepted_at, t["backorders"].c.order_id])[:100]
+            over = rows(
+                conn,
+                t["positions"],
+                [t["positions"].c.reserved > t["positions"].c.on_hand],
+                [t["positions"].c.sku, t["positions"].c.warehouse_id],
+            )
+        parked = {name: len(p.parked()) for name, p in self.projections.items()}
+        return {
+            "backorders_aged": [
+                {
+                    "sku": b["sku"],
+                    "order_id": b["order_id"],
+                    "line_id": b["line_id"],
+                    "warehouse_id": b["warehouse_id"],
+                    "qty": b["qty"],
+                    "accepted_at": _ts(b["accepted_at"]),
+                    "age_seconds": int((now - _utc(b["accepted_at"])).total_seconds()),
+                }
+                for b in aged
+            ],
+            "awaiting_tax": 0,
+            "dead_letters": 0,
+            "over_allocated": [
+                {
+                    "sku": o["sku"],
+                    "warehouse_id": o["warehouse_id"],
+                    "on_hand": o["on_hand"],
+                    "reserved": o["reserved"],
+                    "over_by": o["reserved"] - o["on_hand"],
+                }
+                for o in over
+            ],
+            "projection_lag": self.lag(),
+            "parked_events": parked,
+        }
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _ts(value: datetime) -> str:
+    return _utc(value).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,78 @@
+"""Customer balances: credit limit and what counts against it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain import customer
+from domain.events import Event
+from domain.values import ZERO, format_money
+from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
+
+
+def balance_keys(event: Event) -> list[Key]:
+    if isinstance(
+        event,
+        customer.CustomerRegistered | customer.CustomerRevised | customer.CreditCommitted | customer.CreditReleased,
+    ):
+        return [(event.customer_id,)]
+    return []
+
+
+def _empty(customer_id: str) -> Row:
+    return {
+        "customer_id": customer_id,
+        "credit_limit": ZERO,
+        "unbilled": ZERO,
+        "open_ar": ZERO,
+        "unapplied_credit": ZERO,
+    }
+
+
+def evolve_balance(row: Row | None, key: Key, event: Event, info: EventInfo) -> Row | None:
+    row = dict(row) if row else _empty(key[0])
+    match event:
+        case customer.CustomerRegistered(credit_limit=limit) | customer.CustomerRevised(credit_limit=limit):
+            row["credit_limit"] = limit
+        case customer.CreditCommitted(amount=amount):
+            row["unbilled"] = Decimal(row["unbilled"]) + amount
+        case customer.CreditReleased(amount=amount):
+            row["unbilled"] = Decimal(row["unbilled"]) - amount
+    return row
+
+
+def balance_view(row: Row, currency: str) -> dict[str, object]:
+    open_ar = Decimal(row["open_ar"])
+    unbilled = Decimal(row["unbilled"])
+    exposure = open_ar + unbilled
+    limit = Decimal(row["credit_limit"])
+    return {
+        "customer_id": row["customer_id"],
+        "currency": currency,
+        "credit_limit": format_money(limit),
+        "open_ar": format_money(open_ar),
+        "unbilled": format_money(unbilled),
+        "exposure": format_money(exposure),
+        "credit_available": format_money(limit - exposure),
+        "unapplied_credit": format_money(Decimal(row["unapplied_credit"])),
+    }
+
+
+BALANCES = ProjectionSpec(
+    name="balances",
+    tables=(
+        TableSpec(
+            "balances",
+            ("customer_id",),
+            (
+                Column("customer_id", "str"),
+                Column("credit_limit", "money"),
+                Column("unbilled", "money"),
+                Column("open_ar", "money"),
+                Column("unapplied_credit", "money"),
+            ),
+            balance_keys,
+            evolve_balance,
+        ),
+    ),
+)
