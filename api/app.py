@@ -32,19 +32,25 @@ async def healthz() -> dict[str, str]:
 READY_MAX_LAG = 1000  # events a read model may trail the log and still count as caught up
 
 
+READY_MAX_LAG = 1000  # events a read model may trail the log and still count as caught up
+
+
 @get("/readyz", operation_id="Ready", tags=["operations"])
 async def readyz(svc: Svc) -> Response[Any]:
+    """Ready when the store answers and every read model is within READY_MAX_LAG of the log."""
     try:
-        head = await anyio.to_thread.run_sync(svc.store.head)
+        lag = await anyio.to_thread.run_sync(svc.read.lag)
     except Exception as exc:  # noqa: BLE001 - any store failure means not ready
         return problem(
             503,
             "not_ready",
             "Not ready",
-            f"The event store is not reachable: {type(exc).__name__}",
+            f"The store is not reachable: {type(exc).__name__}",
             headers={"Retry-After": "1"},
         )
-    return Response({"status": "ready", "position": head, "projection_lag": {}}, media_type=MediaType.JSON)
+    behind = {name: n for name, n in lag.items() if n > READY_MAX_LAG}
+    body = {"status": "not_ready" if behind else "ready", "projection_lag": lag}
+    return Response(body, status_code=503 if behind else 200, media_type=MediaType.JSON)
 
 
 def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
 import anyio
@@ -149,7 +148,7 @@ class AdminController(Controller):
         if name not in svc.read.projections:
             raise NotFoundError(f"No read model named {name}; choose from {', '.join(svc.read.projections)}", name=name)
         projection = svc.read[name]
-        threading.Thread(target=projection.rebuild, name=f"rebuild-{name}", daemon=True).start()
+        svc.in_background(f"rebuild-{name}", lambda: projection.rebuild(stop=svc.stopping))
         return Response(
             {"name": name, "status": "rebuilding", "from_generation": projection.generation},
             status_code=202,

@@ -287,7 +287,8 @@ class Projection:
             return len(records)
 
         while step() == batch_size:
-            pass
+            if stop is not None and stop.is_set():  # abandoned: the old generation stays active
+                return {"generation": gen, "events": events, "position": position}
         with self.lock:  # the live generation pauses while the new one takes the last events and swaps
             while step():
                 pass

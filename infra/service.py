@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -40,6 +41,7 @@ class Service:
     read: ReadModels
     runner: Runner | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
+    background: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
@@ -61,8 +63,16 @@ class Service:
         self.runner.start()
         return self.runner
 
+    def in_background(self, name: str, target: Callable[[], object]) -> None:
+        """Run a long job (a rebuild) in a thread that close() waits for."""
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self.background = [t for t in self.background if t.is_alive()] + [thread]
+        thread.start()
+
     def close(self) -> None:
         self.stopping.set()
+        for thread in self.background:
+            thread.join(30)
         if self.runner is not None:
             self.runner.stop()
         self.store.recorder.datastore.close()  # type: ignore[attr-defined]
