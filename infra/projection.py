@@ -256,7 +256,12 @@ class Projection:
                 save_position(conn, self.tracking_name, upto)
             self._position = upto
 
-    def rebuild(self, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    def rebuild(
+        self,
+        batch_size: int = 2000,
+        progress: Callable[[int, int], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> dict[str, int]:
         """Fill a fresh generation from position 0, then swap it in. Queries keep answering meanwhile."""
         with self.engine.begin() as conn:
             gen = int(conn.execute(sa.select(registry.c.generation).where(registry.c.name == self.name)).scalar() or 1)
