@@ -9,9 +9,9 @@ from msgspec import Meta
 
 from domain.values import MAX_LINES, MAX_QTY
 
-Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}$", min_length=1, max_length=64)]
+Id = Annotated[str, Meta(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", min_length=1, max_length=64)]
 Qty = Annotated[int, Meta(gt=0, le=MAX_QTY)]
-Price = Annotated[str, Meta(pattern=r"^\d{1,12}(\.\d{1,2})?$", description="Money, a string with 2 places")]
+Price = Annotated[str, Meta(pattern=r"\A[0-9]{1,12}(\.[0-9]{1,2})?\Z", description="Money, a string with 2 places")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=1000)]
 
@@ -33,7 +33,7 @@ class PutWarehouseRequest(Body):
 class PutCustomerRequest(Body):
     name: Name
     credit_limit: Price
-    tax_region: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._:-]{1,32}$")]
+    tax_region: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9._:-]{1,32}\Z")]
     status: Literal["active", "blocked"] = "active"
 
 

@@ -22,7 +22,7 @@ from domain.values import parse_money
 from infra import commands
 from infra.ledger import ORDER, UnitOfWork
 
-ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
 OrderStatus = Literal[
     "credit_hold", "backordered", "allocated", "partially_shipped", "shipped", "delivered", "cancelled"
 ]

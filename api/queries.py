@@ -22,7 +22,7 @@ from infra.service import Service
 from projections.balances import balance_view
 
 READ = {"scope": "read"}
-WarehouseFilter = Annotated[str | None, Parameter(pattern=r"^[A-Za-z0-9._:-]{1,64}$", required=False)]
+WarehouseFilter = Annotated[str | None, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", required=False)]
 
 
 def history(svc: Service, kind: Kind[Any], key: str) -> dict[str, Any]:

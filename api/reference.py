@@ -19,7 +19,7 @@ from domain.values import parse_money
 from infra import commands
 from infra.ledger import CUSTOMER, PRODUCT, WAREHOUSE, UnitOfWork
 
-IdPath = Annotated[str, Parameter(pattern=r"^[A-Za-z0-9._:-]{1,64}$", max_length=64)]
+IdPath = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", max_length=64)]
 MinPosition = Annotated[int | None, Parameter(ge=0, required=False)]
 
 WRITE = {"scope": "catalog:write"}

@@ -46,15 +46,58 @@ EVENT_TYPES["CommandRecorded"] = CommandRecorded
 INTERNAL_TOPICS = frozenset({"CommandRecorded"})
 
 
-class Recorded(msgspec.Struct, frozen=True, kw_only=True):
-    """An event as read back from the store."""
+class Recorded:
+    """An event as read back from the store. Read from the log, it is decoded on first use, so a
+    follower that skips a topic never pays for decoding it."""
 
-    stream_id: UUID
-    version: int
-    topic: str
-    meta: Meta
-    event: Event
-    position: int | None = None
+    __slots__ = ("_event", "_meta", "_state", "_stream_id", "position", "topic", "version")
+
+    def __init__(
+        self,
+        *,
+        stream_id: UUID | str,
+        version: int,
+        topic: str,
+        meta: Meta | None = None,
+        event: Event | None = None,
+        position: int | None = None,
+        state: bytes | None = None,
+    ) -> None:
+        self._stream_id = stream_id
+        self.version = version
+        self.topic = topic
+        self.position = position
+        self._meta = meta
+        self._event = event
+        self._state = state
+
+    def _decode(self) -> None:
+        assert self._state is not None
+        self._meta, self._event = decode(self.topic, self._state)
+        self._state = None
+
+    @property
+    def meta(self) -> Meta:
+        if self._meta is None:
+            self._decode()
+        assert self._meta is not None
+        return self._meta
+
+    @property
+    def event(self) -> Event:
+        if self._event is None:
+            self._decode()
+        assert self._event is not None
+        return self._event
+
+    @property
+    def stream_id(self) -> UUID:
+        if not isinstance(self._stream_id, UUID):
+            self._stream_id = UUID(self._stream_id)
+        return self._stream_id
+
+    def __repr__(self) -> str:
+        return f"Recorded(position={self.position}, topic={self.topic}, version={self.version})"
 
 
 _encoder = msgspec.json.Encoder(decimal_format="string")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,12 +95,56 @@ class _Loaded:
     version: int
 
 
+class StateCache:
+    """Recent stream states by stream id, so a load only reads events newer than what is cached.
+
+    States are immutable, so sharing them between threads is safe. Bounded; oldest entries go first.
+    """
+
+    def __init__(self, max_streams: int = 50_000) -> None:
+        self.max_streams = max_streams
+        self._states: OrderedDict[UUID, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sid: UUID) -> tuple[Any, int] | None:
+        with self._lock:
+            found = self._states.get(sid)
+            if found is not None:
+                self._states.move_to_end(sid)
+            return found
+
+    def put(self, sid: UUID, state: Any, version: int) -> None:
+        with self._lock:
+            current = self._states.get(sid)
+            if current is not None and current[1] >= version:
+                return
+            self._states[sid] = (state, version)
+            self._states.move_to_end(sid)
+            while len(self._states) > self.max_streams:
+                self._states.popitem(last=False)
+
+
+def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) -> tuple[S, int]:
+    """A stream's current state: the cached state plus whatever was recorded after it."""
+    sid = kind.stream_id(key)
+    cached = cache.get(sid)
+    state, version = cached if cached is not None else (kind.initial(key), 0)
+    newer = store.load(sid, after=version)
+    for rec in newer:
+        state = kind.evolve(state, rec.event)
+        version = rec.version
+    if newer or cached is None:
+        cache.put(sid, state, version)
+    return state, version
+
+
 class UnitOfWork:
     """Streams loaded for one attempt of one command, and the events it decided."""
 
-    def __init__(self, store: EventStore, ctx: Context) -> None:
+    def __init__(self, store: EventStore, ctx: Context, cache: StateCache | None = None) -> None:
         self.store = store
         self.ctx = ctx
+        self.cache = cache or StateCache(max_streams=1000)
         self._loaded: dict[UUID, _Loaded] = {}
         self.pending: list[NewEvent] = []
 
@@ -106,13 +152,14 @@ class UnitOfWork:
         sid = kind.stream_id(key)
         loaded = self._loaded.get(sid)
         if loaded is None:
-            state = kind.initial(key)
-            version = 0
-            for rec in self.store.load(sid):
-                state = kind.evolve(state, rec.event)
-                version = rec.version
+            state, version = load_state(self.store, self.cache, kind, key)
             loaded = self._loaded[sid] = _Loaded(kind, key, state, version)
         return loaded
+
+    def committed(self) -> None:
+        """The write succeeded: the new states are the streams' latest."""
+        for sid, loaded in self._loaded.items():
+            self.cache.put(sid, loaded.state, loaded.version)
 
     def get(self, kind: Kind[S], key: str) -> S:
         state: S = self._load(kind, key).state
@@ -183,8 +230,12 @@ class Ledger:
         self.max_attempts = max_attempts
         self.after_commit: list[Callable[[list[NewEvent], list[int]], None]] = []
         self.last_position = 0  # the newest position this process has committed
+        self.cache = StateCache()
 
     def load(self, kind: Kind[S], key: str, upto_version: int | None = None) -> tuple[S, int]:
+        """A stream's state now, or as it stood after version `upto_version` (time travel)."""
+        if upto_version is None:
+            return load_state(self.store, self.cache, kind, key)
         state = kind.initial(key)
         version = 0
         for rec in self.store.load(kind.stream_id(key), upto=upto_version):
@@ -195,7 +246,7 @@ class Ledger:
     def run(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
         last_error: Exception | None = None
         for attempt in range(self.max_attempts):
-            uow = UnitOfWork(self.store, ctx)
+            uow = UnitOfWork(self.store, ctx, self.cache)
             try:
                 replay = self._replay(uow, dedupe)
                 if replay is not None:
@@ -210,6 +261,7 @@ class Ledger:
                     )
                     uow.record(RECORD, d.record_key, [record])
                 positions = self.store.append(uow.pending)
+                uow.committed()
                 if positions:
                     self.last_position = max(self.last_position, *positions)
                 for hook in self.after_commit:

@@ -67,6 +67,7 @@ _TYPES: dict[str, Any] = {
     "bool": sa.Boolean,
 }
 CHUNK = 400
+CACHE_ROWS = 200_000  # rows kept between batches before the cache starts over
 
 
 def _column(spec: TableSpec, col: Column) -> sa.Column[Any]:
@@ -106,27 +107,59 @@ def _normalise(row: Row | None, table: sa.Table) -> Row | None:
     return out
 
 
-def apply_batch(
-    conn: sa.Connection, spec: ProjectionSpec, tables: Tables, records: Sequence[Recorded]
-) -> list[tuple[Recorded, str]]:
-    """Apply records to the tables; returns the (record, error) pairs that were parked."""
-    touched: dict[str, set[Key]] = {t.name: set() for t in spec.tables}
-    per_record: list[list[tuple[TableSpec, Key]]] = []
-    for record in records:
-        pairs = [(t, key) for t in spec.tables for key in t.keys_for(record.event)]
-        per_record.append(pairs)
-        for t, key in pairs:
-            touched[t.name].add(key)
+Cache = dict[str, dict[Key, Row | None]]
+_BY_TOPIC: dict[str, dict[str, list[TableSpec]]] = {}
 
-    original: dict[str, dict[Key, Row]] = {}
+
+def _tables_by_topic(spec: ProjectionSpec) -> dict[str, list[TableSpec]]:
+    """Which tables of a projection read each event topic ."""
+    found = _BY_TOPIC.get(spec.name)
+    if found is None:
+        found = {}
+        for t in spec.tables:
+            for cls in t.events:
+                found.setdefault(cls.__name__, []).append(t)
+        _BY_TOPIC[spec.name] = found
+    return found
+
+
+def apply_batch(
+    conn: sa.Connection,
+    spec: ProjectionSpec,
+    tables: Tables,
+    records: Sequence[Recorded],
+    cache: Cache | None = None,
+) -> list[tuple[Recorded, str]]:
+    """Apply records to the tables; returns the (record, error) pairs that were parked.
+
+    `cache` holds rows as last written (None = known absent) across batches; it is only valid while
+    this process is the sole writer of these tables, and must be dropped if the transaction fails.
+    """
+    by_topic = _tables_by_topic(spec)
+    touched: dict[str, set[Key]] = {t.name: set() for t in spec.tables}
+    work: list[tuple[Recorded, list[tuple[TableSpec, Key]]]] = []
+    for record in records:
+        readers = by_topic.get(record.topic)
+        if not readers:
+            continue
+        event = record.event
+        pairs = [(t, key) for t in readers for key in t.keys_for(event)]
+        if pairs:
+            work.append((record, pairs))
+            for t, key in pairs:
+                touched[t.name].add(key)
+
+    cache = cache if cache is not None else {}
+    original: dict[str, dict[Key, Row | None]] = {}
     for t in spec.tables:
-        original[t.name] = _load(conn, tables[t.name], t, touched[t.name])
+        known = cache.setdefault(t.name, {})
+        missing = [k for k in touched[t.name] if k not in known]
+        loaded = _load(conn, tables[t.name], t, missing)
+        original[t.name] = {k: (known[k] if k in known else loaded.get(k)) for k in touched[t.name]}
     current: dict[str, dict[Key, Row | None]] = {name: dict(rows) for name, rows in original.items()}
 
     failures: list[tuple[Recorded, str]] = []
-    for record, pairs in zip(records, per_record, strict=True):
-        if not pairs:
-            continue
+    for record, pairs in work:
         info = EventInfo(position=record.position or 0, occurred_at=record.meta.occurred_at)
         staged: dict[tuple[str, Key], Row | None] = {}
         try:
@@ -141,6 +174,7 @@ def apply_batch(
 
     for t in spec.tables:
         _write(conn, tables[t.name], t, original[t.name], current[t.name])
+        cache[t.name].update(current[t.name])
     if failures:
         conn.execute(
             parked.insert(),
@@ -159,10 +193,10 @@ def apply_batch(
     return failures
 
 
-def _load(conn: sa.Connection, table: sa.Table, t: TableSpec, keys: set[Key]) -> dict[Key, Row]:
+def _load(conn: sa.Connection, table: sa.Table, t: TableSpec, keys: list[Key]) -> dict[Key, Row]:
     out: dict[Key, Row] = {}
     key_cols = [table.c[k] for k in t.key]
-    keys_list = list(keys)
+    keys_list = keys
     for i in range(0, len(keys_list), CHUNK):
         chunk = keys_list[i : i + CHUNK]
         where = key_cols[0].in_([k[0] for k in chunk]) if len(key_cols) == 1 else sa.tuple_(*key_cols).in_(chunk)
@@ -174,7 +208,11 @@ def _load(conn: sa.Connection, table: sa.Table, t: TableSpec, keys: set[Key]) ->
 
 
 def _write(
-    conn: sa.Connection, table: sa.Table, t: TableSpec, original: dict[Key, Row], current: dict[Key, Row | None]
+    conn: sa.Connection,
+    table: sa.Table,
+    t: TableSpec,
+    original: dict[Key, Row | None],
+    current: dict[Key, Row | None],
 ) -> None:
     inserts, updates, deletes = [], [], []
     for key, row in current.items():
@@ -213,6 +251,7 @@ class Projection:
             self.tables.create(conn)
         self._position: int | None = None
         self._checked_at = 0.0
+        self.cache: Cache = {}
 
     def _active_generation(self) -> int:
         with self.engine.begin() as conn:
@@ -233,6 +272,7 @@ class Projection:
                 self.generation = gen
                 self.tables = Tables(self.spec, gen)
                 self._position = None
+                self.cache = {}
 
     @property
     def tracking_name(self) -> str:
@@ -251,14 +291,22 @@ class Projection:
 
     def process(self, records: Sequence[Recorded], upto: int) -> None:
         with self.lock:
-            with self.engine.begin() as conn:
-                apply_batch(conn, self.spec, self.tables, records)
-                save_position(conn, self.tracking_name, upto)
+            expected = self.position()
+            try:
+                with self.engine.begin() as conn:
+                    apply_batch(conn, self.spec, self.tables, records, self.cache)
+                    save_position(conn, self.tracking_name, upto, expected=expected)
+            except Exception:
+                self.cache = {}
+                self._position = None  # re-read: another process may have moved it
+                raise
             self._position = upto
+            if sum(len(rows) for rows in self.cache.values()) > CACHE_ROWS:
+                self.cache = {}
 
     def rebuild(
         self,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         progress: Callable[[int, int], None] | None = None,
         stop: threading.Event | None = None,
     ) -> dict[str, int]:
@@ -275,6 +323,7 @@ class Projection:
             save_position(conn, tracking, 0)
         position, events = 0, 0
         head = self.store.head()
+        cache: Cache = {}
 
         def step() -> int:
             nonlocal position, events
@@ -283,8 +332,10 @@ class Projection:
                 return 0
             upto = records[-1].position or position
             with self.engine.begin() as conn:
-                apply_batch(conn, self.spec, fresh, records)
+                apply_batch(conn, self.spec, fresh, records, cache)
                 save_position(conn, tracking, upto)
+            if sum(len(rows) for rows in cache.values()) > CACHE_ROWS:
+                cache.clear()
             position = upto
             events += len(records)
             if progress:
@@ -303,6 +354,7 @@ class Projection:
             self.generation = new_gen
             self.tables = fresh
             self._position = position
+            self.cache = cache
         with self.engine.begin() as conn:
             old.drop(conn)
         log.info("rebuilt %s: generation %s, %s events", self.name, new_gen, events)

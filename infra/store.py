@@ -32,6 +32,11 @@ class EventStore:
         self.factory = InfrastructureFactory.construct(env)
         self.recorder: ApplicationRecorder = self.factory.application_recorder()
         self.engine = engine
+        column = "notification_id" if settings.is_postgres else "rowid"
+        self._read_sql = sa.text(
+            f"SELECT {column}, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+            f"WHERE {column} > :after ORDER BY {column} LIMIT :limit"
+        )
         if settings.is_postgres:
             self._position_sql = sa.text(
                 f"SELECT notification_id FROM {EVENTS_TABLE} WHERE originator_id = :sid AND originator_version = :v"
@@ -65,18 +70,19 @@ class EventStore:
         return out
 
     def read(self, after: int, limit: int) -> list[Recorded]:
-        """The global log after `after`, oldest first."""
-        rows = self.recorder.select_notifications(after, limit, inclusive_of_start=False)
-        out = []
-        for n in rows:
-            meta, event = decode(n.topic, n.state)
-            sid = n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
-            out.append(
-                Recorded(
-                    stream_id=sid, version=n.originator_version, topic=n.topic, meta=meta, event=event, position=n.id
-                )
+        """The global log after `after`, oldest first (decoded lazily).
+
+        Reads the recorder's table with one plain SQL query rather than through
+        `select_notifications`, which builds a UUID per row; see docs/decisions/0004.
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(self._read_sql, {"after": after, "limit": limit}).all()
+        return [
+            Recorded(
+                stream_id=sid if isinstance(sid, UUID) else str(sid), version=v, topic=t, state=bytes(st), position=p
             )
-        return out
+            for p, sid, v, t, st in rows
+        ]
 
     def history(self, stream_id: UUID) -> list[Recorded]:
         """A stream's events with their global positions, oldest first."""

@@ -22,7 +22,18 @@ def read_position(conn: sa.Connection, name: str) -> int:
     return int(value or 0)
 
 
-def save_position(conn: sa.Connection, name: str, position: int) -> None:
-    updated = conn.execute(tracking.update().where(tracking.c.name == name).values(position=position))
-    if not updated.rowcount:
-        conn.execute(tracking.insert().values(name=name, position=position))
+class TrackingConflictError(Exception):
+    """Another process moved this tracking row: the batch must not be applied twice."""
+
+
+def save_position(conn: sa.Connection, name: str, position: int, expected: int | None = None) -> None:
+    """Move the tracking row; with `expected`, only from that position (else TrackingConflictError)."""
+    query = tracking.update().where(tracking.c.name == name)
+    if expected is not None:
+        query = query.where(tracking.c.position == expected)
+    updated = conn.execute(query.values(position=position))
+    if updated.rowcount:
+        return
+    if expected:  # the row exists but has moved: someone else processed this batch
+        raise TrackingConflictError(f"{name} is no longer at {expected}")
+    conn.execute(tracking.insert().values(name=name, position=position))

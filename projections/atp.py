@@ -90,6 +90,7 @@ ATP = ProjectionSpec(
             ),
             position_keys,
             evolve_position,
+            tuple(_DELTAS),
         ),
         TableSpec(
             "backorders",
@@ -104,8 +105,16 @@ ATP = ProjectionSpec(
             ),
             backorder_keys,
             evolve_backorder,
+            (backorders.BackorderQueued, backorders.BackorderFilled, backorders.BackorderWithdrawn),
         ),
-        TableSpec("skus", ("sku",), (Column("sku", "str"), Column("name", "str")), product_keys, evolve_product),
+        TableSpec(
+            "skus",
+            ("sku",),
+            (Column("sku", "str"), Column("name", "str")),
+            product_keys,
+            evolve_product,
+            (catalog.ProductDefined, catalog.ProductRevised),
+        ),
     ),
 )
 

@@ -9,12 +9,11 @@ from domain.events import Event
 from domain.values import ZERO, format_money
 from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
 
+_EVENTS = (customer.CustomerRegistered, customer.CustomerRevised, customer.CreditCommitted, customer.CreditReleased)
+
 
 def balance_keys(event: Event) -> list[Key]:
-    if isinstance(
-        event,
-        customer.CustomerRegistered | customer.CustomerRevised | customer.CreditCommitted | customer.CreditReleased,
-    ):
+    if isinstance(event, _EVENTS):
         return [(event.customer_id,)]
     return []
 
@@ -73,6 +72,7 @@ BALANCES = ProjectionSpec(
             ),
             balance_keys,
             evolve_balance,
+            _EVENTS,
         ),
     ),
 )

@@ -39,9 +39,14 @@ class TableSpec:
     columns: tuple[Column, ...]
     keys_for: Callable[[Event], list[Key]]
     evolve: Callable[[Row | None, Key, Event, EventInfo], Row | None]
+    events: tuple[type[Event], ...] = ()  # the event classes it reads; others are never decoded
 
 
 @dataclass(frozen=True)
 class ProjectionSpec:
     name: str
     tables: tuple[TableSpec, ...]
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset(cls.__name__ for t in self.tables for cls in t.events)

@@ -62,6 +62,7 @@ ORDERS = ProjectionSpec(
             ),
             order_keys,
             evolve_order_row,
+            _ORDER_EVENTS,
         ),
     ),
 )
