@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypedDict
 
 from domain.events import Event, register
 from domain.values import ZERO
@@ -90,8 +90,18 @@ def evolve_customer(state: Customer | None, event: Event) -> Customer | None:
     return state
 
 
+class _CustomerFacts(TypedDict):
+    """The facts CustomerRegistered and CustomerRevised share, typed for `**` unpacking."""
+
+    customer_id: str
+    name: str
+    credit_limit: Decimal
+    tax_region: str
+    status: str
+
+
 def decide_put_customer(state: Customer | None, cmd: PutCustomer) -> list[Event]:
-    facts = dict(
+    facts = _CustomerFacts(
         customer_id=cmd.customer_id,
         name=cmd.name,
         credit_limit=cmd.credit_limit,
@@ -99,11 +109,11 @@ def decide_put_customer(state: Customer | None, cmd: PutCustomer) -> list[Event]
         status=cmd.status,
     )
     if state is None:
-        return [CustomerRegistered(**facts)]  # type: ignore[arg-type]
+        return [CustomerRegistered(**facts)]
     current = (state.name, state.credit_limit, state.tax_region, state.status)
     if current == (cmd.name, cmd.credit_limit, cmd.tax_region, cmd.status):
         return []
-    return [CustomerRevised(**facts)]  # type: ignore[arg-type]
+    return [CustomerRevised(**facts)]
 
 
 def decide_set_contract_price(state: Customer, cmd: SetContractPrice) -> list[Event]:

@@ -368,9 +368,9 @@ def cancel(state: Order, reason: str) -> list[Event]:
     """Cancel all unshipped qty; reservations are released by the positions in the same write."""
     open_lines = [ln for ln in state.lines if ln.open_qty > 0]
     if not open_lines:
-        if any(ln.shipped for ln in state.lines):
+        if any(ln.shipped for ln in state.lines) and not state.cancelled:
             raise OrderShippedError(f"Order {state.order_id} has shipped in full", order_id=state.order_id)
-        return []  # already cancelled: nothing more to record
+        return []  # already cancelled (possibly after a partial shipment): nothing more to record
     cancelled = [
         CancelledLine(
             line_id=ln.line_id,

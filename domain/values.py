@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-MONEY_PATTERN = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+MONEY_PATTERN = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")  # ASCII digits; used with fullmatch
 MAX_QTY = 1_000_000_000
 MAX_LINES = 500
 CENT = Decimal("0.01")
@@ -14,12 +14,12 @@ ZERO = Decimal("0.00")
 
 
 def is_valid_id(value: str) -> bool:
-    return bool(ID_PATTERN.match(value))
+    return bool(ID_PATTERN.fullmatch(value))
 
 
 def parse_money(text: str) -> Decimal:
     """Parse a wire money string; raises ValueError when it is not a 2-place decimal."""
-    if not isinstance(text, str) or not MONEY_PATTERN.match(text):
+    if not isinstance(text, str) or not MONEY_PATTERN.fullmatch(text):
         raise ValueError("money must be a string with at most 2 decimal places, e.g. '12.50'")
     try:
         return Decimal(text).quantize(CENT)

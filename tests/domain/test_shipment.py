@@ -1,0 +1,93 @@
+"""Shipment: what left a warehouse for an order, and its proof of delivery (once)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+from domain import shipment
+from domain.errors import AlreadyDeliveredError
+from domain.shipment import ShipmentConfirmed, ShipmentDelivered, ShipmentLine, evolve_shipment
+from tests.spec import given
+
+SHIPPED_AT = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+DELIVERED_AT = datetime(2025, 3, 5, 14, 0, tzinfo=UTC)
+
+CONFIRMED = ShipmentConfirmed(
+    shipment_id="SH-1",
+    order_id="SO-1",
+    customer_id="C1",
+    warehouse_id="W-A",
+    lines=[ShipmentLine(sku="BOLT-10", qty=4), ShipmentLine(sku="NUT-4", qty=10)],
+    carrier="UPS",
+    tracking="1Z999",
+    freight=Decimal("7.50"),
+    shipped_at=SHIPPED_AT,
+)
+DELIVERED = ShipmentDelivered(shipment_id="SH-1", order_id="SO-1", delivered_at=DELIVERED_AT, signed_by="J. Doe")
+
+
+def test_a_confirmed_shipment_records_what_left_and_how() -> None:
+    state = (
+        given(evolve_shipment, None)
+        .when(
+            lambda _: shipment.confirm(
+                shipment_id="SH-1",
+                order_id="SO-1",
+                customer_id="C1",
+                warehouse_id="W-A",
+                lines=[("BOLT-10", 4), ("NUT-4", 10)],
+                carrier="UPS",
+                tracking="1Z999",
+                freight=Decimal("7.50"),
+                shipped_at=SHIPPED_AT,
+            )
+        )
+        .then(CONFIRMED)
+    )
+    assert state is not None
+    assert (state.delivered_at, state.signed_by) == (None, None)
+
+
+def test_proof_of_delivery_is_recorded() -> None:
+    state = (
+        given(evolve_shipment, None, CONFIRMED)
+        .when(lambda s: shipment.deliver(s, DELIVERED_AT, "J. Doe"))
+        .then(DELIVERED)
+    )
+    assert state is not None
+    assert (state.delivered_at, state.signed_by) == (DELIVERED_AT, "J. Doe")
+
+
+def test_proof_of_delivery_without_a_signature_is_recorded() -> None:
+    given(evolve_shipment, None, CONFIRMED).when(lambda s: shipment.deliver(s, DELIVERED_AT, None)).then(
+        ShipmentDelivered(shipment_id="SH-1", order_id="SO-1", delivered_at=DELIVERED_AT, signed_by=None)
+    )
+
+
+def test_the_same_proof_of_delivery_twice_records_nothing() -> None:
+    given(evolve_shipment, None, CONFIRMED, DELIVERED).when(
+        lambda s: shipment.deliver(s, DELIVERED_AT, "J. Doe")
+    ).then()
+
+
+def test_the_same_instant_in_another_time_zone_is_the_same_proof() -> None:
+    same_instant = DELIVERED_AT.astimezone(timezone(timedelta(hours=-5)))
+    given(evolve_shipment, None, CONFIRMED, DELIVERED).when(
+        lambda s: shipment.deliver(s, same_instant, "J. Doe")
+    ).then()
+
+
+def test_a_different_delivery_time_after_delivery_is_rejected() -> None:
+    error = (
+        given(evolve_shipment, None, CONFIRMED, DELIVERED)
+        .when(lambda s: shipment.deliver(s, DELIVERED_AT + timedelta(hours=1), "J. Doe"))
+        .then_raises(AlreadyDeliveredError, shipment_id="SH-1")
+    )
+    assert (error.status, error.code) == (409, "already_delivered")
+
+
+def test_a_different_signature_after_delivery_is_rejected() -> None:
+    given(evolve_shipment, None, CONFIRMED, DELIVERED).when(
+        lambda s: shipment.deliver(s, DELIVERED_AT, "M. Roe")
+    ).then_raises(AlreadyDeliveredError, shipment_id="SH-1")

@@ -1,0 +1,46 @@
+"""Transfer: stock of one SKU moving between two warehouses, received once."""
+
+from __future__ import annotations
+
+from domain import transfer
+from domain.errors import AlreadyReceivedError, InvalidRequestError
+from domain.transfer import Transfer, TransferInitiated, TransferReceived, evolve_transfer
+from tests.spec import given
+
+INITIATED = TransferInitiated(transfer_id="T-1", sku="BOLT-10", from_warehouse_id="W-A", to_warehouse_id="W-B", qty=4)
+RECEIVED = TransferReceived(transfer_id="T-1", sku="BOLT-10", to_warehouse_id="W-B", qty=4)
+
+
+def test_a_transfer_between_two_warehouses_is_initiated() -> None:
+    state = (
+        given(evolve_transfer, None)
+        .when(lambda _: transfer.initiate("T-1", "BOLT-10", "W-A", "W-B", 4))
+        .then(INITIATED)
+    )
+    assert state == Transfer("T-1", "BOLT-10", "W-A", "W-B", 4, received=False)
+
+
+def test_a_transfer_to_the_same_warehouse_is_rejected() -> None:
+    error = (
+        given(evolve_transfer, None)
+        .when(lambda _: transfer.initiate("T-1", "BOLT-10", "W-A", "W-A", 4))
+        .then_raises(
+            InvalidRequestError,
+            errors=[{"field": "to_warehouse_id", "message": "must differ from from_warehouse_id"}],
+        )
+    )
+    assert (error.status, error.code) == (422, "invalid_request")
+
+
+def test_receiving_a_transfer_records_what_arrived_where() -> None:
+    state = given(evolve_transfer, None, INITIATED).when(transfer.receive).then(RECEIVED)
+    assert state is not None and state.received
+
+
+def test_receiving_a_transfer_twice_is_rejected() -> None:
+    error = (
+        given(evolve_transfer, None, INITIATED, RECEIVED)
+        .when(transfer.receive)
+        .then_raises(AlreadyReceivedError, transfer_id="T-1")
+    )
+    assert (error.status, error.code) == (409, "already_received")
