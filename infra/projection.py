@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from infra.codec import Recorded
 from infra.store import EventStore
@@ -207,6 +209,11 @@ def _load(conn: sa.Connection, table: sa.Table, t: TableSpec, keys: list[Key]) -
     return out
 
 
+def _columns(t: TableSpec, row: Row) -> Row:
+    """The stored columns of a row (keys starting with '_' are in-memory helpers)."""
+    return {c.name: row[c.name] for c in t.columns}
+
+
 def _write(
     conn: sa.Connection,
     table: sa.Table,
@@ -214,24 +221,34 @@ def _write(
     original: dict[Key, Row | None],
     current: dict[Key, Row | None],
 ) -> None:
-    inserts, updates, deletes = [], [], []
+    """Write what changed: deletes by key, the rest as multi-row upserts."""
+    upserts: list[Row] = []
+    deletes: list[Key] = []
     for key, row in current.items():
         before = original.get(key)
         if row is None:
             if before is not None:
-                deletes.append(dict(zip([f"k_{k}" for k in t.key], key, strict=True)))
-        elif before is None:
-            inserts.append(row)
-        elif row != before:
-            updates.append({**{f"k_{k}": v for k, v in zip(t.key, key, strict=True)}, **row})
-    where = sa.and_(*(table.c[k] == sa.bindparam(f"k_{k}") for k in t.key))
-    if deletes:
-        conn.execute(table.delete().where(where), deletes)
-    if updates:
-        values = {c.name: sa.bindparam(c.name) for c in t.columns}
-        conn.execute(table.update().where(where).values(values), updates)
-    if inserts:
-        conn.execute(table.insert(), inserts)
+                deletes.append(key)
+            continue
+        if row is before:
+            continue
+        stored = _columns(t, t.dump(row) if t.dump else row)
+        if before is None or stored != _columns(t, t.dump(before) if t.dump else before):
+            upserts.append(stored)
+    key_cols = [table.c[k] for k in t.key]
+    for i in range(0, len(deletes), CHUNK):
+        chunk = deletes[i : i + CHUNK]
+        where = key_cols[0].in_([k[0] for k in chunk]) if len(key_cols) == 1 else sa.tuple_(*key_cols).in_(chunk)
+        conn.execute(table.delete().where(where))
+    if not upserts:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table)
+    others = {c.name: stmt.excluded[c.name] for c in t.columns if c.name not in t.key}
+    upsert = (
+        stmt.on_conflict_do_update(index_elements=list(t.key), set_=others) if others else stmt.on_conflict_do_nothing()
+    )
+    conn.execute(upsert, upserts)  # one compiled statement; the driver batches the rows
 
 
 class Projection:

@@ -18,7 +18,10 @@ from infra.store import EventStore
 
 def make_engine(settings: Settings) -> sa.Engine:
     if settings.is_postgres:
-        return sa.create_engine(settings.sqlalchemy_url(), pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = sa.create_engine(settings.sqlalchemy_url(), pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # Batch executemany INSERTs into multi-row VALUES pages (read-model writes), not row by row.
+        engine.dialect.use_insertmanyvalues_wo_returning = True  # type: ignore[attr-defined]
+        return engine
     engine = sa.create_engine(settings.sqlalchemy_url(), connect_args={"timeout": 30, "check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")

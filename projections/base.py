@@ -40,6 +40,7 @@ class TableSpec:
     keys_for: Callable[[Event], list[Key]]
     evolve: Callable[[Row | None, Key, Event, EventInfo], Row | None]
     events: tuple[type[Event], ...] = ()  # the event classes it reads; others are never decoded
+    dump: Callable[[Row], Row] | None = None  # fills stored columns from in-memory helpers ('_' keys)
 
 
 @dataclass(frozen=True)

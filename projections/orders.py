@@ -32,7 +32,8 @@ def decode_state(doc: str) -> Order:
 
 
 def evolve_order_row(row: Row | None, key: Key, event: Event, info: EventInfo) -> Row | None:
-    state = decode_state(row["doc"]) if row else None
+    """The row keeps the decoded state in '_state'; `dump_order_row` writes it as `doc`."""
+    state = (row.get("_state") or decode_state(row["doc"])) if row else None
     state = order.evolve_order(state, event)
     if state is None:
         return row
@@ -42,8 +43,14 @@ def evolve_order_row(row: Row | None, key: Key, event: Event, info: EventInfo) -
         "status": state.status,
         "seq": row["seq"] if row else info.position,
         "total": state.total,
-        "doc": msgspec.json.encode(state).decode(),
+        "_state": state,
     }
+
+
+def dump_order_row(row: Row) -> Row:
+    if "doc" not in row:
+        row["doc"] = msgspec.json.encode(row["_state"]).decode()
+    return row
 
 
 ORDERS = ProjectionSpec(
@@ -63,6 +70,7 @@ ORDERS = ProjectionSpec(
             order_keys,
             evolve_order_row,
             _ORDER_EVENTS,
+            dump_order_row,
         ),
     ),
 )
