@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.billing import DeadLettersController, FinanceController, InvoicesController
 from api.deps import Svc, provide_service
 from api.errors import EXCEPTION_HANDLERS, problem
 from api.fulfilment import ShipmentsController
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             ShipmentsController,
             QueriesController,
             AdminController,
+            InvoicesController,
+            FinanceController,
+            DeadLettersController,
         ],
         dependencies={"svc": Provide(provide_service, sync_to_thread=False)},
         guards=[require_scope],

@@ -18,7 +18,8 @@ from api.views import shipment_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
-from infra.ledger import SHIPMENT, UnitOfWork
+from infra.billing import invoice_id_for
+from infra.ledger import INVOICE, SHIPMENT, UnitOfWork
 
 WRITE = {"scope": "shipments:write"}
 
@@ -37,6 +38,11 @@ def parse_rfc3339(text: str, field: str) -> datetime:
             errors=[{"field": field, "message": "must be an RFC 3339 date-time such as 2026-11-26T10:00:00Z"}],
         )
     return value.astimezone(UTC)
+
+
+def _invoice_id(uow: UnitOfWork, shipment_id: str) -> str | None:
+    """The shipment's invoice id once billing has opened it."""
+    return invoice_id_for(shipment_id) if uow.get(INVOICE, invoice_id_for(shipment_id)) else None
 
 
 class ShipmentsController(Controller):
@@ -58,7 +64,7 @@ class ShipmentsController(Controller):
         )
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            return 201, shipment_view(commands.ship(uow, cmd), svc.settings.currency)
+            return 201, shipment_view(commands.ship(uow, cmd), svc.settings.currency, None)
 
         return await execute(request, svc, handle, body, business=("shipment", body.shipment_id))
 
@@ -69,7 +75,7 @@ class ShipmentsController(Controller):
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
             state = commands.deliver(uow, shipment_id, delivered_at, body.signed_by)
-            return 200, shipment_view(state, svc.settings.currency)
+            return 200, shipment_view(state, svc.settings.currency, _invoice_id(uow, shipment_id))
 
         return await execute(request, svc, handle, body)
 
@@ -79,4 +85,5 @@ class ShipmentsController(Controller):
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, SHIPMENT, shipment_id)
         if state is None:
             raise NotFoundError(f"Shipment {shipment_id} does not exist", shipment_id=shipment_id)
-        return shipment_view(state, svc.settings.currency)
+        inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, invoice_id_for(shipment_id))
+        return shipment_view(state, svc.settings.currency, inv.invoice_id if inv else None)

@@ -117,3 +117,28 @@ class ShipmentRequest(Body):
 class DeliveryRequest(Body):
     delivered_at: Annotated[str, Meta(min_length=10, max_length=64)]
     signed_by: Annotated[str, Meta(max_length=200)] | None = None
+
+
+class ReturnLineRequest(Body):
+    sku: Id
+    qty: Qty
+
+
+class ReturnRequest(Body):
+    return_id: Id
+    order_id: Id
+    warehouse_id: Id
+    lines: Annotated[list[ReturnLineRequest], Meta(min_length=1, max_length=MAX_LINES)]
+    restock: bool
+
+
+class PaymentAllocationRequest(Body):
+    invoice_id: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9._:-]{1,80}\Z")]
+    amount: Price
+
+
+class PaymentRequest(Body):
+    payment_id: Id
+    customer_id: Id
+    amount: Price
+    allocations: Annotated[list[PaymentAllocationRequest], Meta(max_length=MAX_LINES)] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain import catalog, customer, inventory, order, shipment, transfer
+from domain import catalog, customer, inventory, invoice, order, payment, shipment, transfer
 from domain.values import format_money
 
 
@@ -69,7 +69,7 @@ def order_view(o: order.Order, currency: str) -> dict[str, Any]:
     }
 
 
-def shipment_view(s: shipment.Shipment, currency: str) -> dict[str, Any]:
+def shipment_view(s: shipment.Shipment, currency: str, invoice_id: str | None = None) -> dict[str, Any]:
     return {
         "shipment_id": s.shipment_id,
         "order_id": s.order_id,
@@ -82,7 +82,7 @@ def shipment_view(s: shipment.Shipment, currency: str) -> dict[str, Any]:
         "shipped_at": ts(s.shipped_at),
         "delivered_at": ts(s.delivered_at),
         "signed_by": s.signed_by,
-        "invoice_id": None,
+        "invoice_id": invoice_id,
     }
 
 
@@ -105,4 +105,54 @@ def position_view(p: inventory.Position) -> dict[str, Any]:
         "reserved": p.reserved,
         "available": p.available,
         "in_transit": p.in_transit,
+    }
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else format_money(value)
+
+
+def invoice_view(inv: invoice.Invoice, currency: str) -> dict[str, Any]:
+    view: dict[str, Any] = {"invoice_id": inv.invoice_id, "kind": inv.kind}
+    if inv.number is not None:
+        view["number"] = inv.number
+    view.update(
+        {
+            "order_id": inv.order_id,
+            "shipment_id": inv.shipment_id,
+            "return_id": inv.return_id,
+            "customer_id": inv.customer_id,
+            "status": inv.status,
+            "currency": currency,
+            "lines": [
+                {
+                    "sku": ln.sku,
+                    "qty": ln.qty,
+                    "unit_price": format_money(ln.unit_price),
+                    "amount": format_money(ln.amount),
+                }
+                for ln in inv.lines
+            ],
+            "freight": format_money(inv.freight),
+            "subtotal": format_money(inv.subtotal),
+            "tax": _money(inv.tax),
+            "total": _money(inv.total),
+            "paid": format_money(inv.paid),
+            "credited": format_money(inv.credited),
+            "balance": format_money(inv.balance),
+            "tax_attempts": inv.attempts,
+            "last_tax_error": inv.last_error,
+        }
+    )
+    return view
+
+
+def payment_view(p: payment.PaymentReceived, currency: str) -> dict[str, Any]:
+    return {
+        "payment_id": p.payment_id,
+        "customer_id": p.customer_id,
+        "amount": format_money(p.amount),
+        "currency": currency,
+        "applied": [{"invoice_id": a.invoice_id, "amount": format_money(a.amount)} for a in p.applied],
+        "unapplied": format_money(p.unapplied),
     }

@@ -52,7 +52,38 @@ class CreditReleased(Event, frozen=True, kw_only=True):
     reason: str
 
 
-register(CustomerRegistered, CustomerRevised, ContractPriceSet, CreditCommitted, CreditReleased)
+class ReceivableBooked(Event, frozen=True, kw_only=True):
+    """An issued invoice moved order value from unbilled to open receivables."""
+
+    customer_id: str
+    invoice_id: str
+    unbilled: Decimal  # the invoiced goods value leaving `unbilled`
+    amount: Decimal  # the invoice total joining open receivables
+
+
+class CreditNoteBooked(Event, frozen=True, kw_only=True):
+    customer_id: str
+    credit_note_id: str
+    amount: Decimal  # negative: reduces open receivables
+
+
+class PaymentBooked(Event, frozen=True, kw_only=True):
+    customer_id: str
+    payment_id: str
+    applied: Decimal
+    unapplied: Decimal
+
+
+register(
+    CustomerRegistered,
+    CustomerRevised,
+    ContractPriceSet,
+    CreditCommitted,
+    CreditReleased,
+    ReceivableBooked,
+    CreditNoteBooked,
+    PaymentBooked,
+)
 
 
 @dataclass(frozen=True)
@@ -137,15 +168,17 @@ def price_for(customer: Customer, sku: str, list_price: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class Account:
-    """What counts against a customer's credit: unbilled order value (the billing work adds AR)."""
+    """What counts against a customer's credit: unbilled order value plus open receivables."""
 
     customer_id: str
     unbilled: Decimal = ZERO
     committed: dict[str, Decimal] = field(default_factory=dict)
+    open_ar: Decimal = ZERO
+    unapplied_credit: Decimal = ZERO
 
     @property
     def exposure(self) -> Decimal:
-        return self.unbilled
+        return self.unbilled + self.open_ar
 
 
 def evolve_account(state: Account | None, event: Event) -> Account | None:
@@ -153,6 +186,15 @@ def evolve_account(state: Account | None, event: Event) -> Account | None:
         acc = state or Account(event.customer_id)
         committed = {**acc.committed, event.order_id: event.amount}
         return replace(acc, unbilled=acc.unbilled + event.amount, committed=committed)
+    if isinstance(event, ReceivableBooked | CreditNoteBooked | PaymentBooked):
+        acc = state or Account(event.customer_id)
+        if isinstance(event, ReceivableBooked):
+            return replace(acc, unbilled=acc.unbilled - event.unbilled, open_ar=acc.open_ar + event.amount)
+        if isinstance(event, CreditNoteBooked):
+            return replace(acc, open_ar=acc.open_ar + event.amount)
+        return replace(
+            acc, open_ar=acc.open_ar - event.applied, unapplied_credit=acc.unapplied_credit + event.unapplied
+        )
     if isinstance(event, CreditReleased) and state is not None:
         left = state.committed.get(event.order_id, ZERO) - event.amount
         return replace(

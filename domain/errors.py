@@ -107,3 +107,26 @@ class ExceedsAllocationError(DomainError):
 class IdempotencyKeyReusedError(DomainError):
     code = "idempotency_key_reused"
     title = "The idempotency key was used with a different request"
+
+
+class InvalidAllocationError(DomainError):
+    code = "invalid_allocation"
+    title = "The payment's allocations do not fit"
+
+
+class ExceedsShippedError(DomainError):
+    code = "exceeds_shipped"
+    status = 409
+    title = "More is returned than was shipped and not yet returned"
+
+
+class NotInvoicedError(DomainError):
+    code = "not_invoiced"
+    status = 409
+    title = "The shipment's invoice is not issued yet"
+
+
+class NotDeadLetteredError(DomainError):
+    code = "not_dead_lettered"
+    status = 409
+    title = "The entry is not waiting in the dead-letter list"

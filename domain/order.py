@@ -9,7 +9,13 @@ from decimal import Decimal
 
 import msgspec
 
-from domain.errors import ExceedsAllocationError, InsufficientStockError, OrderNotHeldError, OrderShippedError
+from domain.errors import (
+    ExceedsAllocationError,
+    ExceedsShippedError,
+    InsufficientStockError,
+    OrderNotHeldError,
+    OrderShippedError,
+)
 from domain.events import Event, register
 from domain.values import ZERO, line_amount, money
 
@@ -93,7 +99,30 @@ class OrderDeliveryRecorded(Event, frozen=True, kw_only=True):
     delivered_at: datetime
 
 
+class ReturnedLine(msgspec.Struct, frozen=True, kw_only=True):
+    shipment_id: str
+    line_id: str
+    sku: str
+    qty: int
+
+
+class OrderReturnRecorded(Event, frozen=True, kw_only=True):
+    order_id: str
+    return_id: str
+    warehouse_id: str
+    restock: bool
+    lines: list[ReturnedLine]
+
+
+class OrderLinesInvoiced(Event, frozen=True, kw_only=True):
+    order_id: str
+    invoice_id: str
+    lines: list[LineQty]
+
+
 register(
+    OrderReturnRecorded,
+    OrderLinesInvoiced,
     OrderPlaced,
     OrderCreditHeld,
     OrderCreditReleased,
@@ -147,6 +176,8 @@ class Order:
     on_hold: bool = False
     cancelled: bool = False
     shipments: dict[str, bool] = field(default_factory=dict)  # shipment id -> delivered
+    shipped_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # shipment -> line -> qty
+    returned_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # shipment -> line -> qty
 
     @property
     def total(self) -> Decimal:
@@ -233,9 +264,33 @@ def evolve_order(state: Order | None, event: Event) -> Order | None:
                     shipped=line.shipped + sl.qty,
                 )
             updated = _with_lines(state, changed)
-            return replace(updated, shipments={**state.shipments, sid: False})
+            per_line = {sl.line_id: sl.qty for sl in shipped_lines}
+            return replace(
+                updated,
+                shipments={**state.shipments, sid: False},
+                shipped_lines={**state.shipped_lines, sid: per_line},
+            )
         case OrderDeliveryRecorded(shipment_id=sid):
-            return replace(state, shipments={**state.shipments, sid: True})
+            changed = {
+                line_id: replace(state.line(line_id), delivered=state.line(line_id).delivered + qty)
+                for line_id, qty in state.shipped_lines.get(sid, {}).items()
+            }
+            return replace(_with_lines(state, changed), shipments={**state.shipments, sid: True})
+        case OrderLinesInvoiced(lines=invoiced):
+            changed = {}
+            for li in invoiced:
+                line = changed.get(li.line_id) or state.line(li.line_id)
+                changed[li.line_id] = replace(line, invoiced=line.invoiced + li.qty)
+            return _with_lines(state, changed)
+        case OrderReturnRecorded(lines=returned):
+            changed = {}
+            returned_lines = {sid: dict(per) for sid, per in state.returned_lines.items()}
+            for rl in returned:
+                line = changed.get(rl.line_id) or state.line(rl.line_id)
+                changed[rl.line_id] = replace(line, returned=line.returned + rl.qty)
+                per = returned_lines.setdefault(rl.shipment_id, {})
+                per[rl.line_id] = per.get(rl.line_id, 0) + rl.qty
+            return replace(_with_lines(state, changed), returned_lines=returned_lines)
     return state
 
 
@@ -421,3 +476,45 @@ def record_delivery(state: Order, shipment_id: str, delivered_at: datetime) -> l
     if state.shipments.get(shipment_id):
         return []
     return [OrderDeliveryRecorded(order_id=state.order_id, shipment_id=shipment_id, delivered_at=delivered_at)]
+
+
+def invoice_lines(state: Order, invoice_id: str, shipment_id: str) -> list[Event]:
+    """Mark a shipment's quantities as invoiced on the order lines."""
+    shipped = state.shipped_lines.get(shipment_id, {})
+    lines = [LineQty(line_id=lid, sku=state.line(lid).sku, qty=qty) for lid, qty in sorted(shipped.items())]
+    return [OrderLinesInvoiced(order_id=state.order_id, invoice_id=invoice_id, lines=lines)] if lines else []
+
+
+def plan_return(state: Order, lines: list[tuple[str, int]]) -> list[ReturnedLine]:
+    """Match returned (sku, qty) to shipments, oldest first; at most what shipped and is not yet back."""
+    planned: list[ReturnedLine] = []
+    for sku, qty in lines:
+        line = state.line_for_sku(sku)
+        returnable = (line.shipped - line.returned) if line else 0
+        if line is None or qty > returnable:
+            raise ExceedsShippedError(
+                f"{qty} x {sku} exceeds the {returnable} shipped and not yet returned on order {state.order_id}",
+                sku=sku,
+                requested=qty,
+                returnable=returnable,
+            )
+        wanted = qty
+        for sid, per_line in state.shipped_lines.items():  # insertion order = shipping order
+            left = per_line.get(line.line_id, 0) - state.returned_lines.get(sid, {}).get(line.line_id, 0)
+            take = min(wanted, left)
+            if take > 0:
+                planned.append(ReturnedLine(shipment_id=sid, line_id=line.line_id, sku=sku, qty=take))
+                wanted -= take
+            if wanted == 0:
+                break
+    return planned
+
+
+def record_return(
+    state: Order, return_id: str, warehouse_id: str, restock: bool, lines: list[ReturnedLine]
+) -> list[Event]:
+    return [
+        OrderReturnRecorded(
+            order_id=state.order_id, return_id=return_id, warehouse_id=warehouse_id, restock=restock, lines=lines
+        )
+    ]

@@ -21,7 +21,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
-from domain import backorders, catalog, customer, inventory, order, shipment, transfer
+from domain import backorders, catalog, customer, inventory, invoice, order, payment, shipment, transfer
 from domain.errors import DomainError
 from domain.events import Event
 from infra.codec import CommandRecorded, Meta
@@ -60,6 +60,16 @@ BOOK: Kind[backorders.Book] = Kind("backorders", lambda k: backorders.Book(sku=k
 SHIPMENT: Kind[shipment.Shipment | None] = Kind("shipment", lambda k: None, shipment.evolve_shipment)
 TRANSFER: Kind[transfer.Transfer | None] = Kind("transfer", lambda k: None, transfer.evolve_transfer)
 
+INVOICE: Kind[invoice.Invoice | None] = Kind("invoice", lambda k: None, invoice.evolve_invoice)
+SEQUENCE: Kind[int] = Kind("sequence", lambda k: 0, invoice.evolve_sequence)
+
+
+def _evolve_payment(state: payment.PaymentReceived | None, event: Event) -> payment.PaymentReceived | None:
+    return event if isinstance(event, payment.PaymentReceived) else state
+
+
+PAYMENT: Kind[payment.PaymentReceived | None] = Kind("payment", lambda k: None, _evolve_payment)
+
 
 def _evolve_record(state: CommandRecorded | None, event: Event) -> CommandRecorded | None:
     return event if isinstance(event, CommandRecorded) else state
@@ -69,7 +79,22 @@ RECORD: Kind[CommandRecorded | None] = Kind("command", lambda k: None, _evolve_r
 
 KINDS: dict[str, Kind[Any]] = {
     k.name: k
-    for k in (PRODUCT, WAREHOUSE, WAREHOUSE_INDEX, CUSTOMER, ACCOUNT, POSITION, ORDER, BOOK, SHIPMENT, TRANSFER, RECORD)
+    for k in (
+        PRODUCT,
+        WAREHOUSE,
+        WAREHOUSE_INDEX,
+        CUSTOMER,
+        ACCOUNT,
+        POSITION,
+        ORDER,
+        BOOK,
+        SHIPMENT,
+        TRANSFER,
+        RECORD,
+        INVOICE,
+        SEQUENCE,
+        PAYMENT,
+    )
 }
 
 

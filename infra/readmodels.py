@@ -11,6 +11,7 @@ from infra.projection import Projection, rows
 from infra.store import EventStore
 from projections import ALL
 from projections.atp import atp_view
+from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state
 
 
@@ -90,6 +91,79 @@ class ReadModels:
             found = rows(conn, t, [t.c.customer_id == customer_id])
         return found[0] if found else None
 
+    # --- invoices ----------------------------------------------------------------------------
+
+    def _invoices(self) -> sa.Table:
+        p = self.projections["invoices"]
+        p.refresh()
+        return p.tables["invoices"]
+
+    def due_for_tax(self, now: datetime, limit: int) -> list[str]:
+        t = self._invoices()
+        query = (
+            sa.select(t.c.invoice_id)
+            .where(t.c.status == "awaiting_tax", sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now))
+            .order_by(t.c.seq)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def list_invoices(
+        self, order_id: str | None, customer_id: str | None, status: str | None, limit: int, after: int | None
+    ) -> tuple[list[Any], int | None]:
+        t = self._invoices()
+        where = []
+        if order_id:
+            where.append(t.c.order_id == order_id)
+        if customer_id:
+            where.append(t.c.customer_id == customer_id)
+        if status:
+            where.append(t.c.status == status)
+        if after is not None:
+            where.append(t.c.seq > after)
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(t.c.seq, t.c.doc).where(*where).order_by(t.c.seq).limit(limit + 1)).all()
+        more = len(found) > limit
+        found = found[:limit]
+        return [decode_invoice(r.doc) for r in found], (found[-1].seq if more and found else None)
+
+    def customer_invoice_ids(self, customer_id: str) -> list[str]:
+        t = self._invoices()
+        query = sa.select(t.c.invoice_id).where(
+            t.c.customer_id == customer_id, t.c.kind == "invoice", t.c.number.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query.order_by(t.c.number)).scalars())
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        t = self._invoices()
+        with self.engine.connect() as conn:
+            found = rows(conn, t, [t.c.dead_letter.is_(True)], [t.c.parked_at, t.c.invoice_id])
+        out = []
+        for r in found:
+            state = decode_invoice(r["doc"])
+            out.append(
+                {
+                    "id": r["invoice_id"],
+                    "kind": "tax",
+                    "subject": f"invoice/{r['invoice_id']}",
+                    "attempts": state.attempts,
+                    "last_error": state.last_error,
+                    "parked_at": _ts(r["parked_at"]) if r["parked_at"] else None,
+                    "status": state.status,
+                }
+            )
+        return out
+
+    def invoice_counts(self) -> tuple[int, int]:
+        """(invoices awaiting tax, dead letters)."""
+        t = self._invoices()
+        with self.engine.connect() as conn:
+            awaiting = conn.execute(sa.select(sa.func.count()).where(t.c.status == "awaiting_tax")).scalar()
+            dead = conn.execute(sa.select(sa.func.count()).where(t.c.dead_letter.is_(True))).scalar()
+        return int(awaiting or 0), int(dead or 0)
+
     # --- signals -----------------------------------------------------------------------------
 
     def signals(self) -> dict[str, Any]:
@@ -106,6 +180,7 @@ class ReadModels:
                 [t["positions"].c.sku, t["positions"].c.warehouse_id],
             )
         parked = {name: len(p.parked()) for name, p in self.projections.items()}
+        awaiting_tax, dead_letters = self.invoice_counts()
         return {
             "backorders_aged": [
                 {
@@ -119,8 +194,8 @@ class ReadModels:
                 }
                 for b in aged
             ],
-            "awaiting_tax": 0,
-            "dead_letters": 0,
+            "awaiting_tax": awaiting_tax,
+            "dead_letters": dead_letters,
             "over_allocated": [
                 {
                     "sku": o["sku"],

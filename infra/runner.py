@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from infra.codec import Recorded
@@ -38,6 +38,7 @@ class Runner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors: dict[str, str] = {}
+        self.after_pass: list[Callable[[], None]] = []  # called after a pass that processed events
 
     def wake(self, *_: object) -> None:
         self._wake.set()
@@ -97,5 +98,8 @@ class Runner:
         while not self._stop.is_set():
             self._wake.clear()
             processed = self.run_once()
-            if not processed:
+            if processed:
+                for hook in self.after_pass:
+                    hook()
+            else:
                 self._wake.wait(self.poll)

@@ -14,6 +14,7 @@ from infra.readmodels import ReadModels
 from infra.runner import Runner
 from infra.settings import Settings
 from infra.store import EventStore
+from infra.workflows import TaxWorker
 
 
 def make_engine(settings: Settings) -> sa.Engine:
@@ -43,6 +44,7 @@ class Service:
     keys: KeyRing
     read: ReadModels
     runner: Runner | None = None
+    tax_worker: TaxWorker | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
     background: list[threading.Thread] = field(default_factory=list)
 
@@ -57,11 +59,19 @@ class Service:
 
     def start_workers(self) -> Runner:
         """Run the projections and workflows of this process in a background thread."""
-        from infra.workflows import BackorderFill
+        from infra.tax import make_tax_engine
+        from infra.workflows import BackorderFill, Billing
 
-        followers = [*self.read.projections.values(), BackorderFill(self.ledger, self.engine)]
+        followers = [
+            *self.read.projections.values(),
+            BackorderFill(self.ledger, self.engine),
+            Billing(self.ledger, self.engine, self.settings.billing_trigger),
+        ]
         self.runner = Runner(self.store, followers)
         self.read.local = True
+        self.tax_worker = TaxWorker(self.ledger, self.read, make_tax_engine(self.settings), self.settings)
+        self.runner.after_pass.append(self.tax_worker.wake)
+        self.tax_worker.start()
         self.ledger.after_commit.append(self.runner.wake)
         self.runner.start()
         return self.runner
@@ -76,6 +86,8 @@ class Service:
         self.stopping.set()
         for thread in self.background:
             thread.join(30)
+        if self.tax_worker is not None:
+            self.tax_worker.stop()
         if self.runner is not None:
             self.runner.stop()
         self.store.recorder.datastore.close()  # type: ignore[attr-defined]

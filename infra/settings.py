@@ -23,6 +23,11 @@ class Settings:
     tax_engine_url: str | None = None
     tax_max_attempts: int = 5
     command_retries: int = 60
+    tax_retry_base: float = 2.0  # seconds before the 2nd attempt; doubles per attempt, with jitter
+    tax_retry_max: float = 300.0
+    tax_timeout: float = 2.0
+    breaker_threshold: int = 5  # consecutive engine failures that open the circuit
+    breaker_cooldown: float = 30.0  # seconds the circuit stays open before one trial call
     min_position_wait: float = 5.0
 
     @property
@@ -97,6 +102,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     attempts_text = env.get("O2C_TAX_MAX_ATTEMPTS", "5").strip()
     if not attempts_text.isdigit() or int(attempts_text) < 1:
         raise ConfigError(f"O2C_TAX_MAX_ATTEMPTS must be a positive integer, got {attempts_text!r}")
+    retry_text = env.get("O2C_TAX_RETRY_BASE_SECONDS", "2").strip()
+    try:
+        retry_base = float(retry_text)
+        if not 0 < retry_base <= 3600:
+            raise ValueError(retry_text)
+    except ValueError:
+        raise ConfigError(
+            f"O2C_TAX_RETRY_BASE_SECONDS must be a number of seconds (0-3600], got {retry_text!r}"
+        ) from None
     admin_key = env.get("O2C_ADMIN_KEY") or None
     if admin_key is not None and len(admin_key) < 8:
         raise ConfigError("O2C_ADMIN_KEY must be at least 8 characters long")
@@ -108,4 +122,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tax_rates=rates,
         tax_engine_url=engine,
         tax_max_attempts=int(attempts_text),
+        tax_retry_base=retry_base,
     )

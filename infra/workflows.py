@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import random
+import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from domain import inventory
-from infra import commands
+from domain import inventory, invoice, shipment
+from infra import billing, commands
 from infra.codec import Recorded
-from infra.ledger import Context, Ledger, UnitOfWork
+from infra.ledger import INVOICE, Context, Ledger, UnitOfWork
+from infra.readmodels import ReadModels
+from infra.settings import Settings
+from infra.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
 from infra.tracking import ensure_tables, read_position, save_position
 
 log = logging.getLogger("o2c.workflows")
@@ -67,3 +73,130 @@ class BackorderFill:
             self.ledger.run(ctx, handle)
         with self.engine.begin() as conn:
             save_position(conn, self.name, upto)
+
+
+class Billing:
+    """Every shipment gets its invoice (`INV-<shipment_id>`); with the delivery trigger the invoice
+    waits for proof of delivery. Idempotent by the deterministic invoice id."""
+
+    name = "workflow:billing"
+
+    def __init__(self, ledger: Ledger, engine: sa.Engine, trigger: str) -> None:
+        self.ledger = ledger
+        self.engine = engine
+        self.trigger = trigger
+        ensure_tables(engine)
+
+    def position(self) -> int:
+        with self.engine.connect() as conn:
+            return read_position(conn, self.name)
+
+    def process(self, records: Sequence[Recorded], upto: int) -> None:
+        needs_proof = self.trigger == "delivery"
+        for record in records:
+            if record.topic not in ("ShipmentConfirmed", "ShipmentDelivered"):
+                continue
+            event = record.event
+            ctx = Context(
+                actor=self.name,
+                correlation_id=record.meta.correlation_id,
+                causation_id=f"event:{record.stream_id}:{record.version}",
+            )
+            if isinstance(event, shipment.ShipmentConfirmed):
+
+                def handle(
+                    uow: UnitOfWork, sid: str = event.shipment_id, proof: bool = needs_proof
+                ) -> tuple[int, dict[str, object]]:
+                    billing.open_invoice(uow, sid, proof)
+                    return 200, {}
+
+                self.ledger.run(ctx, handle)
+            elif isinstance(event, shipment.ShipmentDelivered) and self.trigger == "delivery":
+
+                def proof(uow: UnitOfWork, e: shipment.ShipmentDelivered = event) -> tuple[int, dict[str, object]]:
+                    billing.receive_proof(uow, e.shipment_id, e.delivered_at)
+                    return 200, {}
+
+                self.ledger.run(ctx, proof)
+        with self.engine.begin() as conn:
+            save_position(conn, self.name, upto)
+
+
+class TaxWorker:
+    """Takes invoices awaiting tax, asks the tax engine, and issues them; a failure parks the
+    invoice with exponential backoff and jitter, and the last allowed attempt dead-letters it.
+    Runs in its own thread so a slow or dead engine never holds up orders or read models."""
+
+    def __init__(self, ledger: Ledger, read: ReadModels, engine: TaxEngine, settings: Settings) -> None:
+        self.ledger = ledger
+        self.read = read
+        self.tax = engine
+        self.settings = settings
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="o2c-tax", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.settings.tax_retry_base * 2 ** (attempt - 1), self.settings.tax_retry_max)
+        return delay * random.uniform(0.5, 1.5)
+
+    def run_due(self) -> int:
+        """Handle every invoice whose next attempt is due; returns how many were tried."""
+        tried = 0
+        for invoice_id in self.read.due_for_tax(datetime.now(UTC), limit=50):
+            if self._stop.is_set():
+                break
+            tried += self._attempt(invoice_id)
+        return tried
+
+    def _attempt(self, invoice_id: str) -> int:
+        inv, _ = self.ledger.load(INVOICE, invoice_id)
+        if inv is None or not invoice.awaits_tax(inv):
+            return 0
+        attempt = inv.attempts + 1
+        ctx = Context(actor="workflow:tax", correlation_id=f"tax-{invoice_id}", causation_id=f"tax-attempt:{attempt}")
+        try:
+            result = self.tax.calculate(inv, self.settings.currency)
+        except CircuitOpenError:
+            return 0  # no call was made: nothing to count, the invoice waits for the breaker
+        except TaxUnavailableError as exc:
+            error = str(exc)[:500]
+            next_at = datetime.now(UTC) + timedelta(seconds=self.backoff(attempt))
+
+            def failed(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
+                billing.fail_tax(uow, invoice_id, attempt, error, next_at, self.settings.tax_max_attempts)
+                return 200, {}
+
+            self.ledger.run(ctx, failed)
+            self.last_error = error
+            return 1
+
+        def issued(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
+            billing.issue_invoice(uow, invoice_id, result.tax, result.rate, attempt)
+            return 200, {}
+
+        self.ledger.run(ctx, issued)
+        return 1
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.run_due()
+            except Exception:
+                log.exception("tax worker pass failed")
+            self._wake.wait(0.25)

@@ -9,7 +9,15 @@ from domain.events import Event
 from domain.values import ZERO, format_money
 from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
 
-_EVENTS = (customer.CustomerRegistered, customer.CustomerRevised, customer.CreditCommitted, customer.CreditReleased)
+_EVENTS = (
+    customer.CustomerRegistered,
+    customer.CustomerRevised,
+    customer.CreditCommitted,
+    customer.CreditReleased,
+    customer.ReceivableBooked,
+    customer.CreditNoteBooked,
+    customer.PaymentBooked,
+)
 
 
 def balance_keys(event: Event) -> list[Key]:
@@ -37,6 +45,14 @@ def evolve_balance(row: Row | None, key: Key, event: Event, info: EventInfo) -> 
             row["unbilled"] = Decimal(row["unbilled"]) + amount
         case customer.CreditReleased(amount=amount):
             row["unbilled"] = Decimal(row["unbilled"]) - amount
+        case customer.ReceivableBooked(unbilled=unbilled, amount=amount):
+            row["unbilled"] = Decimal(row["unbilled"]) - unbilled
+            row["open_ar"] = Decimal(row["open_ar"]) + amount
+        case customer.CreditNoteBooked(amount=amount):
+            row["open_ar"] = Decimal(row["open_ar"]) + amount
+        case customer.PaymentBooked(applied=applied, unapplied=unapplied):
+            row["open_ar"] = Decimal(row["open_ar"]) - applied
+            row["unapplied_credit"] = Decimal(row["unapplied_credit"]) + unapplied
     return row
 
 

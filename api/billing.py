@@ -1,0 +1,141 @@
+"""Billing: invoices and credit notes (read), returns and payments (write), dead letters (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from api.body import parse
+from api.commands import execute
+from api.deps import Svc, wait_for_position, wait_for_read_models
+from api.models import EmptyRequest, PaymentRequest, ReturnRequest
+from api.queries import history
+from api.reference import MinPosition
+from api.views import invoice_view, payment_view
+from domain import payment
+from domain.errors import NotFoundError
+from domain.values import parse_money
+from infra import billing
+from infra.ledger import INVOICE, UnitOfWork
+
+FINANCE = {"scope": "finance:write"}
+READ = {"scope": "read"}
+DocId = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,80}\Z", max_length=80)]
+ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
+InvoiceStatus = Literal["awaiting_shipment_proof", "awaiting_tax", "issued", "partially_paid", "paid", "dead_lettered"]
+
+
+class InvoicesController(Controller):
+    path = "/v1/invoices"
+    tags = ["billing"]
+
+    @get("/", opt=READ, operation_id="ListInvoices")
+    async def list_invoices(
+        self,
+        svc: Svc,
+        order_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
+        customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
+        status: Annotated[InvoiceStatus | None, Parameter(required=False)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        after: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        position = await wait_for_read_models(svc, ("invoices",), min_position)
+        found, next_after = await anyio.to_thread.run_sync(
+            svc.read.list_invoices, order_id, customer_id, status, limit, after
+        )
+        return {
+            "items": [invoice_view(inv, svc.settings.currency) for inv in found],
+            "next_after": None if next_after is None else str(next_after),
+            "position": position,
+        }
+
+    @get("/{invoice_id:str}", opt=READ, operation_id="GetInvoice")
+    async def get_invoice(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> dict[str, Any]:
+        await wait_for_position(svc, min_position)
+        inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, invoice_id)
+        if inv is None:
+            raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
+        return {**invoice_view(inv, svc.settings.currency), "position": await anyio.to_thread.run_sync(svc.store.head)}
+
+    @get("/{invoice_id:str}/history", opt=READ, operation_id="GetInvoiceHistory")
+    async def invoice_history(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> dict[str, Any]:
+        await wait_for_position(svc, min_position)
+        result = await anyio.to_thread.run_sync(history, svc, INVOICE, invoice_id)
+        if not result["events"]:
+            raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
+        return result
+
+
+class FinanceController(Controller):
+    path = "/v1"
+    tags = ["billing"]
+
+    @post("/returns", opt=FINANCE, operation_id="RecordReturn")
+    async def record_return(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
+        body, _ = await parse(request, ReturnRequest)
+        cmd = billing.ReturnInput(
+            body.return_id, body.order_id, body.warehouse_id, tuple((ln.sku, ln.qty) for ln in body.lines), body.restock
+        )
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            note = billing.record_return(uow, cmd)
+            return 201, {
+                "return_id": body.return_id,
+                "order_id": body.order_id,
+                "warehouse_id": body.warehouse_id,
+                "restock": body.restock,
+                "lines": [{"sku": sku, "qty": qty} for sku, qty in cmd.lines],
+                "credit_note_id": note.invoice_id,
+                "credit_note": invoice_view(note, svc.settings.currency),
+            }
+
+        return await execute(request, svc, handle, body, business=("return", body.return_id))
+
+    @post("/payments", opt=FINANCE, operation_id="ReceivePayment")
+    async def receive_payment(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
+        body, _ = await parse(request, PaymentRequest)
+        amount = parse_money(body.amount)
+        requested = (
+            [payment.Allocation(invoice_id=a.invoice_id, amount=parse_money(a.amount)) for a in body.allocations]
+            if body.allocations is not None
+            else None
+        )
+        candidates = await anyio.to_thread.run_sync(svc.read.customer_invoice_ids, body.customer_id)
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            received = billing.receive_payment(uow, body.payment_id, body.customer_id, amount, requested, candidates)
+            return 201, payment_view(received, svc.settings.currency)
+
+        return await execute(request, svc, handle, body, business=("payment", body.payment_id))
+
+
+class DeadLettersController(Controller):
+    path = "/v1/admin/dead-letters"
+    tags = ["admin"]
+
+    @get("/", opt={"scope": "admin"}, operation_id="ListDeadLetters")
+    async def list_dead_letters(self, svc: Svc, min_position: MinPosition = None) -> dict[str, Any]:
+        await wait_for_read_models(svc, ("invoices",), min_position)
+        return {"items": await anyio.to_thread.run_sync(svc.read.dead_letters), "next_after": None}
+
+    @post("/{entry_id:str}/retry", opt={"scope": "admin"}, operation_id="RetryDeadLetter")
+    async def retry(self, request: Request[Any, Any, Any], svc: Svc, entry_id: DocId) -> Response[bytes]:
+        body, _ = await parse(request, EmptyRequest, allow_empty=True)
+
+        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+            inv = billing.retry_dead_letter(uow, entry_id)
+            return 200, {
+                "id": entry_id,
+                "kind": "tax",
+                "subject": f"invoice/{entry_id}",
+                "status": "retrying",
+                "invoice": invoice_view(inv, svc.settings.currency),
+            }
+
+        if svc.tax_worker is not None:
+            svc.tax_worker.wake()
+        return await execute(request, svc, handle, body)

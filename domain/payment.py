@@ -1,0 +1,92 @@
+"""Payments and returns: cash received and goods coming back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import msgspec
+
+from domain.errors import InvalidAllocationError
+from domain.events import Event, register
+from domain.values import ZERO, format_money
+
+
+class Allocation(msgspec.Struct, frozen=True, kw_only=True):
+    invoice_id: str
+    amount: Decimal
+
+
+class PaymentReceived(Event, frozen=True, kw_only=True):
+    payment_id: str
+    customer_id: str
+    amount: Decimal
+    applied: list[Allocation]
+    unapplied: Decimal
+
+
+register(PaymentReceived)
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    invoice_id: str
+    number: int
+    balance: Decimal
+
+
+def allocate_payment(
+    amount: Decimal, open_invoices: Sequence[OpenInvoice], requested: Sequence[Allocation] | None
+) -> list[Allocation]:
+    """Explicit allocations are checked; without them, oldest open invoice (by number) first."""
+    if amount <= ZERO:
+        raise InvalidAllocationError("The payment amount must be greater than 0.00", amount=format_money(amount))
+    by_id = {inv.invoice_id: inv for inv in open_invoices}
+    if requested is not None:
+        seen: set[str] = set()
+        for alloc in requested:
+            inv = by_id.get(alloc.invoice_id)
+            if alloc.invoice_id in seen:
+                raise InvalidAllocationError(
+                    f"Invoice {alloc.invoice_id} is allocated twice", invoice_id=alloc.invoice_id
+                )
+            seen.add(alloc.invoice_id)
+            if inv is None:
+                raise InvalidAllocationError(
+                    f"Invoice {alloc.invoice_id} is not an open invoice of this customer", invoice_id=alloc.invoice_id
+                )
+            if alloc.amount <= ZERO or alloc.amount > inv.balance:
+                raise InvalidAllocationError(
+                    f"{format_money(alloc.amount)} does not fit invoice {alloc.invoice_id}'s balance of "
+                    f"{format_money(inv.balance)}",
+                    invoice_id=alloc.invoice_id,
+                    balance=format_money(inv.balance),
+                )
+        total = sum((a.amount for a in requested), ZERO)
+        if total > amount:
+            raise InvalidAllocationError(
+                f"Allocations sum to {format_money(total)}, more than the payment of {format_money(amount)}",
+                allocated=format_money(total),
+                amount=format_money(amount),
+            )
+        return list(requested)
+    left = amount
+    applied = []
+    for inv in sorted(open_invoices, key=lambda i: i.number):
+        if left <= ZERO:
+            break
+        take = min(left, inv.balance)
+        if take > ZERO:
+            applied.append(Allocation(invoice_id=inv.invoice_id, amount=take))
+            left -= take
+    return applied
+
+
+def receive_payment(payment_id: str, customer_id: str, amount: Decimal, applied: list[Allocation]) -> list[Event]:
+    unapplied = amount - sum((a.amount for a in applied), ZERO)
+    return [
+        PaymentReceived(
+            payment_id=payment_id, customer_id=customer_id, amount=amount, applied=applied, unapplied=unapplied
+        )
+    ]

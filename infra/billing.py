@@ -1,0 +1,260 @@
+"""Billing commands: open an invoice for a shipment, take proof of delivery, record tax attempts,
+issue with a gap-free number, dead-letter and retry, credit returns, apply payments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domain import customer, inventory, invoice, order, payment
+from domain.errors import NotFoundError, NotInvoicedError, UnknownCustomerError, UnknownOrderError
+from domain.invoice import InvoiceLine, round_tax
+from domain.values import ZERO, line_amount, money
+from infra.commands import _order, _record_position, _warehouse
+from infra.ledger import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT, UnitOfWork
+
+INVOICE_NUMBERS = "invoices"
+CREDIT_NOTE_NUMBERS = "credit-notes"
+
+
+def invoice_id_for(shipment_id: str) -> str:
+    return f"INV-{shipment_id}"
+
+
+def open_invoice(uow: UnitOfWork, shipment_id: str, needs_proof: bool) -> invoice.Invoice | None:
+    """Start billing a shipment (idempotent: the invoice id is derived from the shipment id)."""
+    inv_id = invoice_id_for(shipment_id)
+    existing = uow.get(INVOICE, inv_id)
+    if existing is not None:
+        return existing
+    shp = uow.get(SHIPMENT, shipment_id)
+    if shp is None:
+        return None
+    the_order = _order(uow, shp.order_id)
+    buyer = uow.get(CUSTOMER, shp.customer_id)
+    lines = []
+    for sl in shp.lines:
+        line = the_order.line_for_sku(sl.sku)
+        assert line is not None  # shipments only ship order lines
+        lines.append(
+            InvoiceLine(
+                sku=sl.sku,
+                qty=sl.qty,
+                unit_price=line.unit_price,
+                amount=line_amount(sl.qty, line.unit_price),
+                line_id=line.line_id,
+            )
+        )
+    events = invoice.open_invoice(
+        invoice_id=inv_id,
+        order_id=shp.order_id,
+        shipment_id=shipment_id,
+        customer_id=shp.customer_id,
+        tax_region=buyer.tax_region if buyer else "",
+        lines=lines,
+        freight=shp.freight,
+        awaiting_proof=needs_proof and shp.delivered_at is None,
+    )
+    return uow.record(INVOICE, inv_id, events)
+
+
+def receive_proof(uow: UnitOfWork, shipment_id: str, delivered_at: datetime) -> None:
+    inv = open_invoice(uow, shipment_id, needs_proof=True)
+    if inv is not None:
+        uow.record(INVOICE, inv.invoice_id, invoice.receive_proof(inv, delivered_at))
+
+
+def _invoice(uow: UnitOfWork, invoice_id: str) -> invoice.Invoice:
+    inv = uow.get(INVOICE, invoice_id)
+    if inv is None:
+        raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
+    return inv
+
+
+def issue_invoice(uow: UnitOfWork, invoice_id: str, tax: Decimal, rate: Decimal, attempt: int) -> invoice.Invoice:
+    """Tax is known: take the next number and issue, in one write with the receivable booking."""
+    inv = _invoice(uow, invoice_id)
+    if not invoice.awaits_tax(inv):
+        return inv
+    number, numbered = invoice.next_number(uow.get(SEQUENCE, INVOICE_NUMBERS), INVOICE_NUMBERS, invoice_id)
+    uow.record(SEQUENCE, INVOICE_NUMBERS, numbered)
+    issued = uow.record(INVOICE, invoice_id, invoice.issue(inv, number=number, tax=tax, tax_rate=rate, attempt=attempt))
+    assert issued is not None and issued.total is not None
+    the_order = _order(uow, inv.order_id)
+    assert inv.shipment_id is not None
+    uow.record(ORDER, inv.order_id, order.invoice_lines(the_order, invoice_id, inv.shipment_id))
+    uow.record(
+        ACCOUNT,
+        inv.customer_id,
+        [
+            customer.ReceivableBooked(
+                customer_id=inv.customer_id, invoice_id=invoice_id, unbilled=inv.subtotal, amount=issued.total
+            )
+        ],
+    )
+    return issued
+
+
+def fail_tax(
+    uow: UnitOfWork, invoice_id: str, attempt: int, error: str, next_attempt_at: datetime, max_attempts: int
+) -> invoice.Invoice:
+    inv = _invoice(uow, invoice_id)
+    result = uow.record(INVOICE, invoice_id, invoice.fail_tax(inv, attempt, error, next_attempt_at, max_attempts))
+    assert result is not None
+    return result
+
+
+def retry_dead_letter(uow: UnitOfWork, invoice_id: str) -> invoice.Invoice:
+    inv = _invoice(uow, invoice_id)
+    result = uow.record(INVOICE, invoice_id, invoice.request_retry(inv))
+    assert result is not None
+    return result
+
+
+# --- returns -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnInput:
+    return_id: str
+    order_id: str
+    warehouse_id: str
+    lines: tuple[tuple[str, int], ...]
+    restock: bool
+
+
+def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
+    """Goods come back: the order records it, stock is restocked if asked, and a credit note
+    `CN-<return_id>` is issued at once, taxed at the rate of the invoices it credits."""
+    the_order = uow.get(ORDER, cmd.order_id)
+    if the_order is None:
+        raise UnknownOrderError(f"Order {cmd.order_id} does not exist", order_id=cmd.order_id)
+    _warehouse(uow, cmd.warehouse_id)
+    planned = order.plan_return(the_order, list(cmd.lines))
+    originals: dict[str, invoice.Invoice] = {}
+    for rl in planned:
+        inv = uow.get(INVOICE, invoice_id_for(rl.shipment_id))
+        if inv is None or not inv.issued:
+            raise NotInvoicedError(
+                f"Shipment {rl.shipment_id}'s invoice is not issued yet; return after it is",
+                shipment_id=rl.shipment_id,
+            )
+        originals[inv.invoice_id] = inv
+    uow.record(
+        ORDER, cmd.order_id, order.record_return(the_order, cmd.return_id, cmd.warehouse_id, cmd.restock, planned)
+    )
+    if cmd.restock:
+        for sku, qty in cmd.lines:
+            restocked = inventory.StockRestocked(
+                sku=sku, warehouse_id=cmd.warehouse_id, return_id=cmd.return_id, order_id=cmd.order_id, qty=qty
+            )
+            _record_position(uow, sku, cmd.warehouse_id, [restocked])
+
+    cn_id = f"CN-{cmd.return_id}"
+    lines: list[InvoiceLine] = []
+    raw_tax = ZERO
+    per_invoice: dict[str, Decimal] = {}
+    for rl in planned:
+        line = the_order.line(rl.line_id)
+        amount = line_amount(rl.qty, line.unit_price)
+        inv = originals[invoice_id_for(rl.shipment_id)]
+        rate = inv.tax_rate or ZERO
+        lines.append(
+            InvoiceLine(sku=rl.sku, qty=rl.qty, unit_price=line.unit_price, amount=-amount, line_id=rl.line_id)
+        )
+        raw_tax += amount * rate
+        per_invoice[inv.invoice_id] = per_invoice.get(inv.invoice_id, ZERO) + amount * (1 + rate)
+    subtotal = money(sum((ln.amount for ln in lines), ZERO))
+    tax = -round_tax(raw_tax)
+    total = subtotal + tax
+    # Credit each original invoice by its share, never below a zero balance; the last takes the rounding.
+    applies: dict[str, Decimal] = {}
+    remaining = -total
+    ids = list(per_invoice)
+    for i, inv_id in enumerate(ids):
+        share = remaining if i == len(ids) - 1 else money(per_invoice[inv_id])
+        share = min(share, remaining)
+        applies[inv_id] = min(share, originals[inv_id].balance)
+        remaining -= share
+    number, numbered = invoice.next_number(uow.get(SEQUENCE, CREDIT_NOTE_NUMBERS), CREDIT_NOTE_NUMBERS, cn_id)
+    uow.record(SEQUENCE, CREDIT_NOTE_NUMBERS, numbered)
+    note = uow.record(
+        INVOICE,
+        cn_id,
+        [
+            invoice.CreditNoteIssued(
+                invoice_id=cn_id,
+                return_id=cmd.return_id,
+                order_id=cmd.order_id,
+                customer_id=the_order.customer_id,
+                number=number,
+                lines=lines,
+                subtotal=subtotal,
+                tax=tax,
+                total=total,
+                applies_to=applies,
+            )
+        ],
+    )
+    for inv_id, amount in applies.items():
+        uow.record(INVOICE, inv_id, invoice.credit(uow.get(INVOICE, inv_id), cn_id, amount))  # type: ignore[arg-type]
+    uow.record(
+        ACCOUNT,
+        the_order.customer_id,
+        [customer.CreditNoteBooked(customer_id=the_order.customer_id, credit_note_id=cn_id, amount=total)],
+    )
+    assert note is not None
+    return note
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+def open_invoices(uow: UnitOfWork, ids: Sequence[str]) -> list[payment.OpenInvoice]:
+    out = []
+    for inv_id in ids:
+        inv = uow.get(INVOICE, inv_id)
+        if inv is not None and inv.issued and inv.kind == "invoice" and inv.balance > ZERO:
+            assert inv.number is not None
+            out.append(payment.OpenInvoice(inv_id, inv.number, inv.balance))
+    return out
+
+
+def receive_payment(
+    uow: UnitOfWork,
+    payment_id: str,
+    customer_id: str,
+    amount: Decimal,
+    requested: list[payment.Allocation] | None,
+    candidate_ids: Sequence[str],
+) -> payment.PaymentReceived:
+    """`candidate_ids` are the customer's invoices (from the invoices read model); their balances
+    are read from the invoice streams, so a stale list can only miss an invoice, never overpay one."""
+    if uow.get(CUSTOMER, customer_id) is None:
+        raise UnknownCustomerError(f"Customer {customer_id} does not exist", customer_id=customer_id)
+    ids = list(candidate_ids) + [a.invoice_id for a in requested or [] if a.invoice_id not in candidate_ids]
+    owned = [i for i in ids if (inv := uow.get(INVOICE, i)) is not None and inv.customer_id == customer_id]
+    applied = payment.allocate_payment(amount, open_invoices(uow, owned), requested)
+    events = payment.receive_payment(payment_id, customer_id, amount, applied)
+    received = uow.record(PAYMENT, payment_id, events)
+    for alloc in applied:
+        inv = uow.get(INVOICE, alloc.invoice_id)
+        assert inv is not None
+        uow.record(INVOICE, alloc.invoice_id, invoice.apply_payment(inv, payment_id, alloc.amount))
+    booked = events[0]
+    assert isinstance(booked, payment.PaymentReceived) and received is not None
+    uow.record(
+        ACCOUNT,
+        customer_id,
+        [
+            customer.PaymentBooked(
+                customer_id=customer_id,
+                payment_id=payment_id,
+                applied=amount - booked.unapplied,
+                unapplied=booked.unapplied,
+            )
+        ],
+    )
+    return received
