@@ -33,7 +33,7 @@ async def read_json(request: Request[Any, Any, Any], allow_empty: bool = False) 
         raise ProblemError(413, "payload_too_large", "Request body too large", "The body must be at most 1 MiB")
     try:
         return msgspec.json.decode(raw), raw
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise ProblemError(400, "invalid_json", "Malformed JSON", f"The body is not valid JSON: {exc}") from None
 
 

@@ -117,6 +117,8 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes
             if isinstance(e, dict)
         ]
         return problem(422, "invalid_request", "The request is not valid", "Invalid parameters", errors=errors)
+    if status == 405 and "//" in request.url.path:
+        status = 404  # an empty id segment: the router collapsed it, but no resource has that id
     code, title = _CODES.get(status, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) and not isinstance(exc, NotFoundException) else title
     return problem(status, code, title, detail, headers=dict(exc.headers or {}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,12 +25,17 @@ from infra.ledger import INVOICE, SHIPMENT, UnitOfWork
 WRITE = {"scope": "shipments:write"}
 
 
+RFC3339 = re.compile(r"\A\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z")
+
+
 def parse_rfc3339(text: str, field: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None or "T" not in text.upper():
+    value = None
+    if RFC3339.match(text):
+        try:
+            value = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+        except ValueError:
+            value = None
+    if value is None or value.tzinfo is None:
         raise ProblemError(
             422,
             "invalid_request",

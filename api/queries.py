@@ -13,7 +13,7 @@ from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.errors import ProblemError
 from api.reference import IdPath, MinPosition
 from api.views import ts
-from domain.errors import NotFoundError, UnknownSkuError
+from domain.errors import NotFoundError, SkuNotFoundError
 from domain.values import is_valid_id
 from infra.codec import event_data
 from infra.feed import read_feed
@@ -55,7 +55,7 @@ class QueriesController(Controller):
         position = await wait_for_read_models(svc, ("atp",), min_position)
         found = (await anyio.to_thread.run_sync(svc.read.atp, [sku], warehouse_id))[sku]
         if found is None:
-            raise UnknownSkuError(f"SKU {sku} is not in the catalog", sku=sku)
+            raise SkuNotFoundError(f"SKU {sku} is not in the catalog", sku=sku)
         return {**found, "position": position}
 
     @get("/atp", opt=READ, operation_id="ListAvailableToPromise")
@@ -80,7 +80,7 @@ class QueriesController(Controller):
         found = await anyio.to_thread.run_sync(svc.read.atp, wanted, warehouse_id)
         unknown = [s for s in wanted if found[s] is None]
         if unknown:
-            raise UnknownSkuError(f"Unknown SKU: {', '.join(unknown)}", sku=unknown[0], skus=unknown)
+            raise SkuNotFoundError(f"Unknown SKU: {', '.join(unknown)}", sku=unknown[0], skus=unknown)
         return {"items": [{**found[s], "position": position} for s in wanted], "position": position}  # type: ignore[dict-item]
 
     @get("/customers/{customer_id:str}/balance", opt=READ, operation_id="GetCustomerBalance")

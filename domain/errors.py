@@ -130,3 +130,9 @@ class NotDeadLetteredError(DomainError):
     code = "not_dead_lettered"
     status = 409
     title = "The entry is not waiting in the dead-letter list"
+
+
+class SkuNotFoundError(UnknownSkuError):
+    """A query for a SKU that is not in the catalog (404, where a command answers 422)."""
+
+    status = 404

@@ -40,6 +40,7 @@ class CommandRecorded(Event, frozen=True, kw_only=True):
     fingerprint: str
     status: int
     body: str  # the JSON response, without `position`
+    anchor: str = ""  # the record written last by the same command: its position is the answer's
 
 
 EVENT_TYPES["CommandRecorded"] = CommandRecorded

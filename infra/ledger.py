@@ -280,9 +280,10 @@ class Ledger:
                 if not uow.has_events:
                     return Outcome(status, body, self.store.head())
                 text = json.dumps(body, separators=(",", ":"))
+                anchor = dedupe[-1].record_key if dedupe else ""
                 for d in dedupe:
                     record = CommandRecorded(
-                        scope=d.scope, key=d.key, fingerprint=d.fingerprint, status=status, body=text
+                        scope=d.scope, key=d.key, fingerprint=d.fingerprint, status=status, body=text, anchor=anchor
                     )
                     uow.record(RECORD, d.record_key, [record])
                 positions = self.store.append(uow.pending)
@@ -309,6 +310,6 @@ class Ledger:
                 continue
             if record.fingerprint != d.fingerprint:
                 raise d.on_mismatch()
-            position = self.store.position_of(RECORD.stream_id(d.record_key), 1)
+            position = self.store.position_of(RECORD.stream_id(record.anchor or d.record_key), 1)
             return Outcome(record.status, json.loads(record.body), position, replayed=True)
         return None

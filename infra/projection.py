@@ -309,6 +309,9 @@ class Projection:
     def process(self, records: Sequence[Recorded], upto: int) -> None:
         with self.lock:
             expected = self.position()
+            if upto <= expected:
+                return  # already applied (e.g. a rebuild swapped in while this batch was read)
+            records = [r for r in records if (r.position or 0) > expected]
             try:
                 with self.engine.begin() as conn:
                     apply_batch(conn, self.spec, self.tables, records, self.cache)
@@ -372,8 +375,11 @@ class Projection:
             self.tables = fresh
             self._position = position
             self.cache = cache
+        # Keep the generation just replaced (other processes may still read it for a moment);
+        # drop anything older.
         with self.engine.begin() as conn:
-            old.drop(conn)
+            for stale in range(max(old.generation - 1, 1), old.generation):
+                Tables(self.spec, stale).drop(conn)
         log.info("rebuilt %s: generation %s, %s events", self.name, new_gen, events)
         return {"generation": new_gen, "events": events, "position": position}
 

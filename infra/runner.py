@@ -57,35 +57,46 @@ class Runner:
     def run_once(self) -> int:
         """Advance every follower as far as the log goes now; returns events read.
 
-        The log is read once per batch from the slowest follower's position; each follower gets
-        the records after its own position. A follower that fails stays behind and is retried on
-        the next pass; the others go on.
+        Healthy followers share one read per batch, from the slowest one's position; each gets the
+        records after its own position. A follower that failed is retried on its own, one batch per
+        pass, so it never holds the others back.
         """
+        failing = [f for f in self.followers if f.name in self.errors]
+        healthy = [f for f in self.followers if f.name not in self.errors]
+        total = self._advance(healthy, batches=None)
+        for f in failing:
+            total += self._advance([f], batches=1)
+        return total
+
+    def _advance(self, followers: list[Follower], batches: int | None) -> int:
         total = 0
-        while not self._stop.is_set():
+        while followers and not self._stop.is_set() and batches != 0:
             positions = {}
-            for f in self.followers:
+            for f in followers:
                 try:
                     positions[f.name] = f.position()
                 except Exception as exc:  # noqa: BLE001 - reported, retried next pass
                     self._failed(f, exc)
-            if not positions:
+            followers = [f for f in followers if f.name in positions]
+            if not followers:
                 return total
             after = min(positions.values())
             records = self.store.read(after, self.batch_size)
             if not records:
                 return total
             upto = records[-1].position or after
-            for f in self.followers:
-                mine = positions.get(f.name)
-                if mine is None or mine >= upto:
+            for f in list(followers):
+                mine = positions[f.name]
+                if mine >= upto:
                     continue
                 try:
                     f.process([r for r in records if (r.position or 0) > mine], upto)
                     self.errors.pop(f.name, None)
                 except Exception as exc:  # noqa: BLE001 - one follower failing must not stop the others
                     self._failed(f, exc)
+                    followers.remove(f)
             total += len(records)
+            batches = None if batches is None else batches - 1
             if len(records) < self.batch_size:
                 return total
         return total
@@ -101,5 +112,5 @@ class Runner:
             if processed:
                 for hook in self.after_pass:
                     hook()
-            else:
+            if not processed or self.errors:  # a failing follower is retried at the poll interval
                 self._wake.wait(self.poll)

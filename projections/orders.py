@@ -17,6 +17,8 @@ _ORDER_EVENTS = (
     order.OrderCancelled,
     order.OrderShipmentRecorded,
     order.OrderDeliveryRecorded,
+    order.OrderLinesInvoiced,
+    order.OrderReturnRecorded,
 )
 _decoder = msgspec.json.Decoder(Order)
 

@@ -1,0 +1,633 @@
+"""A table of bad requests across the command endpoints.
+
+Every row must be answered with the expected 4xx as an RFC 9457 problem document, and nothing may be
+recorded: the global head of the event log is the same before and after the request.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from api.app import create_app
+from infra.service import Service
+from tests.conftest import (
+    ADMIN_KEY,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    Api,
+    _admin_engine,
+    _pg_answers,
+    _stores,
+    make_settings,
+    seed,
+    wait_until,
+)
+
+MiB = 1024 * 1024
+TOO_MANY = 1_000_000_001
+
+# --- the endpoints, each with a body that would be accepted -------------------------------------
+
+PRODUCT = ("PUT", "/v1/products/NEW-1", {"name": "New part", "unit_price": "12.50"})
+WAREHOUSE = ("PUT", "/v1/warehouses/W-NEW", {"name": "New warehouse"})
+CUSTOMER = (
+    "PUT",
+    "/v1/customers/C-NEW",
+    {"name": "New customer", "credit_limit": "1000.00", "tax_region": "CA", "status": "active"},
+)
+PRICE = ("PUT", "/v1/customers/C1/prices/NUT-4", {"unit_price": "0.20"})
+RECEIPT = (
+    "POST",
+    "/v1/inventory/receipts",
+    {"receipt_id": "R-NEW", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 1}]},
+)
+ADJUSTMENT = (
+    "POST",
+    "/v1/inventory/adjustments",
+    {"adjustment_id": "A-NEW", "warehouse_id": "W-A", "sku": "BOLT-10", "qty_delta": 1, "reason": "found one"},
+)
+COUNT = (
+    "POST",
+    "/v1/inventory/counts",
+    {"count_id": "K-NEW", "warehouse_id": "W-A", "sku": "BOLT-10", "counted_qty": 3},
+)
+TRANSFER = (
+    "POST",
+    "/v1/inventory/transfers",
+    {"transfer_id": "T-NEW", "from_warehouse_id": "W-A", "to_warehouse_id": "W-B", "sku": "BOLT-10", "qty": 1},
+)
+RECEIVE = ("POST", "/v1/inventory/transfers/T-1/receive", {})
+ORDER = (
+    "POST",
+    "/v1/orders",
+    {"order_id": "SO-NEW", "customer_id": "C1", "channel": "web", "lines": [{"sku": "BOLT-10", "qty": 1}]},
+)
+CANCEL = ("POST", "/v1/orders/SO-1/cancel", {"reason": "customer changed their mind"})
+SHIPMENT = (
+    "POST",
+    "/v1/shipments",
+    {"shipment_id": "SH-NEW", "order_id": "SO-1", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 1}]},
+)
+DELIVERY = ("POST", "/v1/shipments/SH-1/delivery", {"delivered_at": "2026-11-26T10:00:00Z", "signed_by": "J. Doe"})
+
+ENDPOINTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "put product": PRODUCT,
+    "put warehouse": WAREHOUSE,
+    "put customer": CUSTOMER,
+    "put contract price": PRICE,
+    "receipt": RECEIPT,
+    "adjustment": ADJUSTMENT,
+    "count": COUNT,
+    "transfer": TRANSFER,
+    "transfer receive": RECEIVE,
+    "order": ORDER,
+    "cancel": CANCEL,
+    "shipment": SHIPMENT,
+    "delivery": DELIVERY,
+}
+POSTS = {name: ep for name, ep in ENDPOINTS.items() if ep[0] == "POST"}
+
+
+@dataclass(frozen=True)
+class Bad:
+    method: str
+    path: str
+    body: Any = None
+    raw: bytes | None = None
+    content_type: str | None = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+    status: tuple[int, ...] = (422,)
+    codes: tuple[str, ...] = ("invalid_request",)
+
+
+def changed(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of `body` with the dotted `path` (list indexes as numbers) set to `value`."""
+    out = copy.deepcopy(body)
+    target: Any = out
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[int(last) if last.isdigit() else last] = value
+    return out
+
+
+def bad(endpoint: tuple[str, str, dict[str, Any]], field: str, value: Any, **kw: Any) -> Bad:
+    method, path, body = endpoint
+    return Bad(method, path, changed(body, field, value), **kw)
+
+
+def without(endpoint: tuple[str, str, dict[str, Any]], field: str) -> Bad:
+    method, path, body = endpoint
+    out = copy.deepcopy(body)
+    del out[field]
+    return Bad(method, path, out)
+
+
+def case(id_: str, b: Bad) -> Any:
+    return pytest.param(b, id=id_)
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+CASES: list[Any] = []
+
+# Quantities: wrong JSON types, zero, negative, too large, null.
+QTY_FIELDS = {
+    "receipt lines[0].qty": (RECEIPT, "lines.0.qty"),
+    "order lines[0].qty": (ORDER, "lines.0.qty"),
+    "transfer qty": (TRANSFER, "qty"),
+    "shipment lines[0].qty": (SHIPMENT, "lines.0.qty"),
+}
+QTY_VALUES = {
+    "string '1'": "1",
+    "float 1.0": 1.0,
+    "float 1.5": 1.5,
+    "boolean true": True,
+    "null": None,
+    "zero": 0,
+    "negative": -1,
+    "over 1e9": TOO_MANY,
+}
+for fname, (ep, field) in QTY_FIELDS.items():
+    for vname, value in QTY_VALUES.items():
+        CASES.append(case(f"{fname} is {vname}", bad(ep, field, value)))
+for vname, value in {
+    "string '3'": "3",
+    "float 3.0": 3.0,
+    "boolean true": True,
+    "negative": -1,
+    "over 1e9": TOO_MANY,
+}.items():
+    CASES.append(case(f"count counted_qty is {vname}", bad(COUNT, "counted_qty", value)))
+for vname, value in {
+    "string '1'": "1",
+    "float 1.0": 1.0,
+    "boolean true": True,
+    "zero": 0,
+    "over 1e9": TOO_MANY,
+    "under -1e9": -TOO_MANY,
+}.items():
+    CASES.append(case(f"adjustment qty_delta is {vname}", bad(ADJUSTMENT, "qty_delta", value)))
+
+# Money: never a float, a string with at most 2 places, ASCII digits only, 12 integer digits at most.
+MONEY_FIELDS = {
+    "product unit_price": (PRODUCT, "unit_price"),
+    "customer credit_limit": (CUSTOMER, "credit_limit"),
+    "contract unit_price": (PRICE, "unit_price"),
+    "order line unit_price": (ORDER, "lines.0.unit_price"),
+    "shipment freight": (SHIPMENT, "freight"),
+}
+MONEY_VALUES = {
+    "float 12.5": 12.5,
+    "integer 12": 12,
+    "3 decimals": "12.505",
+    "no digits after the point": "12.",
+    "exponent": "1e3",
+    "comma": "12,50",
+    "13 integer digits": "1234567890123.00",
+    "a trailing newline": "12.50\n",
+    "Arabic-Indic digits": "\u0661\u0662.\u0665\u0660",
+    "fullwidth digits": "\uff11\uff12.\uff15\uff10",
+}
+for fname, (ep, field) in MONEY_FIELDS.items():
+    for vname, value in MONEY_VALUES.items():
+        CASES.append(case(f"{fname} is {vname}", bad(ep, field, value)))
+
+# Unknown fields, at the top level and inside lines.
+for name, (method, path, body) in ENDPOINTS.items():
+    CASES.append(case(f"{name} has an unknown top-level field", Bad(method, path, {**body, "colour": "red"})))
+for name, (ep, field) in {
+    "receipt": (RECEIPT, "lines.0.colour"),
+    "order": (ORDER, "lines.0.colour"),
+    "shipment": (SHIPMENT, "lines.0.colour"),
+}.items():
+    CASES.append(case(f"{name} has an unknown field inside a line", bad(ep, field, "red")))
+
+# Invalid identifiers in bodies.
+BAD_IDS = {
+    "with a space": "A B",
+    "of 65 chars": "A" * 65,
+    "with unicode": "SKU-\u00e9",
+    "empty": "",
+    "with a trailing newline": "A-1\n",
+    "not a string": 42,
+}
+MAIN_IDS = {
+    "receipt receipt_id": (RECEIPT, "receipt_id"),
+    "adjustment adjustment_id": (ADJUSTMENT, "adjustment_id"),
+    "count count_id": (COUNT, "count_id"),
+    "transfer transfer_id": (TRANSFER, "transfer_id"),
+    "order order_id": (ORDER, "order_id"),
+    "shipment shipment_id": (SHIPMENT, "shipment_id"),
+    "receipt lines[0].sku": (RECEIPT, "lines.0.sku"),
+    "order customer_id": (ORDER, "customer_id"),
+}
+for fname, (ep, field) in MAIN_IDS.items():
+    for vname, value in BAD_IDS.items():
+        CASES.append(case(f"{fname} {vname}", bad(ep, field, value)))
+OTHER_IDS = {
+    "receipt warehouse_id": (RECEIPT, "warehouse_id"),
+    "adjustment warehouse_id": (ADJUSTMENT, "warehouse_id"),
+    "adjustment sku": (ADJUSTMENT, "sku"),
+    "count warehouse_id": (COUNT, "warehouse_id"),
+    "count sku": (COUNT, "sku"),
+    "transfer from_warehouse_id": (TRANSFER, "from_warehouse_id"),
+    "transfer to_warehouse_id": (TRANSFER, "to_warehouse_id"),
+    "transfer sku": (TRANSFER, "sku"),
+    "order warehouse_id": (ORDER, "warehouse_id"),
+    "order lines[0].sku": (ORDER, "lines.0.sku"),
+    "order lines[0].line_id": (ORDER, "lines.0.line_id"),
+    "shipment order_id": (SHIPMENT, "order_id"),
+    "shipment warehouse_id": (SHIPMENT, "warehouse_id"),
+    "shipment lines[0].sku": (SHIPMENT, "lines.0.sku"),
+}
+_forms = list(BAD_IDS.items())
+for i, (fname, (ep, field)) in enumerate(OTHER_IDS.items()):
+    for vname, value in (_forms[i % len(_forms)], _forms[(i + 3) % len(_forms)]):
+        CASES.append(case(f"{fname} {vname}", bad(ep, field, value)))
+
+# Invalid identifiers in paths: 404 or 422 (API.md, Limits).
+PATH_IDS = {
+    "with a space": "A%20B",
+    "of 65 chars": "A" * 65,
+    "with unicode": "SKU-%C3%A9",
+    "empty": "",
+    "with a trailing newline": "A-1%0A",
+}
+PATH_TEMPLATES = {
+    "put product": ("PUT", "/v1/products/{}", PRODUCT[2]),
+    "put warehouse": ("PUT", "/v1/warehouses/{}", WAREHOUSE[2]),
+    "put customer": ("PUT", "/v1/customers/{}", CUSTOMER[2]),
+    "put contract price (customer)": ("PUT", "/v1/customers/{}/prices/NUT-4", PRICE[2]),
+    "put contract price (sku)": ("PUT", "/v1/customers/C1/prices/{}", PRICE[2]),
+    "transfer receive": ("POST", "/v1/inventory/transfers/{}/receive", {}),
+    "cancel": ("POST", "/v1/orders/{}/cancel", CANCEL[2]),
+    "release-hold": ("POST", "/v1/orders/{}/release-hold", {}),
+    "delivery": ("POST", "/v1/shipments/{}/delivery", DELIVERY[2]),
+}
+for tname, (method, template, body) in PATH_TEMPLATES.items():
+    for vname, value in PATH_IDS.items():
+        CASES.append(
+            case(
+                f"{tname} path id {vname}",
+                Bad(method, template.format(value), body, status=(404, 422), codes=("not_found", "invalid_request")),
+            )
+        )
+
+# Lines: empty, more than 500.
+for name, (ep, line) in {
+    "receipt": (RECEIPT, {"sku": "BOLT-10", "qty": 1}),
+    "order": (ORDER, {"sku": "BOLT-10", "qty": 1}),
+    "shipment": (SHIPMENT, {"sku": "BOLT-10", "qty": 1}),
+}.items():
+    CASES.append(case(f"{name} with empty lines", bad(ep, "lines", [])))
+    CASES.append(case(f"{name} with lines missing", without(ep, "lines")))
+    CASES.append(case(f"{name} with lines not a list", bad(ep, "lines", line)))
+    CASES.append(case(f"{name} with 501 lines", bad(ep, "lines", [dict(line) for _ in range(501)])))
+
+# Broken JSON, wrong content type, too large, not an object.
+BROKEN = {
+    "truncated": b'{"name": "x",',
+    "trailing garbage": b'{"name": "x"} x',
+    "single quotes": b"{'name': 'x'}",
+    "not UTF-8": b'{"name": "\xff\xfe"}',
+    "NaN": b'{"qty": NaN}',
+}
+for name, (method, path, body) in ENDPOINTS.items():
+    CASES.append(
+        case(
+            f"{name} with broken JSON",
+            Bad(method, path, raw=b'{"broken": ', status=(400,), codes=("invalid_json",)),
+        )
+    )
+    CASES.append(
+        case(
+            f"{name} sent as text/plain",
+            Bad(
+                method,
+                path,
+                raw=json.dumps(body).encode(),
+                content_type="text/plain",
+                status=(415,),
+                codes=("unsupported_media_type",),
+            ),
+        )
+    )
+    CASES.append(
+        case(
+            f"{name} with a body over 1 MiB",
+            Bad(
+                method,
+                path,
+                raw=json.dumps({**body, "padding": "x" * MiB}).encode(),
+                status=(413,),
+                codes=("payload_too_large",),
+            ),
+        )
+    )
+    CASES.append(case(f"{name} with a JSON array as body", Bad(method, path, [body])))
+for bname, raw in BROKEN.items():
+    CASES.append(
+        case(f"order with broken JSON ({bname})", Bad(*ORDER[:2], raw=raw, status=(400,), codes=("invalid_json",)))
+    )
+for ctype in ("application/x-www-form-urlencoded", "application/xml", None):
+    CASES.append(
+        case(
+            f"order sent as {ctype or 'no content type'}",
+            Bad(
+                *ORDER[:2],
+                raw=json.dumps(ORDER[2]).encode(),
+                content_type=ctype,
+                status=(415,),
+                codes=("unsupported_media_type",),
+            ),
+        )
+    )
+
+# Missing and malformed required fields, enums, booleans.
+CASES += [
+    case("product without unit_price", without(PRODUCT, "unit_price")),
+    case("product with an empty name", bad(PRODUCT, "name", "")),
+    case("warehouse without name", without(WAREHOUSE, "name")),
+    case("customer with an unknown status", bad(CUSTOMER, "status", "closed")),
+    case("customer without credit_limit", without(CUSTOMER, "credit_limit")),
+    case("contract price without unit_price", without(PRICE, "unit_price")),
+    case("receipt without warehouse_id", without(RECEIPT, "warehouse_id")),
+    case("adjustment without reason", without(ADJUSTMENT, "reason")),
+    case("adjustment qty_delta of zero", bad(ADJUSTMENT, "qty_delta", 0)),
+    case("count without counted_qty", without(COUNT, "counted_qty")),
+    case("transfer to the warehouse it leaves", bad(TRANSFER, "to_warehouse_id", "W-A")),
+    case("order with an unknown channel", bad(ORDER, "channel", "fax")),
+    case("order without channel", without(ORDER, "channel")),
+    case("order with allow_backorder as a string", bad(ORDER, "allow_backorder", "false")),
+    case("order with customer_id null", bad(ORDER, "customer_id", None)),
+    case(
+        "order with a duplicate line_id",
+        bad(ORDER, "lines", [{"line_id": "1", "sku": "BOLT-10", "qty": 1}, {"line_id": "1", "sku": "NUT-4", "qty": 1}]),
+    ),
+    case("cancel with a reason that is not a string", bad(CANCEL, "reason", 7)),
+    case("shipment without order_id", without(SHIPMENT, "order_id")),
+]
+
+# Unknown references: each its own 4xx code.
+CASES += [
+    case(
+        "receipt at an unknown warehouse",
+        bad(RECEIPT, "warehouse_id", "W-NOPE", codes=("unknown_warehouse",)),
+    ),
+    case("receipt of an unknown sku", bad(RECEIPT, "lines.0.sku", "NOPE-1", codes=("unknown_sku",))),
+    case(
+        "receipt with one known and one unknown sku",
+        bad(
+            RECEIPT,
+            "lines",
+            [{"sku": "BOLT-10", "qty": 1}, {"sku": "NOPE-1", "qty": 1}],
+            codes=("unknown_sku",),
+        ),
+    ),
+    case(
+        "adjustment at an unknown warehouse",
+        bad(ADJUSTMENT, "warehouse_id", "W-NOPE", codes=("unknown_warehouse",)),
+    ),
+    case("adjustment of an unknown sku", bad(ADJUSTMENT, "sku", "NOPE-1", codes=("unknown_sku",))),
+    case("count at an unknown warehouse", bad(COUNT, "warehouse_id", "W-NOPE", codes=("unknown_warehouse",))),
+    case("count of an unknown sku", bad(COUNT, "sku", "NOPE-1", codes=("unknown_sku",))),
+    case(
+        "transfer from an unknown warehouse",
+        bad(TRANSFER, "from_warehouse_id", "W-NOPE", codes=("unknown_warehouse",)),
+    ),
+    case(
+        "transfer to an unknown warehouse",
+        bad(TRANSFER, "to_warehouse_id", "W-NOPE", codes=("unknown_warehouse",)),
+    ),
+    case("transfer of an unknown sku", bad(TRANSFER, "sku", "NOPE-1", codes=("unknown_sku",))),
+    case("order for an unknown customer", bad(ORDER, "customer_id", "C-NOPE", codes=("unknown_customer",))),
+    case("order of an unknown sku", bad(ORDER, "lines.0.sku", "NOPE-1", codes=("unknown_sku",))),
+    case(
+        "order pinned to an unknown warehouse",
+        bad(ORDER, "warehouse_id", "W-NOPE", codes=("unknown_warehouse",)),
+    ),
+    case(
+        "contract price for an unknown sku",
+        Bad("PUT", "/v1/customers/C1/prices/NOPE-1", PRICE[2], codes=("unknown_sku",)),
+    ),
+    case(
+        "contract price for an unknown customer",
+        Bad(
+            "PUT",
+            "/v1/customers/C-NOPE/prices/NUT-4",
+            PRICE[2],
+            status=(404, 422),
+            codes=("not_found", "unknown_customer"),
+        ),
+    ),
+    case(
+        "shipment from an unknown warehouse",
+        bad(SHIPMENT, "warehouse_id", "W-NOPE", codes=("unknown_warehouse",)),
+    ),
+    case(
+        "shipment for an unknown order",
+        bad(SHIPMENT, "order_id", "SO-NOPE", status=(404, 422), codes=("not_found", "unknown_order")),
+    ),
+    case("shipment of an unknown sku", bad(SHIPMENT, "lines.0.sku", "NOPE-1", codes=("unknown_sku",))),
+    case(
+        "cancel of an unknown order",
+        Bad("POST", "/v1/orders/SO-NOPE/cancel", CANCEL[2], status=(404,), codes=("not_found",)),
+    ),
+    case(
+        "release-hold of an unknown order",
+        Bad("POST", "/v1/orders/SO-NOPE/release-hold", {}, status=(404,), codes=("not_found",)),
+    ),
+    case(
+        "delivery of an unknown shipment",
+        Bad("POST", "/v1/shipments/SH-NOPE/delivery", DELIVERY[2], status=(404,), codes=("not_found",)),
+    ),
+    case(
+        "receive of an unknown transfer",
+        Bad("POST", "/v1/inventory/transfers/T-NOPE/receive", {}, status=(404,), codes=("not_found",)),
+    ),
+]
+
+# delivered_at must be an RFC 3339 date-time with an offset.
+for vname, value in {
+    "a word": "yesterday",
+    "a date only": "2026-11-26",
+    "without offset": "2026-11-26T10:00:00",
+    "month 13": "2026-13-01T10:00:00Z",
+    "hour 25": "2026-11-26T25:00:00Z",
+    "without seconds": "2026-11-26T10:00Z",
+    "ISO basic format": "20261126T100000Z",
+    "an epoch number": 1764151200,
+    "empty": "",
+    "null": None,
+}.items():
+    CASES.append(case(f"delivery with delivered_at {vname}", bad(DELIVERY, "delivered_at", value)))
+CASES.append(case("delivery without delivered_at", without(DELIVERY, "delivered_at")))
+
+# Idempotency-Key must be 1-255 characters; the body would otherwise be accepted.
+for name, (method, path, body) in POSTS.items():
+    CASES.append(
+        case(
+            f"{name} with an Idempotency-Key of 256 chars",
+            Bad(method, path, body, headers=(("Idempotency-Key", "k" * 256),)),
+        )
+    )
+CASES.append(case("order with an empty Idempotency-Key", Bad(*ORDER, headers=(("Idempotency-Key", ""),))))
+
+
+# --- the world the table runs against ----------------------------------------------------------
+
+
+def settle(svc: Service, quiet: float = 0.25) -> int:
+    """Wait until the background workers are idle (followers caught up, the head still for `quiet` s)."""
+    runner = svc.runner
+    followers = runner.followers if runner is not None else []
+    last = -1
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        assert wait_until(lambda: all(f.position() >= svc.store.head() for f in followers), timeout=10)
+        head = svc.store.head()
+        if head == last:
+            return head
+        last = head
+        time.sleep(quiet)
+    raise AssertionError("the background workers did not go idle")
+
+
+def build(api: Api) -> None:
+    """Seeded data plus stock, order SO-1 (5 x BOLT-10 from W-A), shipment SH-1 (2) and transfer T-1."""
+    seed(api)
+    ok = [
+        api.post(
+            "/v1/inventory/receipts",
+            {"receipt_id": "R-0", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 10}]},
+        ),
+        api.post(
+            "/v1/orders",
+            {
+                "order_id": "SO-1",
+                "customer_id": "C1",
+                "channel": "web",
+                "warehouse_id": "W-A",
+                "lines": [{"sku": "BOLT-10", "qty": 5}],
+            },
+        ),
+        api.post(
+            "/v1/shipments",
+            {"shipment_id": "SH-1", "order_id": "SO-1", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 2}]},
+        ),
+        api.post(
+            "/v1/inventory/transfers",
+            {"transfer_id": "T-1", "from_warehouse_id": "W-A", "to_warehouse_id": "W-B", "sku": "BOLT-10", "qty": 1},
+        ),
+    ]
+    for r in ok:
+        assert r.status_code == 201, r.text
+
+
+class World:
+    """One world per store, shared by the table's rows (hundreds of rows x two stores would otherwise
+    spend minutes creating databases). A row that records anything marks the world dirty, and the
+    next row gets a fresh database, so one failure cannot leak into the rows after it."""
+
+    def __init__(self, store: str, tmp: pytest.TempPathFactory) -> None:
+        self.store = store
+        self.tmp = tmp
+        self.dirty = True
+        self.client: TestClient[Any] | None = None
+        self.database: str | None = None
+        self.api: Api | None = None
+
+    def get(self) -> tuple[Api, Service]:
+        if self.dirty:
+            self.close()
+            self.client = TestClient(create_app(make_settings(self._create_database())))
+            self.client.__enter__()
+            self.api = Api(self.client)
+            build(self.api)
+            self.dirty = False
+        assert self.client is not None and self.api is not None
+        svc: Service = self.client.app.state.service
+        return self.api, svc
+
+    def _create_database(self) -> str:
+        if self.store == "sqlite":
+            return f"sqlite:///{self.tmp.mktemp('bad-input') / 'o2c.db'}"
+        self.database = f"o2c_test_{uuid.uuid4().hex[:12]}"
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{self.database}"'))
+        admin.dispose()
+        return f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.database}"
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.__exit__(None, None, None)
+            self.client = None
+        if self.database is not None:
+            admin = _admin_engine()
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+            admin.dispose()
+            self.database = None
+
+
+@pytest.fixture(scope="module", params=_stores())
+def worlds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    if request.param == "postgres" and not _pg_answers():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL does not answer on {PG_HOST}:{PG_PORT} and CI=true requires it")
+        pytest.skip(f"PostgreSQL does not answer on {PG_HOST}:{PG_PORT}")
+    world = World(request.param, tmp_path_factory)
+    yield world
+    world.close()
+
+
+@pytest.mark.parametrize("b", CASES)
+def test_a_bad_request_is_answered_with_a_problem_and_records_nothing(worlds: World, b: Bad) -> None:
+    api, svc = worlds.get()
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}", **dict(b.headers)}
+    if b.content_type is not None:
+        headers["Content-Type"] = b.content_type
+    content = b.raw if b.raw is not None else json.dumps(b.body).encode()
+    before = settle(svc, quiet=0.05)
+
+    r = api.client.request(b.method, b.path, content=content, headers=headers)
+
+    after = svc.store.head()
+    if after != before:
+        worlds.dirty = True
+    assert r.status_code in b.status, r.text
+    assert r.headers["content-type"].split(";")[0].strip() == "application/problem+json", r.headers
+    problem = r.json()
+    for key in ("type", "title", "status", "detail", "code"):
+        assert key in problem, problem
+    assert problem["status"] == r.status_code
+    assert problem["code"] in b.codes, problem
+    assert isinstance(problem["title"], str) and problem["title"]
+    assert isinstance(problem["detail"], str) and problem["detail"]
+    if r.status_code == 422 and problem["code"] == "invalid_request":
+        errors = problem.get("errors")
+        assert isinstance(errors, list) and errors, problem
+        for error in errors:
+            assert isinstance(error.get("field"), str), error
+            assert isinstance(error.get("message"), str) and error["message"], error
+    assert after == before, f"something was recorded for {b.method} {b.path}"
+
+
+def test_the_table_covers_every_command_endpoint() -> None:
+    covered = {(p.values[0].method, p.values[0].path) for p in CASES}
+    for name, (method, path, _) in ENDPOINTS.items():
+        assert (method, path) in covered, name
