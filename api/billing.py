@@ -104,10 +104,9 @@ class FinanceController(Controller):
             if body.allocations is not None
             else None
         )
-        candidates = await anyio.to_thread.run_sync(svc.read.customer_invoice_ids, body.customer_id)
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            received = billing.receive_payment(uow, body.payment_id, body.customer_id, amount, requested, candidates)
+            received = billing.receive_payment(uow, body.payment_id, body.customer_id, amount, requested)
             return 201, payment_view(received, svc.settings.currency)
 
         return await execute(request, svc, handle, body, business=("payment", body.payment_id))

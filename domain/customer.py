@@ -175,6 +175,7 @@ class Account:
     committed: dict[str, Decimal] = field(default_factory=dict)
     open_ar: Decimal = ZERO
     unapplied_credit: Decimal = ZERO
+    invoices: tuple[str, ...] = ()  # issued invoice ids, in issue order (payments go oldest first)
 
     @property
     def exposure(self) -> Decimal:
@@ -189,7 +190,12 @@ def evolve_account(state: Account | None, event: Event) -> Account | None:
     if isinstance(event, ReceivableBooked | CreditNoteBooked | PaymentBooked):
         acc = state or Account(event.customer_id)
         if isinstance(event, ReceivableBooked):
-            return replace(acc, unbilled=acc.unbilled - event.unbilled, open_ar=acc.open_ar + event.amount)
+            return replace(
+                acc,
+                unbilled=acc.unbilled - event.unbilled,
+                open_ar=acc.open_ar + event.amount,
+                invoices=(*acc.invoices, event.invoice_id),
+            )
         if isinstance(event, CreditNoteBooked):
             return replace(acc, open_ar=acc.open_ar + event.amount)
         return replace(

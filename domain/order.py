@@ -486,11 +486,15 @@ def invoice_lines(state: Order, invoice_id: str, shipment_id: str) -> list[Event
 
 
 def plan_return(state: Order, lines: list[tuple[str, int]]) -> list[ReturnedLine]:
-    """Match returned (sku, qty) to shipments, oldest first; at most what shipped and is not yet back."""
+    """Match returned (sku, qty) to shipments, oldest first; at most what shipped and is not yet back.
+
+    Lines naming the same SKU twice draw on the same shipped quantity, never on it twice."""
     planned: list[ReturnedLine] = []
+    taken: dict[tuple[str, str], int] = {}  # (shipment, line) -> taken by earlier lines of this return
     for sku, qty in lines:
         line = state.line_for_sku(sku)
-        returnable = (line.shipped - line.returned) if line else 0
+        already = sum(n for (_, lid), n in taken.items() if line and lid == line.line_id)
+        returnable = (line.shipped - line.returned - already) if line else 0
         if line is None or qty > returnable:
             raise ExceedsShippedError(
                 f"{qty} x {sku} exceeds the {returnable} shipped and not yet returned on order {state.order_id}",
@@ -500,10 +504,11 @@ def plan_return(state: Order, lines: list[tuple[str, int]]) -> list[ReturnedLine
             )
         wanted = qty
         for sid, per_line in state.shipped_lines.items():  # insertion order = shipping order
-            left = per_line.get(line.line_id, 0) - state.returned_lines.get(sid, {}).get(line.line_id, 0)
-            take = min(wanted, left)
+            back = state.returned_lines.get(sid, {}).get(line.line_id, 0) + taken.get((sid, line.line_id), 0)
+            take = min(wanted, per_line.get(line.line_id, 0) - back)
             if take > 0:
                 planned.append(ReturnedLine(shipment_id=sid, line_id=line.line_id, sku=sku, qty=take))
+                taken[(sid, line.line_id)] = taken.get((sid, line.line_id), 0) + take
                 wanted -= take
             if wanted == 0:
                 break

@@ -228,13 +228,14 @@ def receive_payment(
     customer_id: str,
     amount: Decimal,
     requested: list[payment.Allocation] | None,
-    candidate_ids: Sequence[str],
 ) -> payment.PaymentReceived:
-    """`candidate_ids` are the customer's invoices (from the invoices read model); their balances
-    are read from the invoice streams, so a stale list can only miss an invoice, never overpay one."""
+    """Apply cash to the customer's issued invoices (listed on its account stream, so an invoice
+    issued a moment ago is never missed), with balances read from the invoice streams."""
     if uow.get(CUSTOMER, customer_id) is None:
         raise UnknownCustomerError(f"Customer {customer_id} does not exist", customer_id=customer_id)
-    ids = list(candidate_ids) + [a.invoice_id for a in requested or [] if a.invoice_id not in candidate_ids]
+    account = uow.get(ACCOUNT, customer_id)
+    issued = list(account.invoices) if account else []
+    ids = issued + [a.invoice_id for a in requested or [] if a.invoice_id not in issued]
     owned = [i for i in ids if (inv := uow.get(INVOICE, i)) is not None and inv.customer_id == customer_id]
     applied = payment.allocate_payment(amount, open_invoices(uow, owned), requested)
     events = payment.receive_payment(payment_id, customer_id, amount, applied)

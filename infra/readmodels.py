@@ -128,14 +128,6 @@ class ReadModels:
         found = found[:limit]
         return [decode_invoice(r.doc) for r in found], (found[-1].seq if more and found else None)
 
-    def customer_invoice_ids(self, customer_id: str) -> list[str]:
-        t = self._invoices()
-        query = sa.select(t.c.invoice_id).where(
-            t.c.customer_id == customer_id, t.c.kind == "invoice", t.c.number.is_not(None)
-        )
-        with self.engine.connect() as conn:
-            return list(conn.execute(query.order_by(t.c.number)).scalars())
-
     def dead_letters(self) -> list[dict[str, Any]]:
         t = self._invoices()
         with self.engine.connect() as conn:
