@@ -95,7 +95,8 @@ class OrdersController(Controller):
             raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
         if as_of_version is not None and version < as_of_version:
             raise NotFoundError(f"Order {order_id} has only {version} versions", order_id=order_id, version=version)
-        return {**order_view(state, svc.settings.currency), "version": version}
+        head = await anyio.to_thread.run_sync(svc.store.head)
+        return {**order_view(state, svc.settings.currency), "version": version, "position": head}
 
     @post("/{order_id:str}/cancel", opt={"scope": "orders:write"}, operation_id="CancelOrder")
     async def cancel(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:

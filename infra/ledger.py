@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -121,45 +121,100 @@ class _Loaded:
 
 
 class StateCache:
-    """Recent stream states by stream id, so a load only reads events newer than what is cached.
+    """Recent stream states by stream id, kept current by tailing the global log.
 
+    `sync()` reads whatever was appended since the last sync (by this process or any other) and
+    folds it into the cached states, so loading a cached stream needs no query at all: one
+    `max(position)` per command replaces a query per stream. A state that cannot be brought up to
+    date (a version gap) is dropped and reloaded on next use. A stale read can never be saved:
+    every write is still checked against the stream versions it decided on.
     States are immutable, so sharing them between threads is safe. Bounded; oldest entries go first.
     """
 
-    def __init__(self, max_streams: int = 50_000) -> None:
+    def __init__(self, max_streams: int = 50_000, valid_upto: int | None = None) -> None:
         self.max_streams = max_streams
-        self._states: OrderedDict[UUID, tuple[Any, int]] = OrderedDict()
+        self._states: OrderedDict[UUID, tuple[Kind[Any], Any, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self.valid_upto = valid_upto  # None: not tailing, every load asks the store
 
     def get(self, sid: UUID) -> tuple[Any, int] | None:
         with self._lock:
             found = self._states.get(sid)
-            if found is not None:
-                self._states.move_to_end(sid)
-            return found
+            if found is None:
+                return None
+            self._states.move_to_end(sid)
+            return found[1], found[2]
 
-    def put(self, sid: UUID, state: Any, version: int) -> None:
+    def put(self, sid: UUID, kind: Kind[Any], state: Any, version: int) -> None:
         with self._lock:
             current = self._states.get(sid)
-            if current is not None and current[1] >= version:
+            if current is not None and current[2] >= version:
                 return
-            self._states[sid] = (state, version)
+            self._states[sid] = (kind, state, version)
             self._states.move_to_end(sid)
             while len(self._states) > self.max_streams:
                 self._states.popitem(last=False)
 
+    def put_loaded(self, sid: UUID, kind: Kind[Any], state: Any, version: int, seen_upto: int | None) -> None:
+        """Cache a state just read from the store, unless a sync ran meanwhile (it may have skipped
+        events of this stream that the read did not see yet)."""
+        with self._sync_lock:
+            if self.valid_upto == seen_upto:
+                self.put(sid, kind, state, version)
+
+    def drop(self, sids: Iterable[UUID]) -> None:
+        with self._lock:
+            for sid in sids:
+                self._states.pop(sid, None)
+
+    def sync(self, store: EventStore) -> None:
+        """Fold everything recorded since the last sync into the cached states."""
+        if self.valid_upto is None:
+            return
+        head = store.head()
+        if head <= self.valid_upto:
+            return
+        with self._sync_lock:
+            after = self.valid_upto
+            while after < head:
+                records = store.read(after, 2000)
+                if not records:
+                    break
+                for rec in records:
+                    self._apply(rec.stream_id, rec)
+                after = records[-1].position or after
+            self.valid_upto = max(self.valid_upto, after)
+
+    def _apply(self, sid: UUID, rec: Any) -> None:
+        with self._lock:
+            found = self._states.get(sid)
+            if found is None:
+                return
+            kind, state, version = found
+            if rec.version <= version:
+                return
+            if rec.version == version + 1:
+                self._states[sid] = (kind, kind.evolve(state, rec.event), rec.version)
+            else:
+                del self._states[sid]
+
 
 def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) -> tuple[S, int]:
-    """A stream's current state: the cached state plus whatever was recorded after it."""
+    """A stream's current state: from a tailing cache as is, else the cached state plus newer events."""
     sid = kind.stream_id(key)
     cached = cache.get(sid)
+    if cached is not None and cache.valid_upto is not None:
+        state_now: S = cached[0]
+        return state_now, cached[1]
+    seen_upto = cache.valid_upto
     state, version = cached if cached is not None else (kind.initial(key), 0)
     newer = store.load(sid, after=version)
     for rec in newer:
         state = kind.evolve(state, rec.event)
         version = rec.version
     if newer or cached is None:
-        cache.put(sid, state, version)
+        cache.put_loaded(sid, kind, state, version, seen_upto)
     return state, version
 
 
@@ -181,10 +236,14 @@ class UnitOfWork:
             loaded = self._loaded[sid] = _Loaded(kind, key, state, version)
         return loaded
 
+    @property
+    def loaded_streams(self) -> list[UUID]:
+        return list(self._loaded)
+
     def committed(self) -> None:
         """The write succeeded: the new states are the streams' latest."""
         for sid, loaded in self._loaded.items():
-            self.cache.put(sid, loaded.state, loaded.version)
+            self.cache.put(sid, loaded.kind, loaded.state, loaded.version)
 
     def get(self, kind: Kind[S], key: str) -> S:
         state: S = self._load(kind, key).state
@@ -255,11 +314,12 @@ class Ledger:
         self.max_attempts = max_attempts
         self.after_commit: list[Callable[[list[NewEvent], list[int]], None]] = []
         self.last_position = 0  # the newest position this process has committed
-        self.cache = StateCache()
+        self.cache = StateCache(valid_upto=store.head())
 
     def load(self, kind: Kind[S], key: str, upto_version: int | None = None) -> tuple[S, int]:
         """A stream's state now, or as it stood after version `upto_version` (time travel)."""
         if upto_version is None:
+            self.cache.sync(self.store)
             return load_state(self.store, self.cache, kind, key)
         state = kind.initial(key)
         version = 0
@@ -271,6 +331,7 @@ class Ledger:
     def run(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
         last_error: Exception | None = None
         for attempt in range(self.max_attempts):
+            self.cache.sync(self.store)
             uow = UnitOfWork(self.store, ctx, self.cache)
             try:
                 replay = self._replay(uow, dedupe)
@@ -295,6 +356,7 @@ class Ledger:
                 return Outcome(status, body, max(positions) if positions else self.store.head())
             except IntegrityError as exc:
                 last_error = exc
+                self.cache.drop(uow.loaded_streams)  # reload what we decided on: someone wrote first
             except (OperationalError, InterfaceError) as exc:  # locked SQLite, lost connection
                 last_error = exc
                 if attempt >= 10:

@@ -36,12 +36,23 @@ def test_receive_order_ship_invoice_deliver_return_pay_ends_with_a_zero_balance(
     assert api.put("/v1/products/WIDGET", {"name": "Widget", "unit_price": "12.49"}).status_code == 201
     body = {"name": "Cal Co", "credit_limit": "1000.00", "tax_region": "CA", "status": "active"}
     assert api.put("/v1/customers/CAL", body).status_code == 201
-    r = api.post("/v1/inventory/receipts", {"receipt_id": "R-1", "warehouse_id": "W-A", "lines": [{"sku": "WIDGET", "qty": 10}]})
+    r = api.post(
+        "/v1/inventory/receipts", {"receipt_id": "R-1", "warehouse_id": "W-A", "lines": [{"sku": "WIDGET", "qty": 10}]}
+    )
     assert r.status_code == 201
-    r = api.post("/v1/orders", {"order_id": "SO-1", "customer_id": "CAL", "channel": "portal", "lines": [{"sku": "WIDGET", "qty": 6}]})
+    r = api.post(
+        "/v1/orders",
+        {"order_id": "SO-1", "customer_id": "CAL", "channel": "portal", "lines": [{"sku": "WIDGET", "qty": 6}]},
+    )
     assert r.status_code == 201 and r.json()["status"] == "allocated"
 
-    ship = {"shipment_id": "SH-1", "order_id": "SO-1", "warehouse_id": "W-A", "lines": [{"sku": "WIDGET", "qty": 4}], "freight": "7.50"}
+    ship = {
+        "shipment_id": "SH-1",
+        "order_id": "SO-1",
+        "warehouse_id": "W-A",
+        "lines": [{"sku": "WIDGET", "qty": 4}],
+        "freight": "7.50",
+    }
     assert api.post("/v1/shipments", ship).status_code == 201
     inv = invoice_when(api, "INV-SH-1", "issued")
     assert inv["lines"] == [{"sku": "WIDGET", "qty": 4, "unit_price": "12.49", "amount": "49.96"}]
@@ -54,7 +65,16 @@ def test_receive_order_ship_invoice_deliver_return_pay_ends_with_a_zero_balance(
     r = api.post("/v1/shipments/SH-1/delivery", {"delivered_at": "2026-11-27T10:00:00Z", "signed_by": "Dock 3"})
     assert r.status_code == 200 and r.json()["delivered_at"] == "2026-11-27T10:00:00Z"
 
-    r = api.post("/v1/returns", {"return_id": "RMA-1", "order_id": "SO-1", "warehouse_id": "W-A", "lines": [{"sku": "WIDGET", "qty": 1}], "restock": True})
+    r = api.post(
+        "/v1/returns",
+        {
+            "return_id": "RMA-1",
+            "order_id": "SO-1",
+            "warehouse_id": "W-A",
+            "lines": [{"sku": "WIDGET", "qty": 1}],
+            "restock": True,
+        },
+    )
     assert r.status_code == 201, r.text
     note = api.get("/v1/invoices/CN-RMA-1").json()
     assert note["kind"] == "credit_note" and note["status"] == "issued" and note["number"] == 1
