@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
@@ -26,6 +26,9 @@ from domain.errors import DomainError
 from domain.events import Event
 from infra.codec import CommandRecorded, Meta
 from infra.store import EventStore, NewEvent
+
+if TYPE_CHECKING:
+    from infra.groupcommit import GroupCommitter
 
 log = logging.getLogger(__name__)
 S = TypeVar("S")
@@ -221,16 +224,26 @@ def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) ->
 class UnitOfWork:
     """Streams loaded for one attempt of one command, and the events it decided."""
 
-    def __init__(self, store: EventStore, ctx: Context, cache: StateCache | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        ctx: Context,
+        cache: StateCache | None = None,
+        shared: dict[UUID, _Loaded] | None = None,
+    ) -> None:
         self.store = store
         self.ctx = ctx
         self.cache = cache or StateCache(max_streams=1000)
         self._loaded: dict[UUID, _Loaded] = {}
+        self._shared = shared  # streams as earlier commands of the same group commit left them
         self.pending: list[NewEvent] = []
 
     def _load(self, kind: Kind[S], key: str) -> _Loaded:
         sid = kind.stream_id(key)
         loaded = self._loaded.get(sid)
+        if loaded is None and self._shared is not None and sid in self._shared:
+            seen = self._shared[sid]
+            loaded = self._loaded[sid] = _Loaded(seen.kind, seen.key, seen.state, seen.version)
         if loaded is None:
             state, version = load_state(self.store, self.cache, kind, key)
             loaded = self._loaded[sid] = _Loaded(kind, key, state, version)
@@ -315,6 +328,7 @@ class Ledger:
         self.after_commit: list[Callable[[list[NewEvent], list[int]], None]] = []
         self.last_position = 0  # the newest position this process has committed
         self.cache = StateCache(valid_upto=store.head())
+        self.group: GroupCommitter | None = None
 
     def load(self, kind: Kind[S], key: str, upto_version: int | None = None) -> tuple[S, int]:
         """A stream's state now, or as it stood after version `upto_version` (time travel)."""
@@ -329,6 +343,12 @@ class Ledger:
         return state, version
 
     def run(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
+        """Decide and save one command. With group commit on, it joins the next shared write."""
+        if self.group is not None and not self.group.is_writer():
+            return self.group.submit(ctx, handler, dedupe)
+        return self.run_alone(ctx, handler, dedupe)
+
+    def run_alone(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
         last_error: Exception | None = None
         for attempt in range(self.max_attempts):
             self.cache.sync(self.store)
@@ -340,19 +360,10 @@ class Ledger:
                 status, body = handler(uow)
                 if not uow.has_events:
                     return Outcome(status, body, self.store.head())
-                text = json.dumps(body, separators=(",", ":"))
-                anchor = dedupe[-1].record_key if dedupe else ""
-                for d in dedupe:
-                    record = CommandRecorded(
-                        scope=d.scope, key=d.key, fingerprint=d.fingerprint, status=status, body=text, anchor=anchor
-                    )
-                    uow.record(RECORD, d.record_key, [record])
+                self.add_records(uow, dedupe, status, body)
                 positions = self.store.append(uow.pending)
                 uow.committed()
-                if positions:
-                    self.last_position = max(self.last_position, *positions)
-                for hook in self.after_commit:
-                    hook(uow.pending, positions)
+                self.published(uow.pending, positions)
                 return Outcome(status, body, max(positions) if positions else self.store.head())
             except IntegrityError as exc:
                 last_error = exc
@@ -364,6 +375,22 @@ class Ledger:
             time.sleep(random.uniform(0, min(0.002 * 2 ** min(attempt, 6), 0.1)))
         log.warning("command gave up after %s attempts: %s", self.max_attempts, last_error)
         raise StoreUnavailableError(str(last_error))
+
+    def add_records(self, uow: UnitOfWork, dedupe: tuple[Dedupe, ...], status: int, body: dict[str, Any]) -> None:
+        """Idempotency records go last in the command's write; the last one anchors `position`."""
+        text = json.dumps(body, separators=(",", ":"))
+        anchor = dedupe[-1].record_key if dedupe else ""
+        for d in dedupe:
+            record = CommandRecorded(
+                scope=d.scope, key=d.key, fingerprint=d.fingerprint, status=status, body=text, anchor=anchor
+            )
+            uow.record(RECORD, d.record_key, [record])
+
+    def published(self, events: list[NewEvent], positions: list[int]) -> None:
+        if positions:
+            self.last_position = max(self.last_position, *positions)
+        for hook in self.after_commit:
+            hook(events, positions)
 
     def _replay(self, uow: UnitOfWork, dedupe: tuple[Dedupe, ...]) -> Outcome | None:
         for d in dedupe:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from infra.groupcommit import GroupCommitter
 from infra.keys import KeyRing
 from infra.ledger import Ledger
 from infra.readmodels import ReadModels
@@ -53,6 +54,8 @@ class Service:
         engine = make_engine(settings)
         store = EventStore(settings, engine)
         ledger = Ledger(store, max_attempts=settings.command_retries)
+        if settings.group_commit:
+            ledger.group = GroupCommitter(ledger)
         keys = KeyRing(engine, settings.admin_key)
         read = ReadModels(engine, store)
         return cls(settings, engine, store, ledger, keys, read)
@@ -90,5 +93,7 @@ class Service:
             self.tax_worker.stop()
         if self.runner is not None:
             self.runner.stop()
+        if self.ledger.group is not None:
+            self.ledger.group.stop()
         self.store.recorder.datastore.close()  # type: ignore[attr-defined]
         self.engine.dispose()

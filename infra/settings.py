@@ -23,6 +23,7 @@ class Settings:
     tax_engine_url: str | None = None
     tax_max_attempts: int = 5
     command_retries: int = 60
+    group_commit: bool = True  # concurrent commands share one transaction (O2C_GROUP_COMMIT=0: off)
     tax_retry_base: float = 2.0  # seconds before the 2nd attempt; doubles per attempt, with jitter
     tax_retry_max: float = 300.0
     tax_timeout: float = 2.0
@@ -111,6 +112,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"O2C_TAX_RETRY_BASE_SECONDS must be a number of seconds (0-3600], got {retry_text!r}"
         ) from None
+    group_text = env.get("O2C_GROUP_COMMIT", "1").strip().lower()
+    if group_text not in ("0", "1", "true", "false", "on", "off"):
+        raise ConfigError(f"O2C_GROUP_COMMIT must be 1 or 0, got {group_text!r}")
     admin_key = env.get("O2C_ADMIN_KEY") or None
     if admin_key is not None and len(admin_key) < 8:
         raise ConfigError("O2C_ADMIN_KEY must be at least 8 characters long")
@@ -123,4 +127,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tax_engine_url=engine,
         tax_max_attempts=int(attempts_text),
         tax_retry_base=retry_base,
+        group_commit=group_text in ("1", "true", "on"),
     )

@@ -1,0 +1,162 @@
+"""Group commit: commands that arrive together are decided one after another by a single writer
+thread and saved in ONE transaction, so they share the commit's cost.
+
+Each command decides on the streams as the commands before it in the batch left them, so the batch
+never conflicts with itself and each command keeps its own atomicity (its events are all in the
+write or none are). A command rejected by a rule leaves the batch untouched. If the shared write
+fails (another process wrote first, or the database went away), every command of the batch is run
+again on its own through the ordinary retrying path, so one loser never fails the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from infra.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded
+
+log = logging.getLogger("o2c.groupcommit")
+
+
+class _Deferred(Exception):
+    """The command repeats one recorded earlier in this very batch: answer it after the commit."""
+
+
+@dataclass
+class _Job:
+    ctx: Context
+    handler: Handler
+    dedupe: tuple[Dedupe, ...]
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+
+    def finish(self, outcome: Outcome | None = None, error: BaseException | None = None) -> None:
+        self.outcome, self.error = outcome, error
+        self.done.set()
+
+
+class GroupCommitter:
+    def __init__(self, ledger: Ledger, max_batch: int = 64) -> None:
+        self.ledger = ledger
+        self.max_batch = max_batch
+        self._queue: queue.Queue[_Job] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="o2c-group-commit", daemon=True)
+        self.batches = 0
+        self.commands = 0
+        self._thread.start()
+
+    def is_writer(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def submit(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...]) -> Outcome:
+        if self._stop.is_set():
+            return self.ledger.run_alone(ctx, handler, dedupe)
+        job = _Job(ctx, handler, dedupe)
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        assert job.outcome is not None
+        return job.outcome
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        while True:  # anything still queued runs on its own
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self._alone(job)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._run(batch)
+            except BaseException as exc:
+                log.exception("group commit failed")
+                for job in batch:
+                    if not job.done.is_set():
+                        job.finish(error=exc)
+
+    def _alone(self, job: _Job) -> None:
+        try:
+            job.finish(self.ledger.run_alone(job.ctx, job.handler, job.dedupe))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            job.finish(error=exc)
+
+    def _run(self, batch: list[_Job]) -> None:
+        ledger = self.ledger
+        store = ledger.store
+        ledger.cache.sync(store)
+        shared: dict[UUID, _Loaded] = {}
+        recorded_here: set[UUID] = set()
+        accepted: list[tuple[_Job, UnitOfWork, int, dict[str, Any]]] = []
+        deferred: list[_Job] = []
+        for job in batch:
+            uow = UnitOfWork(store, job.ctx, ledger.cache, shared)
+            try:
+                for d in job.dedupe:
+                    if RECORD.stream_id(d.record_key) in recorded_here:
+                        raise _Deferred
+                replay = ledger._replay(uow, job.dedupe)
+                if replay is not None:
+                    job.finish(replay)
+                    continue
+                status, body = job.handler(uow)
+                if uow.has_events:
+                    ledger.add_records(uow, job.dedupe, status, body)
+                    recorded_here.update(RECORD.stream_id(d.record_key) for d in job.dedupe)
+                    shared.update(uow._loaded)
+                accepted.append((job, uow, status, body))
+            except _Deferred:
+                deferred.append(job)
+            except (IntegrityError, OperationalError, InterfaceError):
+                deferred.append(job)  # a read failed: run it on its own after this batch
+            except BaseException as exc:  # noqa: BLE001 - the command's own rejection, for its caller
+                job.finish(error=exc)
+        pending = [e for _, uow, _, _ in accepted for e in uow.pending]
+        positions: list[int] = []
+        if pending:
+            try:
+                positions = store.append(pending)
+            except (IntegrityError, OperationalError, InterfaceError) as exc:
+                log.info("group commit of %s commands failed (%s); running them one by one", len(accepted), exc)
+                ledger.cache.drop(shared)
+                for job, _, _, _ in accepted:
+                    self._alone(job)
+                for job in deferred:
+                    self._alone(job)
+                return
+        for sid, loaded in shared.items():
+            ledger.cache.put(sid, loaded.kind, loaded.state, loaded.version)
+        ledger.published(pending, positions)
+        self.batches += 1
+        self.commands += len(accepted)
+        head = max(positions) if positions else None
+        offset = 0
+        for job, uow, status, body in accepted:
+            mine = positions[offset : offset + len(uow.pending)]
+            offset += len(uow.pending)
+            position = max(mine) if mine else (head if head is not None else store.head())
+            job.finish(Outcome(status, body, position))
+        for job in deferred:
+            self._alone(job)
