@@ -23,10 +23,11 @@ def provide_service(state: State) -> Service:
 Svc = NamedDependency[Service]
 
 
-async def _wait(reached: Callable[[], int], target: int, timeout: float) -> bool:
+async def _wait(reached: Callable[[], int], target: int, timeout: float, in_memory: bool = False) -> bool:
     deadline = anyio.current_time() + timeout
     while True:
-        if await anyio.to_thread.run_sync(reached) >= target:
+        now = reached() if in_memory else await anyio.to_thread.run_sync(reached)
+        if now >= target:
             return True
         if anyio.current_time() >= deadline:
             return False
@@ -58,9 +59,10 @@ async def wait_for_read_models(svc: Service, names: tuple[str, ...], min_positio
     def reached() -> int:
         return min(svc.read.position(n) for n in names)
 
+    local = svc.read.local  # positions are in memory when this process runs the projections
     if min_position:
-        if not await _wait(reached, min_position, svc.settings.min_position_wait):
+        if not await _wait(reached, min_position, svc.settings.min_position_wait, local):
             raise _stale(min_position)
-    elif svc.read.local and svc.ledger.last_position:
-        await _wait(reached, svc.ledger.last_position, IMPLICIT_WAIT)
-    return await anyio.to_thread.run_sync(reached)
+    elif local and svc.ledger.last_position:
+        await _wait(reached, svc.ledger.last_position, IMPLICIT_WAIT, local)
+    return reached() if local else await anyio.to_thread.run_sync(reached)

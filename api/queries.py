@@ -44,6 +44,13 @@ def history(svc: Service, kind: Kind[Any], key: str) -> dict[str, Any]:
     }
 
 
+async def _atp(svc: Service, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
+    """From memory on the event loop when this process holds the ATP model, else from SQL in a thread."""
+    if svc.read.atp_ready_in_memory:
+        return svc.read.atp(skus, warehouse_id)
+    return await anyio.to_thread.run_sync(svc.read.atp, skus, warehouse_id)
+
+
 class QueriesController(Controller):
     path = "/v1"
     tags = ["queries"]
@@ -53,7 +60,7 @@ class QueriesController(Controller):
         self, svc: Svc, sku: IdPath, min_position: MinPosition = None, warehouse_id: WarehouseFilter = None
     ) -> dict[str, Any]:
         position = await wait_for_read_models(svc, ("atp",), min_position)
-        found = (await anyio.to_thread.run_sync(svc.read.atp, [sku], warehouse_id))[sku]
+        found = (await _atp(svc, [sku], warehouse_id))[sku]
         if found is None:
             raise SkuNotFoundError(f"SKU {sku} is not in the catalog", sku=sku)
         return {**found, "position": position}
@@ -77,7 +84,7 @@ class QueriesController(Controller):
                 errors=[{"field": "skus", "message": f"invalid: {', '.join(bad[:5]) or 'empty or too many'}"}],
             )
         position = await wait_for_read_models(svc, ("atp",), min_position)
-        found = await anyio.to_thread.run_sync(svc.read.atp, wanted, warehouse_id)
+        found = await _atp(svc, wanted, warehouse_id)
         unknown = [s for s in wanted if found[s] is None]
         if unknown:
             raise SkuNotFoundError(f"Unknown SKU: {', '.join(unknown)}", sku=unknown[0], skus=unknown)

@@ -107,6 +107,11 @@ class KeyRing:
         self._by_hash = {r.key_hash: Principal(r.name, frozenset(r.scopes.split(","))) for r in rows}
         self._loaded_at = time.monotonic()
 
+    @property
+    def fresh(self) -> bool:
+        """Whether the cached key list is recent enough to answer without the database."""
+        return time.monotonic() - self._loaded_at <= self.ttl
+
     def authenticate(self, key: str) -> Principal | None:
         digest = _hash(key)
         if self.admin_key_hash is not None and hmac.compare_digest(digest, self.admin_key_hash):

@@ -131,6 +131,7 @@ def apply_batch(
     tables: Tables,
     records: Sequence[Recorded],
     cache: Cache | None = None,
+    changes: Cache | None = None,
 ) -> list[tuple[Recorded, str]]:
     """Apply records to the tables; returns the (record, error) pairs that were parked.
 
@@ -177,6 +178,8 @@ def apply_batch(
     for t in spec.tables:
         _write(conn, tables[t.name], t, original[t.name], current[t.name])
         cache[t.name].update(current[t.name])
+        if changes is not None:
+            changes[t.name] = current[t.name]
     if failures:
         conn.execute(
             parked.insert(),
@@ -269,6 +272,7 @@ class Projection:
         self._position: int | None = None
         self._checked_at = 0.0
         self.cache: Cache = {}
+        self.listeners: list[Callable[[Cache], None]] = []  # told the rows each committed batch changed
 
     def _active_generation(self) -> int:
         with self.engine.begin() as conn:
@@ -312,14 +316,17 @@ class Projection:
             if upto <= expected:
                 return  # already applied (e.g. a rebuild swapped in while this batch was read)
             records = [r for r in records if (r.position or 0) > expected]
+            changes: Cache = {}
             try:
                 with self.engine.begin() as conn:
-                    apply_batch(conn, self.spec, self.tables, records, self.cache)
+                    apply_batch(conn, self.spec, self.tables, records, self.cache, changes)
                     save_position(conn, self.tracking_name, upto, expected=expected)
             except Exception:
                 self.cache = {}
                 self._position = None  # re-read: another process may have moved it
                 raise
+            for listener in self.listeners:
+                listener(changes)
             self._position = upto
             if sum(len(rows) for rows in self.cache.values()) > CACHE_ROWS:
                 self.cache = {}

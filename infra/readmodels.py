@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,8 +12,69 @@ from infra.projection import Projection, rows
 from infra.store import EventStore
 from projections import ALL
 from projections.atp import atp_view
+from projections.base import Key, Row
 from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state
+
+
+class AtpMemory:
+    """The ATP read model held in memory by the process that runs it: answers without a database
+    round trip. Loaded from the tables, then kept current by the projection's committed batches."""
+
+    def __init__(self, projection: Projection) -> None:
+        self.projection = projection
+        self.lock = threading.Lock()
+        self.generation = -1
+        self.positions: dict[str, dict[str, Row]] = {}
+        self.waiting: dict[str, dict[Key, Row]] = {}
+        self.skus: set[str] = set()
+        projection.listeners.append(self.apply)
+
+    def load(self) -> None:
+        p = self.projection
+        with p.lock, p.engine.connect() as conn:
+            positions = rows(conn, p.tables["positions"])
+            waiting = rows(conn, p.tables["backorders"])
+            skus = {r["sku"] for r in rows(conn, p.tables["skus"])}
+            generation = p.generation
+        with self.lock:
+            self.positions, self.waiting, self.skus = {}, {}, skus
+            for r in positions:
+                self.positions.setdefault(r["sku"], {})[r["warehouse_id"]] = r
+            for r in waiting:
+                self.waiting.setdefault(r["sku"], {})[(r["order_id"], r["line_id"])] = r
+            self.generation = generation
+
+    def apply(self, changes: dict[str, dict[Key, Row | None]]) -> None:
+        with self.lock:
+            for (sku, wh), row in changes.get("positions", {}).items():
+                if row is None:
+                    self.positions.get(sku, {}).pop(wh, None)
+                else:
+                    self.positions.setdefault(sku, {})[wh] = row
+            for (sku, order_id, line_id), row in changes.get("backorders", {}).items():
+                if row is None:
+                    self.waiting.get(sku, {}).pop((order_id, line_id), None)
+                else:
+                    self.waiting.setdefault(sku, {})[(order_id, line_id)] = row
+            for (sku,), row in changes.get("skus", {}).items():
+                if row is not None:
+                    self.skus.add(sku)
+
+    def atp(self, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
+        if self.generation != self.projection.generation:
+            self.load()  # a rebuild swapped in new tables
+        out: dict[str, dict[str, Any] | None] = {}
+        with self.lock:
+            for sku in skus:
+                if sku not in self.skus:
+                    out[sku] = None
+                    continue
+                backordered = sum(
+                    w["qty"] for w in self.waiting.get(sku, {}).values() if warehouse_id in (None, w["warehouse_id"])
+                )
+                out[sku] = atp_view(sku, list(self.positions.get(sku, {}).values()), backordered, warehouse_id)
+        return out
 
 
 class ReadModels:
@@ -21,6 +83,7 @@ class ReadModels:
         self.store = store
         self.projections: dict[str, Projection] = {name: Projection(spec, engine, store) for name, spec in ALL.items()}
         self.local = False  # True when this process runs the projections itself
+        self.atp_memory: AtpMemory | None = None
 
     def __getitem__(self, name: str) -> Projection:
         return self.projections[name]
@@ -39,8 +102,20 @@ class ReadModels:
 
     # --- ATP ---------------------------------------------------------------------------------
 
+    @property
+    def atp_ready_in_memory(self) -> bool:
+        """ATP can be answered from memory right now, without touching the database."""
+        memory = self.atp_memory
+        return memory is not None and memory.generation == self.projections["atp"].generation
+
+    def keep_atp_in_memory(self) -> None:
+        self.atp_memory = AtpMemory(self.projections["atp"])
+        self.atp_memory.load()
+
     def atp(self, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
         """ATP per SKU (None for a SKU that is not in the catalog)."""
+        if self.atp_memory is not None:
+            return self.atp_memory.atp(skus, warehouse_id)
         p = self.projections["atp"]
         p.refresh()
         t = p.tables

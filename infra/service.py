@@ -72,6 +72,7 @@ class Service:
         ]
         self.runner = Runner(self.store, followers)
         self.read.local = True
+        self.read.keep_atp_in_memory()
         self.tax_worker = TaxWorker(self.ledger, self.read, make_tax_engine(self.settings), self.settings)
         self.runner.after_pass.append(self.tax_worker.wake)
         self.tax_worker.start()
