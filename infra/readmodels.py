@@ -134,27 +134,32 @@ class ReadModels:
             out[sku] = atp_view(sku, [r for r in positions if r["sku"] == sku], backordered, warehouse_id)
         return out
 
-    # --- orders ------------------------------------------------------------------------------
-
-    def list_orders(
-        self, customer_id: str | None, status: str | None, limit: int, after: int | None
-    ) -> tuple[list[Any], int | None]:
-        p = self.projections["orders"]
+    def _table(self, projection: str, table: str) -> sa.Table:
+        p = self.projections[projection]
         p.refresh()
-        t = p.tables["orders"]
-        where = []
-        if customer_id:
-            where.append(t.c.customer_id == customer_id)
-        if status:
-            where.append(t.c.status == status)
+        return p.tables[table]
+
+    def _page(
+        self, t: sa.Table, decode: Any, limit: int, after: int | None, **filters: str | None
+    ) -> tuple[list[Any], int | None]:
+        """A page of documents in placement order; the cursor is the last row's `seq`."""
+        where = [t.c[name] == value for name, value in filters.items() if value]
         if after is not None:
             where.append(t.c.seq > after)
         with self.engine.connect() as conn:
             found = conn.execute(sa.select(t.c.seq, t.c.doc).where(*where).order_by(t.c.seq).limit(limit + 1)).all()
         more = len(found) > limit
         found = found[:limit]
-        states = [decode_state(r.doc) for r in found]
-        return states, (found[-1].seq if more and found else None)
+        return [decode(r.doc) for r in found], (found[-1].seq if more and found else None)
+
+    # --- orders ------------------------------------------------------------------------------
+
+    def list_orders(
+        self, customer_id: str | None, status: str | None, limit: int, after: int | None
+    ) -> tuple[list[Any], int | None]:
+        return self._page(
+            self._table("orders", "orders"), decode_state, limit, after, customer_id=customer_id, status=status
+        )
 
     # --- balances ----------------------------------------------------------------------------
 
@@ -169,9 +174,7 @@ class ReadModels:
     # --- invoices ----------------------------------------------------------------------------
 
     def _invoices(self) -> sa.Table:
-        p = self.projections["invoices"]
-        p.refresh()
-        return p.tables["invoices"]
+        return self._table("invoices", "invoices")
 
     def due_for_tax(self, now: datetime, limit: int) -> list[str]:
         t = self._invoices()
@@ -187,21 +190,8 @@ class ReadModels:
     def list_invoices(
         self, order_id: str | None, customer_id: str | None, status: str | None, limit: int, after: int | None
     ) -> tuple[list[Any], int | None]:
-        t = self._invoices()
-        where = []
-        if order_id:
-            where.append(t.c.order_id == order_id)
-        if customer_id:
-            where.append(t.c.customer_id == customer_id)
-        if status:
-            where.append(t.c.status == status)
-        if after is not None:
-            where.append(t.c.seq > after)
-        with self.engine.connect() as conn:
-            found = conn.execute(sa.select(t.c.seq, t.c.doc).where(*where).order_by(t.c.seq).limit(limit + 1)).all()
-        more = len(found) > limit
-        found = found[:limit]
-        return [decode_invoice(r.doc) for r in found], (found[-1].seq if more and found else None)
+        filters = {"order_id": order_id, "customer_id": customer_id, "status": status}
+        return self._page(self._invoices(), decode_invoice, limit, after, **filters)
 
     def dead_letters(self) -> list[dict[str, Any]]:
         t = self._invoices()

@@ -26,33 +26,47 @@ class Follower(Protocol):
         """Apply `records` and move the tracking position to `upto`, exactly once."""
 
 
-class Runner:
-    def __init__(
-        self, store: EventStore, followers: Sequence[Follower], batch_size: int = 500, poll: float = 0.2
-    ) -> None:
-        self.store = store
-        self.followers = list(followers)
-        self.batch_size = batch_size
-        self.poll = poll
+class BackgroundLoop:
+    """A daemon thread that runs `_loop` until stopped, and can be woken early."""
+
+    thread_name = "o2c-loop"
+
+    def __init__(self) -> None:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.errors: dict[str, str] = {}
-        self.after_pass: list[Callable[[], None]] = []  # called after a pass that processed events
 
     def wake(self, *_: object) -> None:
         self._wake.set()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="o2c-runner", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.thread_name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop at a batch boundary."""
+        """Stop at the next boundary of the loop's work (a batch, an attempt)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
+class Runner(BackgroundLoop):
+    thread_name = "o2c-runner"
+
+    def __init__(
+        self, store: EventStore, followers: Sequence[Follower], batch_size: int = 500, poll: float = 0.2
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.followers = list(followers)
+        self.batch_size = batch_size
+        self.poll = poll
+        self.errors: dict[str, str] = {}
+        self.after_pass: list[Callable[[], None]] = []  # called after a pass that processed events
 
     def run_once(self) -> int:
         """Advance every follower as far as the log goes now; returns events read.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +14,7 @@ from infra import billing, commands
 from infra.codec import Recorded
 from infra.ledger import INVOICE, Context, Ledger, UnitOfWork
 from infra.readmodels import ReadModels
+from infra.runner import BackgroundLoop
 from infra.settings import Settings
 from infra.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
 from infra.tracking import ensure_tables, read_position, save_position
@@ -122,33 +122,20 @@ class Billing:
             save_position(conn, self.name, upto)
 
 
-class TaxWorker:
+class TaxWorker(BackgroundLoop):
     """Takes invoices awaiting tax, asks the tax engine, and issues them; a failure parks the
     invoice with exponential backoff and jitter, and the last allowed attempt dead-letters it.
     Runs in its own thread so a slow or dead engine never holds up orders or read models."""
 
+    thread_name = "o2c-tax"
+
     def __init__(self, ledger: Ledger, read: ReadModels, engine: TaxEngine, settings: Settings) -> None:
+        super().__init__()
         self.ledger = ledger
         self.read = read
         self.tax = engine
         self.settings = settings
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.last_error: str | None = None
-
-    def wake(self, *_: object) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="o2c-tax", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.settings.tax_retry_base * 2 ** (attempt - 1), self.settings.tax_retry_max)
