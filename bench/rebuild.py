@@ -31,6 +31,8 @@ def generate(target: Service, events: int) -> int:
     recorder = memory.application_recorder()
     original = target.store.recorder
     target.store.recorder = recorder
+    if target.ledger.group is not None:
+        target.ledger.group.stop()
     target.ledger = Ledger(target.store)
     try:
         skus, customers = setup(target)

@@ -229,7 +229,8 @@ class ReadModels:
         t = atp.tables
         now = datetime.now(UTC)
         with self.engine.connect() as conn:
-            aged = rows(conn, t["backorders"], order=[t["backorders"].c.accepted_at, t["backorders"].c.order_id])[:100]
+            oldest = sa.select(t["backorders"]).order_by(t["backorders"].c.accepted_at, t["backorders"].c.order_id)
+            aged = [dict(r) for r in conn.execute(oldest.limit(100)).mappings()]
             over = rows(
                 conn,
                 t["positions"],
