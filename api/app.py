@@ -54,6 +54,14 @@ async def readyz(svc: Svc) -> Response[Any]:
     return Response(body, status_code=503 if behind else 200, media_type=MediaType.JSON)
 
 
+@get("/metrics", operation_id="Metrics", tags=["operations"], media_type="text/plain; version=0.0.4")
+async def metrics(svc: Svc) -> Response[bytes]:
+    """Prometheus text: traffic, command outcomes, retries, projection lag, business signals."""
+    assert svc.metrics is not None
+    body = await anyio.to_thread.run_sync(svc.metrics.render)
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
 def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:
     """The service; `workers` also runs projections and workflows in this process."""
     settings = settings or load_settings()
@@ -73,6 +81,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         route_handlers=[
             healthz,
             readyz,
+            metrics,
             ReferenceController,
             InventoryController,
             OrdersController,

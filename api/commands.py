@@ -93,4 +93,8 @@ async def execute(
     )
     run: Callable[[], Outcome] = lambda: svc.ledger.run(ctx, handler, tuple(dedupe))  # noqa: E731
     outcome = await anyio.to_thread.run_sync(run)
+    if svc.metrics is not None:
+        svc.metrics.commands.labels(code=str(outcome.status)).inc()
+        if outcome.replayed:
+            svc.metrics.duplicates.inc()
     return render(outcome)

@@ -77,6 +77,9 @@ def validation_problem(exc: msgspec.ValidationError) -> ProblemError:
 
 
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
+    svc = getattr(request.app.state, "service", None)
+    if svc is not None and svc.metrics is not None and request.method in ("POST", "PUT"):
+        svc.metrics.commands.labels(code=exc.code).inc()
     return problem(exc.status, exc.code, exc.title, exc.detail, **exc.facts)
 
 

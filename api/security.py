@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -44,6 +45,15 @@ async def require_scope(connection: ASGIConnection[Any, Any, Any, Any], handler:
     connection.state["principal"] = principal
 
 
+def _observe(scope: Scope, status: int, seconds: float) -> None:
+    svc = getattr(scope["app"].state, "service", None) if "app" in scope else None
+    if svc is None or svc.metrics is None:
+        return
+    route = str(scope.get("path_template") or "unmatched")  # type: ignore[typeddict-item]
+    svc.metrics.requests.labels(route=route, method=scope["method"], status=str(status)).inc()
+    svc.metrics.latency.labels(route=route, method=scope["method"]).observe(seconds)
+
+
 def correlation_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,13 +63,21 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         cid = given if _CID.match(given) else str(uuid.uuid4())
         scope.setdefault("state", {})["correlation_id"] = cid
 
+        started = time.perf_counter()
+        status = 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-correlation-id"]
                 headers.append((b"x-correlation-id", cid.encode()))
                 message = {**message, "headers": headers}  # type: ignore[typeddict-item]
             await send(message)
 
-        await app(scope, receive, send_with_id)
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            _observe(scope, status, time.perf_counter() - started)
 
     return middleware

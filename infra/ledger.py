@@ -329,6 +329,7 @@ class Ledger:
         self.last_position = 0  # the newest position this process has committed
         self.cache = StateCache(valid_upto=store.head())
         self.group: GroupCommitter | None = None
+        self.on_retry: list[Callable[[], None]] = []
 
     def load(self, kind: Kind[S], key: str, upto_version: int | None = None) -> tuple[S, int]:
         """A stream's state now, or as it stood after version `upto_version` (time travel)."""
@@ -368,6 +369,8 @@ class Ledger:
             except IntegrityError as exc:
                 last_error = exc
                 self.cache.drop(uow.loaded_streams)  # reload what we decided on: someone wrote first
+                for hook in self.on_retry:
+                    hook()
             except (OperationalError, InterfaceError) as exc:  # locked SQLite, lost connection
                 last_error = exc
                 if attempt >= 10:

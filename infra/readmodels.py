@@ -161,6 +161,12 @@ class ReadModels:
             self._table("orders", "orders"), decode_state, limit, after, customer_id=customer_id, status=status
         )
 
+    def order_status_counts(self) -> dict[str, int]:
+        t = self._table("orders", "orders")
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(t.c.status, sa.func.count()).group_by(t.c.status)).all()
+        return {status: int(n) for status, n in found}
+
     # --- balances ----------------------------------------------------------------------------
 
     def balance(self, customer_id: str) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from infra.groupcommit import GroupCommitter
 from infra.keys import KeyRing
 from infra.ledger import Ledger
+from infra.metrics import Metrics
 from infra.readmodels import ReadModels
 from infra.runner import Runner
 from infra.settings import Settings
@@ -47,6 +48,7 @@ class Service:
     runner: Runner | None = None
     tax_worker: TaxWorker | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
+    metrics: Metrics | None = None
     background: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
@@ -58,7 +60,10 @@ class Service:
             ledger.group = GroupCommitter(ledger)
         keys = KeyRing(engine, settings.admin_key)
         read = ReadModels(engine, store)
-        return cls(settings, engine, store, ledger, keys, read)
+        svc = cls(settings, engine, store, ledger, keys, read)
+        svc.metrics = Metrics(svc)
+        ledger.on_retry.append(svc.metrics.retries.inc)
+        return svc
 
     def start_workers(self) -> Runner:
         """Run the projections and workflows of this process in a background thread."""

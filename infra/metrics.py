@@ -1,0 +1,72 @@
+"""Prometheus metrics: HTTP traffic, command outcomes, projection lag and business signals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from infra.service import Service
+
+
+class _Signals(Collector):
+    """Read at scrape time from the read models (never from the event store)."""
+
+    def __init__(self, svc: Service) -> None:
+        self.svc = svc
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        read = self.svc.read
+        lag = GaugeMetricFamily(
+            "o2c_projection_lag_events", "Events a read model trails the log by", labels=["projection"]
+        )
+        for name, behind in read.lag().items():
+            lag.add_metric([name], behind)
+        yield lag
+        signals = read.signals()
+        yield GaugeMetricFamily(
+            "o2c_backorder_lines", "Order lines waiting for stock", value=len(signals["backorders_aged"])
+        )
+        oldest = max((b["age_seconds"] for b in signals["backorders_aged"]), default=0)
+        yield GaugeMetricFamily("o2c_backorder_oldest_age_seconds", "Age of the oldest open backorder", value=oldest)
+        yield GaugeMetricFamily(
+            "o2c_over_allocated_positions",
+            "Positions reserving more than on hand",
+            value=len(signals["over_allocated"]),
+        )
+        yield GaugeMetricFamily("o2c_invoices_awaiting_tax", "Invoices waiting for tax", value=signals["awaiting_tax"])
+        yield GaugeMetricFamily("o2c_dead_letters", "Invoices in the dead-letter list", value=signals["dead_letters"])
+        statuses = GaugeMetricFamily("o2c_orders", "Orders by status", labels=["status"])
+        for status, count in read.order_status_counts().items():
+            statuses.add_metric([status], count)
+        yield statuses
+
+
+class Metrics:
+    def __init__(self, svc: Service) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "o2c_http_requests", "HTTP requests", ["route", "method", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "o2c_http_request_seconds",
+            "HTTP request latency",
+            ["route", "method"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.commands = Counter("o2c_commands", "Command outcomes by code", ["code"], registry=self.registry)
+        self.duplicates = Counter(
+            "o2c_duplicate_submissions", "Repeated commands answered from their record", registry=self.registry
+        )
+        self.retries = Counter(
+            "o2c_command_retries", "Commands decided again after a version conflict", registry=self.registry
+        )
+        self.registry.register(_Signals(svc))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
