@@ -5,6 +5,7 @@ The topic is the event class name; Decimal stays Decimal (encoded as a string, d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -108,17 +109,45 @@ _decoders: dict[str, msgspec.json.Decoder[Any]] = {}
 class _Envelope(msgspec.Struct, frozen=True, kw_only=True):
     meta: Meta
     data: msgspec.Raw
+    v: int = 1  # the event class's schema version when it was recorded
+
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def register_upcaster(topic: str, from_version: int, upcast: Upcaster) -> None:
+    """Teach the codec to read `topic` events recorded at `from_version` as `from_version + 1`.
+
+    An event class that changes shape raises its `schema_version` (a ClassVar) and registers one
+    upcaster per step, so the log recorded years ago replays into today's classes."""
+    UPCASTERS[(topic, from_version)] = upcast
+
+
+def schema_version(cls: type[Event]) -> int:
+    return int(getattr(cls, "schema_version", 1))
 
 
 def encode(meta: Meta, event: Event) -> bytes:
-    return _encoder.encode({"meta": meta, "data": event})
+    version = schema_version(type(event))
+    envelope: dict[str, Any] = {"meta": meta, "data": event}
+    if version > 1:
+        envelope["v"] = version
+    return _encoder.encode(envelope)
 
 
 def decode(topic: str, state: bytes) -> tuple[Meta, Event]:
     envelope = msgspec.json.decode(state, type=_Envelope)
+    cls = EVENT_TYPES[topic]
+    current = schema_version(cls)
+    if envelope.v < current:
+        data: dict[str, Any] = msgspec.json.decode(envelope.data)
+        for step in range(envelope.v, current):
+            data = UPCASTERS[(topic, step)](data)
+        return envelope.meta, msgspec.convert(data, type=cls)
     decoder = _decoders.get(topic)
     if decoder is None:
-        decoder = _decoders[topic] = msgspec.json.Decoder(EVENT_TYPES[topic])
+        decoder = _decoders[topic] = msgspec.json.Decoder(cls)
     return envelope.meta, decoder.decode(envelope.data)
 
 
