@@ -168,3 +168,19 @@ def seed(api: Api) -> None:
     for cid in ("C1", "C2"):
         body = {"name": f"Customer {cid}", "credit_limit": "100000.00", "tax_region": "CA", "status": "active"}
         assert api.put(f"/v1/customers/{cid}", body).status_code == 201
+
+
+def settle(svc: Any, quiet: float = 0.25) -> int:
+    """Wait until the background workers are idle (followers caught up, the head still for `quiet` s)."""
+    runner = svc.runner
+    followers = runner.followers if runner is not None else []
+    last = -1
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        assert wait_until(lambda: all(f.position() >= svc.store.head() for f in followers), timeout=10)
+        head = int(svc.store.head())
+        if head == last:
+            return head
+        last = head
+        time.sleep(quiet)
+    raise AssertionError("the background workers did not go idle")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from tests.conftest import (
     _stores,
     make_settings,
     seed,
-    wait_until,
+    settle,
 )
 
 MiB = 1024 * 1024
@@ -488,22 +487,6 @@ CASES.append(case("order with an empty Idempotency-Key", Bad(*ORDER, headers=(("
 
 
 # --- the world the table runs against ----------------------------------------------------------
-
-
-def settle(svc: Service, quiet: float = 0.25) -> int:
-    """Wait until the background workers are idle (followers caught up, the head still for `quiet` s)."""
-    runner = svc.runner
-    followers = runner.followers if runner is not None else []
-    last = -1
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        assert wait_until(lambda: all(f.position() >= svc.store.head() for f in followers), timeout=10)
-        head = svc.store.head()
-        if head == last:
-            return head
-        last = head
-        time.sleep(quiet)
-    raise AssertionError("the background workers did not go idle")
 
 
 def build(api: Api) -> None:

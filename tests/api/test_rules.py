@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from infra.service import Service
-from tests.conftest import Api, wait_until
+from tests.conftest import Api, settle, wait_until
 
 PROBLEM_KEYS = ("type", "title", "status", "detail", "code")
 
@@ -23,22 +22,6 @@ PROBLEM_KEYS = ("type", "title", "status", "detail", "code")
 def svc(client: TestClient[Any]) -> Service:
     service: Service = client.app.state.service
     return service
-
-
-def settle(svc: Service, quiet: float = 0.25) -> int:
-    """Wait until the background workers are idle (followers caught up, the head still for `quiet` s)."""
-    runner = svc.runner
-    followers = runner.followers if runner is not None else []
-    last = -1
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        assert wait_until(lambda: all(f.position() >= svc.store.head() for f in followers), timeout=10)
-        head = svc.store.head()
-        if head == last:
-            return head
-        last = head
-        time.sleep(quiet)
-    raise AssertionError("the background workers did not go idle")
 
 
 def ok(r: httpx.Response, status: int = 201) -> dict[str, Any]:
