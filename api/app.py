@@ -33,9 +33,6 @@ async def healthz() -> dict[str, str]:
 READY_MAX_LAG = 1000  # events a read model may trail the log and still count as caught up
 
 
-READY_MAX_LAG = 1000  # events a read model may trail the log and still count as caught up
-
-
 @get("/readyz", operation_id="Ready", tags=["operations"])
 async def readyz(svc: Svc) -> Response[Any]:
     """Ready when the store answers and every read model is within READY_MAX_LAG of the log."""
