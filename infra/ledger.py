@@ -25,10 +25,12 @@ from domain import backorders, catalog, customer, inventory, invoice, order, pay
 from domain.errors import DomainError
 from domain.events import Event
 from infra.codec import CommandRecorded, Meta
+from infra.snapshots import EVERY, crossed
 from infra.store import EventStore, NewEvent
 
 if TYPE_CHECKING:
     from infra.groupcommit import GroupCommitter
+    from infra.snapshots import Snapshots
 
 log = logging.getLogger(__name__)
 S = TypeVar("S")
@@ -132,10 +134,15 @@ class StateCache:
     date (a version gap) is dropped and reloaded on next use. A stale read can never be saved:
     every write is still checked against the stream versions it decided on.
     States are immutable, so sharing them between threads is safe. Bounded; oldest entries go first.
+    With `snapshots`, long-lived streams missing from memory start from their persisted snapshot,
+    and states that pass a snapshot point are offered to it.
     """
 
-    def __init__(self, max_streams: int = 50_000, valid_upto: int | None = None) -> None:
+    def __init__(
+        self, max_streams: int = 50_000, valid_upto: int | None = None, snapshots: Snapshots | None = None
+    ) -> None:
         self.max_streams = max_streams
+        self.snapshots = snapshots
         self._states: OrderedDict[UUID, tuple[Kind[Any], Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
@@ -158,6 +165,11 @@ class StateCache:
             self._states.move_to_end(sid)
             while len(self._states) > self.max_streams:
                 self._states.popitem(last=False)
+        self._offer(sid, kind, state, current[2] if current is not None else version - 1, version)
+
+    def _offer(self, sid: UUID, kind: Kind[Any], state: Any, old_version: int, version: int) -> None:
+        if self.snapshots is not None and self.snapshots.covers(kind) and crossed(old_version, version):
+            self.snapshots.offer(sid, kind, state, version)
 
     def put_loaded(self, sid: UUID, kind: Kind[Any], state: Any, version: int, seen_upto: int | None) -> None:
         """Cache a state just read from the store, unless a sync ran meanwhile (it may have skipped
@@ -197,10 +209,12 @@ class StateCache:
             kind, state, version = found
             if rec.version <= version:
                 return
-            if rec.version == version + 1:
-                self._states[sid] = (kind, kind.evolve(state, rec.event), rec.version)
-            else:
+            if rec.version != version + 1:
                 del self._states[sid]
+                return
+            state = kind.evolve(state, rec.event)
+            self._states[sid] = (kind, state, rec.version)
+        self._offer(sid, kind, state, version, rec.version)
 
 
 def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) -> tuple[S, int]:
@@ -211,6 +225,9 @@ def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) ->
         state_now: S = cached[0]
         return state_now, cached[1]
     seen_upto = cache.valid_upto
+    snapshots = cache.snapshots if cache.snapshots is not None and cache.snapshots.covers(kind) else None
+    if cached is None and snapshots is not None:
+        cached = snapshots.get(sid, kind)
     state, version = cached if cached is not None else (kind.initial(key), 0)
     newer = store.load(sid, after=version)
     for rec in newer:
@@ -218,6 +235,8 @@ def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) ->
         version = rec.version
     if newer or cached is None:
         cache.put_loaded(sid, kind, state, version, seen_upto)
+    if snapshots is not None and len(newer) >= EVERY:
+        snapshots.offer(sid, kind, state, version)
     return state, version
 
 
@@ -322,12 +341,12 @@ Handler = Callable[[UnitOfWork], tuple[int, dict[str, Any]]]
 
 
 class Ledger:
-    def __init__(self, store: EventStore, max_attempts: int = 60) -> None:
+    def __init__(self, store: EventStore, max_attempts: int = 60, snapshots: Snapshots | None = None) -> None:
         self.store = store
         self.max_attempts = max_attempts
         self.after_commit: list[Callable[[list[NewEvent], list[int]], None]] = []
         self.last_position = 0  # the newest position this process has committed
-        self.cache = StateCache(valid_upto=store.head())
+        self.cache = StateCache(valid_upto=store.head(), snapshots=snapshots)
         self.group: GroupCommitter | None = None
         self.on_retry: list[Callable[[], None]] = []
 

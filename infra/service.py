@@ -15,6 +15,7 @@ from infra.metrics import Metrics
 from infra.readmodels import ReadModels
 from infra.runner import Runner
 from infra.settings import Settings
+from infra.snapshots import Snapshots
 from infra.store import EventStore
 from infra.workflows import TaxWorker
 
@@ -55,7 +56,8 @@ class Service:
     def start(cls, settings: Settings) -> Service:
         engine = make_engine(settings)
         store = EventStore(settings, engine)
-        ledger = Ledger(store, max_attempts=settings.command_retries)
+        snapshots = Snapshots(engine)
+        ledger = Ledger(store, max_attempts=settings.command_retries, snapshots=snapshots)
         if settings.group_commit:
             ledger.group = GroupCommitter(ledger)
         keys = KeyRing(engine, settings.admin_key)
@@ -101,5 +103,7 @@ class Service:
             self.runner.stop()
         if self.ledger.group is not None:
             self.ledger.group.stop()
+        if self.ledger.cache.snapshots is not None:
+            self.ledger.cache.snapshots.stop()
         self.store.recorder.datastore.close()  # type: ignore[attr-defined]
         self.engine.dispose()
