@@ -40,6 +40,7 @@ async def readyz(svc: Svc) -> Response[Any]:
         lag = await anyio.to_thread.run_sync(svc.read.lag)
     except Exception as exc:  # noqa: BLE001 - any store failure means not ready
         return problem(
+        workers = await anyio.to_thread.run_sync(svc.worker_status)
             503,
             "not_ready",
             "Not ready",
@@ -47,7 +48,7 @@ async def readyz(svc: Svc) -> Response[Any]:
             headers={"Retry-After": "1"},
         )
     behind = {name: n for name, n in lag.items() if n > READY_MAX_LAG}
-    body = {"status": "not_ready" if behind else "ready", "projection_lag": lag}
+    body = {"status": "not_ready" if behind else "ready", "projection_lag": lag, "workers": workers}
     return Response(body, status_code=503 if behind else 200, media_type=MediaType.JSON)
 
 

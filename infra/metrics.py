@@ -27,6 +27,15 @@ class _Signals(Collector):
         for name, behind in read.lag().items():
             lag.add_metric([name], behind)
         yield lag
+        held = GaugeMetricFamily(
+            "o2c_worker_lock_held",
+            "1 when this process runs the projection or workflow (holds its lock)",
+            labels=["name"],
+        )
+        mine = self.svc.leadership.held() if self.svc.leadership is not None else frozenset()
+        for name in self.svc.follower_names:
+            held.add_metric([name], 1 if name in mine else 0)
+        yield held
         signals = read.signals()
         yield GaugeMetricFamily(
             "o2c_backorder_lines", "Order lines waiting for stock", value=len(signals["backorders_aged"])

@@ -82,16 +82,40 @@ class ReadModels:
         self.engine = engine
         self.store = store
         self.projections: dict[str, Projection] = {name: Projection(spec, engine, store) for name, spec in ALL.items()}
-        self.local = False  # True when this process runs the projections itself
+        self.running: set[str] = set()  # the projections this process runs (holds the lock of)
         self.atp_memory: AtpMemory | None = None
 
     def __getitem__(self, name: str) -> Projection:
         return self.projections[name]
 
+    @property
+    def local(self) -> bool:
+        """True when this process runs every read model itself: their positions are in memory."""
+        return self.running >= set(self.projections)
+
+    def follow(self, name: str, here: bool) -> None:
+        """This process starts (`here`) or stops running the projection `name` (other names are
+        ignored). Either way, what it remembered of the tables may be stale: another process wrote
+        them meanwhile or will from now on. ATP is answered from memory only while it runs here."""
+        projection = self.projections.get(name)
+        if projection is None:
+            return
+        if not here:
+            self.running.discard(name)
+            if name == "atp":
+                self._drop_atp_memory()
+        with projection.lock:
+            projection._position = None  # re-read the committed tracking position
+            projection.cache = {}
+        if here:
+            if name == "atp":
+                self.keep_atp_in_memory()
+            self.running.add(name)
+
     def position(self, name: str) -> int:
         """How far a read model has processed the log."""
         projection = self.projections[name]
-        if self.local:
+        if name in self.running:
             return projection.position()
         projection.refresh()
         return projection.stored_position()
@@ -109,13 +133,21 @@ class ReadModels:
         return memory is not None and memory.generation == self.projections["atp"].generation
 
     def keep_atp_in_memory(self) -> None:
-        self.atp_memory = AtpMemory(self.projections["atp"])
-        self.atp_memory.load()
+        self._drop_atp_memory()
+        memory = AtpMemory(self.projections["atp"])
+        memory.load()
+        self.atp_memory = memory
+
+    def _drop_atp_memory(self) -> None:
+        memory, self.atp_memory = self.atp_memory, None
+        if memory is not None:
+            memory.projection.listeners.remove(memory.apply)
 
     def atp(self, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
         """ATP per SKU (None for a SKU that is not in the catalog)."""
-        if self.atp_memory is not None:
-            return self.atp_memory.atp(skus, warehouse_id)
+        memory = self.atp_memory
+        if memory is not None:
+            return memory.atp(skus, warehouse_id)
         p = self.projections["atp"]
         p.refresh()
         t = p.tables

@@ -1,7 +1,9 @@
 """Follows the global log and feeds it, in batches, to projections and workflows.
 
 Each follower keeps its own tracking position. The library's SQLite recorder has no subscription,
-so the runner polls with a short interval and is woken at once after local writes.
+so the runner polls with a short interval and is woken at once after local writes. With a
+`Leadership` (infra/leader.py) the runner feeds only the followers this process holds the lock of,
+and checks that before every batch.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from infra.codec import Recorded
+from infra.leader import Leadership
 from infra.store import EventStore
 
 log = logging.getLogger("o2c.runner")
@@ -58,11 +61,17 @@ class Runner(BackgroundLoop):
     thread_name = "o2c-runner"
 
     def __init__(
-        self, store: EventStore, followers: Sequence[Follower], batch_size: int = 500, poll: float = 0.2
+        self,
+        store: EventStore,
+        followers: Sequence[Follower],
+        batch_size: int = 500,
+        poll: float = 0.2,
+        leadership: Leadership | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.followers = list(followers)
+        self.leadership = leadership  # None: feed every follower (tests, single-process tools)
         self.batch_size = batch_size
         self.poll = poll
         self.errors: dict[str, str] = {}
@@ -75,8 +84,11 @@ class Runner(BackgroundLoop):
         records after its own position. A follower that failed is retried on its own, one batch per
         pass, so it never holds the others back.
         """
-        failing = [f for f in self.followers if f.name in self.errors]
-        healthy = [f for f in self.followers if f.name not in self.errors]
+        mine = self._held(self.followers)
+        for name in [n for n in self.errors if n not in {f.name for f in mine}]:
+            del self.errors[name]  # another process runs it now
+        failing = [f for f in mine if f.name in self.errors]
+        healthy = [f for f in mine if f.name not in self.errors]
         total = self._advance(healthy, batches=None)
         for f in failing:
             total += self._advance([f], batches=1)
@@ -84,7 +96,11 @@ class Runner(BackgroundLoop):
 
     def _advance(self, followers: list[Follower], batches: int | None) -> int:
         total = 0
+        first = True
         while followers and not self._stop.is_set() and batches != 0:
+            if not first:
+                followers = self._held(followers)  # a lost lock stops its follower before the next batch
+            first = False
             positions = {}
             for f in followers:
                 try:
@@ -114,6 +130,13 @@ class Runner(BackgroundLoop):
             if len(records) < self.batch_size:
                 return total
         return total
+
+    def _held(self, followers: list[Follower]) -> list[Follower]:
+        """The followers this process may feed right now (checks the lock connection)."""
+        if self.leadership is None:
+            return list(followers)
+        held = self.leadership.refresh()
+        return [f for f in followers if f.name in held]
 
     def _failed(self, follower: Follower, exc: Exception) -> None:
         self.errors[follower.name] = f"{type(exc).__name__}: {exc}"

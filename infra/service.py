@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
 from infra.groupcommit import GroupCommitter
 from infra.keys import KeyRing
+from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders
 from infra.ledger import Ledger
 from infra.metrics import Metrics
 from infra.readmodels import ReadModels
@@ -17,7 +19,10 @@ from infra.runner import Runner
 from infra.settings import Settings
 from infra.snapshots import Snapshots
 from infra.store import EventStore
-from infra.workflows import TaxWorker
+from infra.workflows import BackorderFill, Billing, TaxWorker
+
+TAX = "workflow:tax"  # the tax worker's lock name
+WORKFLOWS = (BackorderFill.name, Billing.name, TAX)
 
 
 def make_engine(settings: Settings) -> sa.Engine:
@@ -38,6 +43,26 @@ def make_engine(settings: Settings) -> sa.Engine:
     return engine
 
 
+def make_leadership(settings: Settings, engine: sa.Engine, names: list[str], retry: float = 1.0) -> Leadership:
+    """One lock per follower on PostgreSQL; on SQLite the one process runs everything."""
+    if settings.is_postgres:
+        return AdvisoryLocks(conninfo_for(engine.url), names, retry)
+    return SoleProcess(names)
+
+
+class LeaderTaxWorker(TaxWorker):
+    """The tax worker, working only while this process holds the tax workflow's lock."""
+
+    def __init__(self, *args: Any, leadership: Leadership) -> None:
+        super().__init__(*args)
+        self.leadership = leadership
+
+    def run_due(self) -> int:
+        if TAX not in self.leadership.refresh():
+            return 0
+        return super().run_due()
+
+
 @dataclass
 class Service:
     settings: Settings
@@ -50,6 +75,7 @@ class Service:
     tax_worker: TaxWorker | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
     metrics: Metrics | None = None
+    leadership: Leadership | None = None
     background: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
@@ -67,25 +93,44 @@ class Service:
         ledger.on_retry.append(svc.metrics.retries.inc)
         return svc
 
-    def start_workers(self) -> Runner:
-        """Run the projections and workflows of this process in a background thread."""
-        from infra.tax import make_tax_engine
-        from infra.workflows import BackorderFill, Billing
+    @property
+    def follower_names(self) -> list[str]:
+        """Every projection and workflow: each runs in exactly one process at a time."""
+        return [*self.read.projections, *WORKFLOWS]
 
+    def start_workers(self) -> Runner:
+        """Run the projections and workflows in background threads, each only while this process
+        holds its lock (PostgreSQL); a stand-by process takes over within seconds of a holder dying."""
+        from infra.tax import make_tax_engine
+
+        self.leadership = make_leadership(self.settings, self.engine, self.follower_names)
+        self.leadership.listeners.append(self.read.follow)
         followers = [
             *self.read.projections.values(),
             BackorderFill(self.ledger, self.engine),
             Billing(self.ledger, self.engine, self.settings.billing_trigger),
         ]
-        self.runner = Runner(self.store, followers)
-        self.read.local = True
-        self.read.keep_atp_in_memory()
-        self.tax_worker = TaxWorker(self.ledger, self.read, make_tax_engine(self.settings), self.settings)
+        self.runner = Runner(self.store, followers, leadership=self.leadership)
+        self.leadership.refresh()  # take what is free now, before the threads start
+        tax = make_tax_engine(self.settings)
+        self.tax_worker = LeaderTaxWorker(self.ledger, self.read, tax, self.settings, leadership=self.leadership)
         self.runner.after_pass.append(self.tax_worker.wake)
         self.tax_worker.start()
         self.ledger.after_commit.append(self.runner.wake)
         self.runner.start()
         return self.runner
+
+    def worker_status(self) -> dict[str, str]:
+        """Who runs each projection and workflow: "this process", "other" (another process holds
+        its lock) or "none" (nobody does: no worker is up). SQLite cannot see another process's
+        workers, so there a name not run here is "unknown"."""
+        mine = self.leadership.held() if self.leadership is not None else frozenset()
+        if not self.settings.is_postgres:
+            return {n: "this process" if n in mine else "unknown" for n in self.follower_names}
+        with self.engine.connect() as conn:
+            holders = lock_holders(conn, self.follower_names)
+        where = {n: "other" if n in holders else "none" for n in self.follower_names}
+        return {n: "this process" if n in mine else where[n] for n in self.follower_names}
 
     def in_background(self, name: str, target: Callable[[], object]) -> None:
         """Run a long job (a rebuild) in a thread that close() waits for."""
@@ -101,6 +146,8 @@ class Service:
             self.tax_worker.stop()
         if self.runner is not None:
             self.runner.stop()
+        if self.leadership is not None:
+            self.leadership.close()  # frees the locks at once for a stand-by
         if self.ledger.group is not None:
             self.ledger.group.stop()
         if self.ledger.cache.snapshots is not None:
