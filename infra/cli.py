@@ -1,4 +1,4 @@
-"""The `o2c` command: serve, worker, keys, demo, history."""
+"""The `o2c` command: serve, worker, relay, keys, demo, history, rebuild."""
 
 from __future__ import annotations
 
@@ -153,6 +153,37 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stream_name(text: str) -> str:
+    if not text or not all(c.isalnum() or c in "-_" for c in text):
+        raise argparse.ArgumentTypeError("a stream name is letters, digits, '-' and '_'")
+    return text
+
+
+def _subject_prefix(text: str) -> str:
+    tokens = text.split(".")
+    if not all(t and all(c.isalnum() or c in "-_" for c in t) for t in tokens):
+        raise argparse.ArgumentTypeError("a subject prefix is dot-separated tokens of letters, digits, '-' and '_'")
+    return text
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    import logging
+
+    from infra.relay import RelayConfig, run_relay
+    from infra.settings import check_nats_url
+
+    settings = _settings_or_exit()
+    try:
+        url = check_nats_url(args.nats, source="--nats") if args.nats else settings.nats_url
+    except ConfigError as exc:
+        print(f"o2c relay: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    config = RelayConfig(nats_url=url, stream=args.stream, subject_prefix=args.subject_prefix)
+    print(f"o2c relay: publishing the event feed to {url}, stream {args.stream} (Ctrl-C to stop)", file=sys.stderr)
+    return run_relay(settings, config)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="o2c", description="Event-sourced order-to-cash ledger")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -183,6 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     rebuild.add_argument("name", nargs="?")
     rebuild.add_argument("--all", action="store_true")
     rebuild.set_defaults(func=cmd_rebuild)
+    relay = sub.add_parser("relay", help="publish the event feed to NATS JetStream (one active, others stand by)")
+    relay.add_argument("--nats", metavar="URL", help="NATS server (default: O2C_NATS_URL or nats://127.0.0.1:4222)")
+    relay.add_argument("--stream", default="O2C", type=_stream_name, help="JetStream stream (default O2C)")
+    relay.add_argument(
+        "--subject-prefix", default="o2c.events", type=_subject_prefix, help="subjects are PREFIX.<EventName>"
+    )
+    relay.set_defaults(func=cmd_relay)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

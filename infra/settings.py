@@ -30,6 +30,7 @@ class Settings:
     breaker_threshold: int = 5  # consecutive engine failures that open the circuit
     breaker_cooldown: float = 30.0  # seconds the circuit stays open before one trial call
     min_position_wait: float = 5.0
+    nats_url: str = "nats://127.0.0.1:4222"  # where `o2c relay` publishes the feed (O2C_NATS_URL)
 
     @property
     def is_postgres(self) -> bool:
@@ -82,6 +83,18 @@ def _parse_rates(text: str) -> dict[str, Decimal]:
     return rates
 
 
+def check_nats_url(url: str, source: str = "O2C_NATS_URL") -> str:
+    """A nats:// or tls:// URL with a host, else ConfigError naming where it came from."""
+    try:
+        parsed = urlparse(url)
+        port_ok = parsed.port is None or 0 < parsed.port < 65536
+    except ValueError:
+        port_ok = False
+    if not (port_ok and parsed.scheme in ("nats", "tls") and parsed.hostname):
+        raise ConfigError(f"{source} must look like nats://host:4222 (or tls://host:4222), got {url!r}")
+    return url
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     url = env.get("O2C_DATABASE_URL", "sqlite:///./o2c.db").strip()
@@ -115,6 +128,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     group_text = env.get("O2C_GROUP_COMMIT", "1").strip().lower()
     if group_text not in ("0", "1", "true", "false", "on", "off"):
         raise ConfigError(f"O2C_GROUP_COMMIT must be 1 or 0, got {group_text!r}")
+    nats_url = check_nats_url(env.get("O2C_NATS_URL", "").strip() or "nats://127.0.0.1:4222")
     admin_key = env.get("O2C_ADMIN_KEY") or None
     if admin_key is not None and len(admin_key) < 8:
         raise ConfigError("O2C_ADMIN_KEY must be at least 8 characters long")
@@ -128,4 +142,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tax_max_attempts=int(attempts_text),
         tax_retry_base=retry_base,
         group_commit=group_text in ("1", "true", "on"),
+        nats_url=nats_url,
     )
