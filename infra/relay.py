@@ -12,7 +12,6 @@ others stand by. See docs/decisions/0008-nats-relay.md.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import signal
@@ -29,6 +28,7 @@ from nats.js.api import PubAck, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from infra.feed import read_feed
+from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for
 from infra.service import make_engine
 from infra.settings import Settings
 from infra.store import EventStore
@@ -55,75 +55,12 @@ class RelayConfig:
     retry: float = 1.0  # seconds before trying again after NATS or the database failed
 
     @property
-    def tracking_name(self) -> str:
+    def name(self) -> str:
+        """The relay's tracking row and advisory lock name."""
         return f"relay:{self.stream}"
 
     def subject(self, cloud_event: dict[str, Any]) -> str:
         return f"{self.subject_prefix}.{str(cloud_event['type']).removeprefix('o2c.')}"
-
-
-def lock_key(stream: str) -> int:
-    """The advisory lock id of the relay for `stream` (a signed 64-bit number)."""
-    return int.from_bytes(hashlib.sha256(f"o2c.relay:{stream}".encode()).digest()[:8], "big", signed=True)
-
-
-class Leadership:
-    """Who may publish: on PostgreSQL the holder of a session advisory lock on its own connection;
-    on SQLite (one machine, one relay by convention) always this process."""
-
-    def __init__(self, settings: Settings, key: int) -> None:
-        self.key = key
-        self._engine: sa.Engine | None = None
-        self._conn: sa.Connection | None = None
-        if settings.is_postgres:
-            # NullPool: closing the connection really ends the session, and with it the lock.
-            self._engine = sa.create_engine(
-                settings.sqlalchemy_url(), poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT"
-            )
-
-    @property
-    def held(self) -> bool:
-        return self._engine is None or self._conn is not None
-
-    def try_acquire(self) -> bool:
-        if self.held:
-            return True
-        assert self._engine is not None
-        conn = self._engine.connect()
-        try:
-            got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
-        except Exception:
-            conn.close()
-            raise
-        if got:
-            self._conn = conn
-        else:
-            conn.close()
-        return got
-
-    def still_held(self) -> bool:
-        """False once the lock's connection is gone (the server then released the lock)."""
-        if self._conn is None:
-            return self._engine is None
-        try:
-            self._conn.execute(sa.text("SELECT 1"))
-            return True
-        except sa.exc.DBAPIError:
-            self.release()
-            return False
-
-    def release(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            try:
-                conn.close()  # ends the session: the lock goes with it
-            except sa.exc.DBAPIError:
-                log.warning("relay: the lock connection was already broken")
-
-    def close(self) -> None:
-        self.release()
-        if self._engine is not None:
-            self._engine.dispose()
 
 
 class Relay:
@@ -138,6 +75,7 @@ class Relay:
         self.published = 0  # messages JetStream stored for the first time
         self.duplicates = 0  # messages JetStream recognised by id and dropped
         self.position = 0  # the tracking position as last saved
+        self.leadership: Leadership | None = None
 
     def stop(self) -> None:
         """Ask the relay to finish the event in hand, save its position and return (thread-safe)."""
@@ -158,7 +96,13 @@ class Relay:
         """Publish until stop(); survives NATS and database outages by retrying."""
         engine = make_engine(self.settings)
         store = EventStore(self.settings, engine)
-        leadership = Leadership(self.settings, lock_key(self.config.stream))
+        names = [self.config.name]
+        leadership: Leadership = (
+            AdvisoryLocks(conninfo_for(engine.url), names, retry=self.config.standby_poll)
+            if self.settings.is_postgres
+            else SoleProcess(names)  # SQLite: one machine, one relay by convention
+        )
+        self.leadership = leadership
         nc: NatsClient | None = None
         try:
             await asyncio.to_thread(ensure_tables, engine)
@@ -230,14 +174,11 @@ class Relay:
         """Wait as a stand-by until this relay holds the lock; False when stopped first."""
         announced = False
         while not self._stop.is_set():
-            try:
-                if await asyncio.to_thread(leadership.try_acquire):
-                    self.leading.set()
-                    if announced:
-                        log.info("relay: took over publishing to %s", self.config.stream)
-                    return True
-            except sa.exc.DBAPIError as exc:
-                log.warning("relay: cannot reach the database for the lock: %s", exc)
+            if self.config.name in await asyncio.to_thread(leadership.refresh):
+                self.leading.set()
+                if announced:
+                    log.info("relay: took over publishing to %s", self.config.stream)
+                return True
             if not announced:
                 log.info("relay: another relay publishes to %s; standing by", self.config.stream)
                 announced = True
@@ -279,7 +220,7 @@ class Relay:
             now = asyncio.get_running_loop().time()
             if now - checked >= 1.0:
                 checked = now
-                if not await asyncio.to_thread(lead.still_held):
+                if self.config.name not in await asyncio.to_thread(lead.refresh):
                     self.leading.clear()
                     log.warning("relay: lost the lock (database connection gone); standing by")
                     return
@@ -288,16 +229,16 @@ class Relay:
 
     def _read_position(self, engine: sa.Engine) -> int:
         with engine.connect() as conn:
-            return read_position(conn, self.config.tracking_name)
+            return read_position(conn, self.config.name)
 
     def _save_position(self, engine: sa.Engine, position: int) -> None:
         try:
             with engine.begin() as conn:
-                save_position(conn, self.config.tracking_name, position, expected=self.position)
+                save_position(conn, self.config.name, position, expected=self.position)
         except TrackingConflictError:
             # Another relay moved it (two relays on SQLite): follow it; JetStream drops what repeats.
             self.position = self._read_position(engine)
-            log.warning("relay: another relay moved %s; continuing from %s", self.config.tracking_name, self.position)
+            log.warning("relay: another relay moved %s; continuing from %s", self.config.name, self.position)
             return
         self.position = position
 

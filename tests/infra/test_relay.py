@@ -25,11 +25,11 @@ from urllib.parse import urlparse
 
 import nats
 import pytest
-import sqlalchemy as sa
 from nats.js.api import PubAck, RawStreamMsg
 from nats.js.errors import NotFoundError
 
-from infra.relay import Relay, RelayConfig, lock_key
+from infra.leader import AdvisoryLocks, lock_holders
+from infra.relay import Relay, RelayConfig
 from infra.service import Service
 from infra.settings import ConfigError, load_settings
 from infra.tracking import read_position
@@ -135,7 +135,7 @@ def feed(api: Api) -> list[dict[str, Any]]:
 
 def tracked(api: Api, config: RelayConfig) -> int:
     with service(api).engine.connect() as conn:
-        return read_position(conn, config.tracking_name)
+        return read_position(conn, config.name)
 
 
 def assert_exactly_the_feed(config: RelayConfig, msgs: list[RawStreamMsg], expected: list[dict[str, Any]]) -> None:
@@ -283,7 +283,10 @@ def test_a_second_relay_stands_by_while_the_first_publishes_and_takes_over_when_
             time.sleep(0.5)  # several stand-by polls
             assert not second.leading.is_set()
             assert (second.published, second.duplicates) == (0, 0)
-            assert lock_holders(api, stream) == 1
+            with service(api).engine.connect() as conn:
+                holders = lock_holders(conn, [stream.name])
+            assert holders == {stream.name: lock_pid(first)}
+            assert second.leadership is not None and second.leadership.held() == frozenset()
             first.stop()
             assert wait_until(second.leading.is_set, timeout=10), "the stand-by did not take over"
             record(api, 7, 3)
@@ -295,15 +298,9 @@ def test_a_second_relay_stands_by_while_the_first_publishes_and_takes_over_when_
     assert first.published + second.published == len(expected)
 
 
-def lock_holders(api: Api, config: RelayConfig) -> int:
-    """Sessions holding the relay's advisory lock in this test's database."""
-    key = lock_key(config.stream) & 0xFFFFFFFFFFFFFFFF
-    sql = sa.text(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :hi AND objid = :lo"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
-    with service(api).engine.connect() as conn:
-        return int(conn.execute(sql, {"hi": key >> 32, "lo": key & 0xFFFFFFFF}).scalar() or 0)
+def lock_pid(relay: Relay) -> int | None:
+    assert isinstance(relay.leadership, AdvisoryLocks)
+    return relay.leadership.backend_pid
 
 
 def test_the_nats_url_setting_is_validated() -> None:
