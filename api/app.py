@@ -17,6 +17,7 @@ from api.deps import Svc, provide_service
 from api.errors import EXCEPTION_HANDLERS, problem
 from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
+from api.ops import ops_page, ops_summary
 from api.orders import OrdersController
 from api.queries import AdminController, QueriesController
 from api.reference import ReferenceController
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             healthz,
             readyz,
             metrics,
+            ops_page,
+            ops_summary,
             ReferenceController,
             InventoryController,
             OrdersController,

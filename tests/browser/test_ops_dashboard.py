@@ -1,0 +1,222 @@
+"""The /ops dashboard end to end: the real app served by uvicorn (both stores), data made through the
+API, a real tax engine over HTTP that fails and recovers, and the page driven in headless Chromium.
+
+Set O2C_SCREENSHOT=1 (or a path) to save a screenshot of the loaded dashboard to docs/ops-dashboard.png.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.keys import KeyRing
+from infra.service import make_engine
+from infra.settings import Settings
+from tests.conftest import ADMIN_KEY, Api, make_settings, wait_until
+from tests.infra.test_tax_engine import FakeTaxEngine
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_MS = 20_000  # how long the page may take to show a figure (it refreshes every second)
+
+
+@pytest.fixture
+def tax_engine() -> Iterator[FakeTaxEngine]:
+    engine = FakeTaxEngine(rates={"CA": "0.0725"}, hang_for=60).start()
+    yield engine
+    engine.stop()
+    assert engine.problems == [], f"tax requests not in API.md's shape: {engine.problems}"
+
+
+@pytest.fixture
+def settings(database_url: str, tax_engine: FakeTaxEngine) -> Settings:
+    """One tax attempt before a dead letter; a hanging call keeps its invoice awaiting tax."""
+    return make_settings(
+        database_url,
+        tax_engine_url=tax_engine.url,
+        tax_max_attempts=1,
+        tax_timeout=60,
+        tax_retry_base=0.05,
+        tax_retry_max=0.2,
+        breaker_threshold=1000,
+    )
+
+
+@pytest.fixture
+def api(served: str, tax_engine: FakeTaxEngine) -> Iterator[Api]:
+    with httpx.Client(base_url=served, timeout=30) as client:
+        yield Api(client)
+        # answer a call still hanging, so the server's tax worker can stop
+        tax_engine.set_mode("ok")
+        tax_engine._release.set()
+
+
+def ok(r: httpx.Response, status: int | tuple[int, ...] = (200, 201)) -> dict[str, Any]:
+    assert r.status_code in ((status,) if isinstance(status, int) else status), r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def order(api: Api, order_id: str, **qty: int) -> dict[str, Any]:
+    lines = [{"sku": sku.replace("_", "-"), "qty": n} for sku, n in qty.items()]
+    return ok(api.post("/v1/orders", {"order_id": order_id, "customer_id": "C1", "channel": "web", "lines": lines}))
+
+
+def ship(api: Api, shipment_id: str, order_id: str, sku: str, qty: int) -> None:
+    body = {
+        "shipment_id": shipment_id,
+        "order_id": order_id,
+        "warehouse_id": "W-A",
+        "lines": [{"sku": sku, "qty": qty}],
+    }
+    ok(api.post("/v1/shipments", body))
+
+
+def invoice_status(api: Api, invoice_id: str) -> str | None:
+    r = api.get(f"/v1/invoices/{invoice_id}")
+    return str(r.json()["status"]) if r.status_code == 200 else None
+
+
+def make_data(api: Api, tax_engine: FakeTaxEngine) -> None:
+    """Five orders (2 allocated, 1 backordered, 2 shipped), one dead letter, one invoice awaiting tax."""
+    for wh in ("W-A", "W-B"):
+        ok(api.put(f"/v1/warehouses/{wh}", {"name": f"Warehouse {wh}"}))
+    for sku, price in (("BOLT-10", "8.50"), ("NUT-4", "0.25"), ("GEAR-7", "12.00")):
+        ok(api.put(f"/v1/products/{sku}", {"name": sku, "unit_price": price}))
+    customer = {"name": "Acme", "credit_limit": "100000.00", "tax_region": "CA", "status": "active"}
+    ok(api.put("/v1/customers/C1", customer))
+    lines = [{"sku": "BOLT-10", "qty": 100}, {"sku": "NUT-4", "qty": 50}]
+    ok(api.post("/v1/inventory/receipts", {"receipt_id": "R-1", "warehouse_id": "W-A", "lines": lines}))
+    lines = [{"sku": "BOLT-10", "qty": 20}]
+    ok(api.post("/v1/inventory/receipts", {"receipt_id": "R-2", "warehouse_id": "W-B", "lines": lines}))
+
+    assert order(api, "SO-1", BOLT_10=30)["status"] == "allocated"
+    assert order(api, "SO-2", BOLT_10=5, NUT_4=10)["status"] == "allocated"
+    assert order(api, "SO-3", GEAR_7=3)["status"] == "backordered"
+
+    tax_engine.set_mode("error")
+    assert order(api, "SO-4", NUT_4=4)["status"] == "allocated"
+    ship(api, "SH-1", "SO-4", "NUT-4", 4)
+    assert wait_until(lambda: invoice_status(api, "INV-SH-1") == "dead_lettered", timeout=20)
+
+    tax_engine.set_mode("hang")  # INV-SH-2's first call hangs until the test releases it
+    assert order(api, "SO-5", NUT_4=2)["status"] == "allocated"
+    ship(api, "SH-2", "SO-5", "NUT-4", 2)
+    assert wait_until(lambda: tax_engine.calls_for("INV-SH-2") == 1, timeout=20)
+    assert invoice_status(api, "INV-SH-2") == "awaiting_tax"
+
+    def signals_show_it() -> bool:
+        s = ok(api.get("/v1/ops/signals"), 200)
+        return s["awaiting_tax"] == 1 and s["dead_letters"] == 1 and max(s["projection_lag"].values()) == 0
+
+    assert wait_until(signals_show_it, timeout=20), api.get("/v1/ops/signals").text
+
+
+def test_the_dashboard_shows_the_numbers_made_through_the_api_and_an_admin_retries_a_dead_letter(
+    served: str, api: Api, tax_engine: FakeTaxEngine, settings: Settings, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    make_data(api, tax_engine)
+    keys = KeyRing(make_engine(settings), None)
+    reader = keys.create("dashboard-viewer", frozenset({"read"}))
+    writer = keys.create("webshop", frozenset({"orders:write"}))
+    assert wait_until(lambda: api.get("/v1/ops/summary", key=reader).status_code == 200, timeout=5)
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)
+        assert page.goto(f"{served}/ops?every=1").status == 200
+
+        def sign_in(key: str) -> None:
+            expect(page.locator("#login")).to_be_visible()
+            page.fill("#key", key)
+            page.click("#login button[type=submit]")
+
+        # an unknown key and a key without `read` are refused visibly; the page asks again
+        sign_in("not-a-key")
+        expect(page.locator("#banner")).to_contain_text("401")
+        expect(page.locator("#login")).to_be_visible()
+        sign_in(writer)
+        expect(page.locator("#banner")).to_contain_text("403")
+        expect(page.locator("#login")).to_be_visible()
+
+        # a read key sees every figure, and the dead-letter count but no Retry
+        sign_in(reader)
+        expect(page.locator("#dashboard")).to_be_visible()
+        expect(page.locator("#banner")).to_be_hidden()
+        expect(page.locator("#who")).to_have_text("read key")
+        expect(page.locator("#orders-total")).to_have_text("5")
+        expect(page.locator("#intake-orders")).to_have_text("5")
+        expect(page.locator("#intake-rate")).to_have_text("0.50")  # 5 orders over the last 10 minutes
+        for status, n in (("allocated", 2), ("backordered", 1), ("shipped", 2), ("cancelled", 0)):
+            expect(page.locator(f"#status-legend li[data-status={status}] .count")).to_have_text(str(n))
+        atp_rows = page.locator("#atp-table tbody tr")
+        expect(atp_rows).to_have_count(2)  # GEAR-7 was never stocked: no position to rank
+        # top SKUs by reserved: BOLT-10 (35 of 120 on hand at two warehouses), then NUT-4 (10)
+        expect(atp_rows.nth(0)).to_have_attribute("data-sku", "BOLT-10")
+        for sku, on_hand, reserved, available, backordered in (
+            ("BOLT-10", 120, 35, 85, 0),
+            ("NUT-4", 44, 10, 34, 0),
+        ):
+            row = page.locator(f"#atp-table tr[data-sku={sku}]")
+            expect(row.locator(".on-hand")).to_have_text(str(on_hand))
+            expect(row.locator(".reserved")).to_have_text(str(reserved))
+            expect(row.locator(".available")).to_have_text(str(available))
+            expect(row.locator(".backordered")).to_have_text(str(backordered))
+        expect(page.locator("#backorder-lines")).to_have_text("1")
+        expect(page.locator("#backorder-buckets tr[data-bucket=lt_1h] .lines")).to_have_text("1")
+        expect(page.locator("#backorder-buckets tr[data-bucket=lt_1h] .qty")).to_have_text("3")
+        expect(page.locator("#backorder-buckets tr[data-bucket=ge_7d] .lines")).to_have_text("0")
+        expect(page.locator("#backorder-oldest tr[data-order=SO-3]")).to_contain_text("GEAR-7")
+        expect(page.locator("#awaiting-tax")).to_have_text("1")
+        expect(page.locator("#tax-table tbody tr")).to_have_count(1)
+        expect(page.locator("#tax-table tr[data-id=INV-SH-2]")).to_contain_text("SO-5")
+        expect(page.locator("#dead-count")).to_have_text("1")
+        expect(page.locator("#dead-admin-only")).to_be_visible()
+        expect(page.locator("button.retry")).to_have_count(0)
+        projections = sorted(ok(api.get("/v1/ops/signals"), 200)["projection_lag"])
+        lag_bars = page.locator("#lag-chart g[data-projection]")
+        expect(lag_bars).to_have_count(len(projections))
+        assert sorted(lag_bars.evaluate_all("gs => gs.map(g => g.dataset.projection)")) == projections
+        expect(page.locator("#max-lag")).to_have_text("0")
+
+        # an admin key lists the dead letter with its Retry button
+        page.click("#forget")
+        sign_in(ADMIN_KEY)
+        expect(page.locator("#who")).to_have_text("admin key")
+        dead_row = page.locator("#dead-table tr[data-id='INV-SH-1']")
+        expect(dead_row.locator(".attempts")).to_have_text("1")
+        expect(dead_row).to_contain_text("500")
+        expect(page.locator("#dead-admin-only")).to_be_hidden()
+        expect(page.locator("#intake-chart svg rect")).not_to_have_count(0)
+        screenshot(page)
+
+        # the engine works again: the waiting invoice is issued, and Retry issues the dead-lettered one
+        tax_engine.set_mode("ok")
+        tax_engine._release.set()
+        expect(page.locator("#awaiting-tax")).to_have_text("0")
+        dead_row.locator("button.retry").click()
+        expect(page.locator("#dead-table tr[data-id='INV-SH-1']")).to_have_count(0)
+        expect(page.locator("#dead-count")).to_have_text("0")
+        expect(page.locator("#dead-table")).to_contain_text("No dead letters.")
+        assert invoice_status(api, "INV-SH-1") == "issued"
+        assert ok(api.get("/v1/admin/dead-letters"), 200)["items"] == []
+        assert tax_engine.calls_for("INV-SH-1") == 2
+    finally:
+        context.close()
+
+
+def screenshot(page: Any) -> None:
+    wanted = os.environ.get("O2C_SCREENSHOT")
+    if not wanted:
+        return
+    target = ROOT / "docs" / "ops-dashboard.png" if wanted in ("1", "true") else Path(wanted)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), full_page=True)
