@@ -110,11 +110,11 @@ class Relay:
             if nc is None:
                 return
             js = nc.jetstream()
-            await self._ensure_stream(js)
             while not self._stop.is_set():
-                if not await self._lead(leadership):
-                    return
                 try:
+                    await self._ensure_stream(js)  # again after a failure: the stream may have been deleted
+                    if not await self._lead(leadership):
+                        return
                     await self._follow(js, engine, store, leadership)
                 except (nats.errors.Error, TimeoutError, sa.exc.DBAPIError) as exc:
                     log.warning("relay: %s: %s; retrying in %.1fs", type(exc).__name__, exc, self.config.retry)

@@ -265,6 +265,23 @@ def test_a_relay_that_dies_between_publish_and_tracking_update_repeats_nothing_i
     assert restarted.published == len(expected) - 6
 
 
+def test_a_relay_whose_stream_was_deleted_recreates_it_and_carries_on_from_its_position(
+    database_url: str, api: Api, stream: RelayConfig
+) -> None:
+    start_book(api)
+    record(api, 1, 2)
+    relay = Relay(make_settings(database_url), stream)
+    with running(relay):
+        before = feed(api)
+        wait_for_messages(stream, len(before))
+        asyncio.run(_delete_stream(stream))  # publishes now find no stream: retried, not fatal
+        record(api, 3, 2)
+        expected = feed(api)[len(before) :]
+        msgs = wait_for_messages(stream, len(expected))
+        assert wait_until(lambda: relay.position == service(api).store.head())
+    assert_exactly_the_feed(stream, msgs, expected)  # what was sent before is not sent again
+
+
 def test_a_second_relay_stands_by_while_the_first_publishes_and_takes_over_when_it_stops(
     database_url: str, api: Api, stream: RelayConfig
 ) -> None:
