@@ -100,11 +100,11 @@ class ReadModels:
         projection = self.projections.get(name)
         if projection is None:
             return
-        if not here:
-            self.running.discard(name)
-            if name == "atp":
-                self._drop_atp_memory()
-        with projection.lock:
+        with projection.lock:  # not in the middle of a batch (its listeners are being told)
+            if not here:
+                self.running.discard(name)
+                if name == "atp":
+                    self._drop_atp_memory()
             projection._position = None  # re-read the committed tracking position
             projection.cache = {}
         if here:
