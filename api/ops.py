@@ -166,14 +166,13 @@ def backorders_by_age(read: ReadModels, now: datetime) -> list[dict[str, Any]]:
     p.refresh()
     t = p.tables["backorders"]
     columns = []
-    bounds = [lower for _, _, lower in AGE_BUCKETS] + [None]
-    for i, (name, _, lower) in enumerate(AGE_BUCKETS):
-        upper = bounds[i + 1]
-        # accepted at or before now - lower, and after now - upper
+    uppers = [lower for _, _, lower in AGE_BUCKETS[1:]] + [None]
+    for (name, _, lower), upper in zip(AGE_BUCKETS, uppers, strict=True):
+        # the youngest bucket has no lower age bound: an order stamped by a host whose clock runs ahead still counts
         inside = [t.c.accepted_at <= now - timedelta(seconds=lower)] if lower else []
         if upper is not None:
             inside.append(t.c.accepted_at > now - timedelta(seconds=upper))
-        cond = sa.and_(*inside) if inside else sa.true()
+        cond = sa.and_(*inside)
         columns.append(sa.func.count(sa.case((cond, 1))).label(f"{name}_lines"))
         columns.append(sa.func.sum(sa.case((cond, t.c.qty), else_=0)).label(f"{name}_qty"))
     with read.engine.connect() as conn:
