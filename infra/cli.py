@@ -8,7 +8,6 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
 
 from infra.settings import ConfigError, load_settings
 
@@ -120,6 +119,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from infra.projection import rebuild_together
     from infra.service import Service
 
     svc = Service.start(_settings_or_exit())
@@ -137,17 +137,17 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         TimeRemainingColumn(),
     )
     try:
-        with Progress(*columns) as progress:
-            for name in names:
-                task = progress.add_task(name, total=max(svc.store.head(), 1), rate=0.0)
-                started = time.perf_counter()
+        with Progress(*columns) as progress:  # one pass over the log feeds every named read model
+            task = progress.add_task(",".join(names), total=max(svc.store.head(), 1), rate=0.0)
+            started = time.perf_counter()
 
-                def report(position: int, head: int, task: Any = task, started: float = started) -> None:
-                    rate = position / max(time.perf_counter() - started, 1e-6)
-                    progress.update(task, completed=position, total=head, rate=rate)
+            def report(position: int, head: int) -> None:
+                rate = position / max(time.perf_counter() - started, 1e-6)
+                progress.update(task, completed=position, total=head, rate=rate)
 
-                result = svc.read[name].rebuild(progress=report)
-                progress.update(task, completed=result["position"], total=max(result["position"], 1))
+            results = rebuild_together([svc.read[name] for name in names], progress=report)
+            position = max(r["position"] for r in results.values())
+            progress.update(task, completed=position, total=max(position, 1))
     finally:
         svc.close()
     return 0

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -70,6 +71,7 @@ _TYPES: dict[str, Any] = {
 }
 CHUNK = 400
 CACHE_ROWS = 200_000  # rows kept between batches before the cache starts over
+FLUSH_ROWS = 50_000  # a rebuild writes its changed rows once this many are waiting
 
 
 def _column(spec: TableSpec, col: Column) -> sa.Column[Any]:
@@ -132,11 +134,14 @@ def apply_batch(
     records: Sequence[Recorded],
     cache: Cache | None = None,
     changes: Cache | None = None,
+    write: bool = True,
 ) -> list[tuple[Recorded, str]]:
     """Apply records to the tables; returns the (record, error) pairs that were parked.
 
     `cache` holds rows as last written (None = known absent) across batches; it is only valid while
     this process is the sole writer of these tables, and must be dropped if the transaction fails.
+    With `write=False` the rows only change in `cache` and `changes`; the caller writes them later
+    with `write_rows` (a rebuild, which writes each row once instead of once per batch).
     """
     by_topic = _tables_by_topic(spec)
     touched: dict[str, set[Key]] = {t.name: set() for t in spec.tables}
@@ -176,7 +181,8 @@ def apply_batch(
             current[name][key] = row
 
     for t in spec.tables:
-        _write(conn, tables[t.name], t, original[t.name], current[t.name])
+        if write:
+            _write(conn, tables[t.name], t, original[t.name], current[t.name])
         cache[t.name].update(current[t.name])
         if changes is not None:
             changes[t.name] = current[t.name]
@@ -212,6 +218,17 @@ def _load(conn: sa.Connection, table: sa.Table, t: TableSpec, keys: list[Key]) -
     return out
 
 
+def write_rows(conn: sa.Connection, spec: ProjectionSpec, tables: Tables, rows: Cache) -> None:
+    """Write rows as they are now: None deletes, anything else is upserted."""
+    for t in spec.tables:
+        pending = rows.get(t.name)
+        if pending:
+            _write(conn, tables[t.name], t, dict.fromkeys(pending, _UNKNOWN), pending)
+
+
+_UNKNOWN: Row = {}  # "whatever is stored": compares unequal to every real row, so it is written
+
+
 def _columns(t: TableSpec, row: Row) -> Row:
     """The stored columns of a row (keys starting with '_' are in-memory helpers)."""
     return {c.name: row[c.name] for c in t.columns}
@@ -236,7 +253,7 @@ def _write(
         if row is before:
             continue
         stored = _columns(t, t.dump(row) if t.dump else row)
-        if before is None or stored != _columns(t, t.dump(before) if t.dump else before):
+        if before is None or before is _UNKNOWN or stored != _columns(t, t.dump(before) if t.dump else before):
             upserts.append(stored)
     key_cols = [table.c[k] for k in t.key]
     for i in range(0, len(deletes), CHUNK):
@@ -338,57 +355,7 @@ class Projection:
         stop: threading.Event | None = None,
     ) -> dict[str, int]:
         """Fill a fresh generation from position 0, then swap it in. Queries keep answering meanwhile."""
-        with self.engine.begin() as conn:
-            gen = int(conn.execute(sa.select(registry.c.generation).where(registry.c.name == self.name)).scalar() or 1)
-        new_gen = gen + 1
-        fresh = Tables(self.spec, new_gen)
-        tracking = f"{self.name}@{new_gen}"
-        with self.engine.begin() as conn:
-            fresh.drop(conn)
-            fresh.create(conn)
-            conn.execute(parked.delete().where(parked.c.projection == self.name, parked.c.generation == new_gen))
-            save_position(conn, tracking, 0)
-        position, events = 0, 0
-        head = self.store.head()
-        cache: Cache = {}
-
-        def step() -> int:
-            nonlocal position, events
-            records = self.store.read(position, batch_size)
-            if not records:
-                return 0
-            upto = records[-1].position or position
-            with self.engine.begin() as conn:
-                apply_batch(conn, self.spec, fresh, records, cache)
-                save_position(conn, tracking, upto)
-            if sum(len(rows) for rows in cache.values()) > CACHE_ROWS:
-                cache.clear()
-            position = upto
-            events += len(records)
-            if progress:
-                progress(position, max(head, position))
-            return len(records)
-
-        while step() == batch_size:
-            if stop is not None and stop.is_set():  # abandoned: the old generation stays active
-                return {"generation": gen, "events": events, "position": position}
-        with self.lock:  # the live generation pauses while the new one takes the last events and swaps
-            while step():
-                pass
-            old = self.tables
-            with self.engine.begin() as conn:
-                conn.execute(registry.update().where(registry.c.name == self.name).values(generation=new_gen))
-            self.generation = new_gen
-            self.tables = fresh
-            self._position = position
-            self.cache = cache
-        # Keep the generation just replaced (other processes may still read it for a moment);
-        # drop anything older.
-        with self.engine.begin() as conn:
-            for stale in range(max(old.generation - 1, 1), old.generation):
-                Tables(self.spec, stale).drop(conn)
-        log.info("rebuilt %s: generation %s, %s events", self.name, new_gen, events)
-        return {"generation": new_gen, "events": events, "position": position}
+        return rebuild_together([self], batch_size, progress, stop)[self.name]
 
     def parked(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -407,3 +374,110 @@ def rows(conn: sa.Connection, table: sa.Table, where: Iterable[Any] = (), order:
     for clause in order:
         query = query.order_by(clause)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+class _Rebuilding:
+    """One projection's next generation while a rebuild fills it; rows are written once per flush."""
+
+    def __init__(self, projection: Projection) -> None:
+        self.projection = projection
+        self.spec = projection.spec
+        self.engine = projection.engine
+        with self.engine.begin() as conn:
+            query = sa.select(registry.c.generation).where(registry.c.name == projection.name)
+            self.old_generation = int(conn.execute(query).scalar() or 1)
+        self.generation = self.old_generation + 1
+        self.tables = Tables(self.spec, self.generation)
+        self.tracking = f"{projection.name}@{self.generation}"
+        with self.engine.begin() as conn:
+            self.tables.drop(conn)
+            self.tables.create(conn)
+            where = (parked.c.projection == projection.name, parked.c.generation == self.generation)
+            conn.execute(parked.delete().where(*where))
+            save_position(conn, self.tracking, 0)
+        self.position = 0
+        self.events = 0
+        self.cache: Cache = {}
+        self.unwritten: Cache = {}  # rows changed since the last write
+
+    def apply(self, records: Sequence[Recorded], upto: int) -> None:
+        """Apply a batch in memory; write the changed rows when many wait, the cache is full, or at the end."""
+        changes: Cache = {}
+        with self.engine.begin() as conn:
+            if records:
+                apply_batch(conn, self.spec, self.tables, records, self.cache, changes, write=False)
+            self.position = upto
+            self.events += len(records)
+            for name, rows in changes.items():
+                self.unwritten.setdefault(name, {}).update(rows)
+            too_big = sum(len(rows) for rows in self.cache.values()) > CACHE_ROWS
+            if too_big or not records or sum(len(rows) for rows in self.unwritten.values()) > FLUSH_ROWS:
+                write_rows(conn, self.spec, self.tables, self.unwritten)
+                save_position(conn, self.tracking, self.position)
+                self.unwritten = {}
+        if too_big:
+            self.cache = {}  # safe: everything in it was just written
+
+    def swap(self) -> Tables:
+        """Make the new generation the live one (the caller holds the projection's lock)."""
+        p = self.projection
+        old = p.tables
+        with self.engine.begin() as conn:
+            conn.execute(registry.update().where(registry.c.name == p.name).values(generation=self.generation))
+        p.generation = self.generation
+        p.tables = self.tables
+        p._position = self.position
+        p.cache = self.cache
+        return old
+
+    def drop_older(self, replaced: Tables) -> None:
+        """Keep the generation just replaced (other processes may still read it for a moment)."""
+        with self.engine.begin() as conn:
+            for stale in range(max(replaced.generation - 1, 1), replaced.generation):
+                Tables(self.spec, stale).drop(conn)
+
+
+def rebuild_together(
+    projections: Sequence[Projection],
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str, dict[str, int]]:
+    """Rebuild projections in ONE pass over the log: each batch is read and decoded once for all.
+
+    Each fills a fresh generation from position 0 while its live one keeps answering; at the end the
+    live ones pause (their locks) while the new ones take the last events, then all swap.
+    """
+    store = projections[0].store
+    jobs = [_Rebuilding(p) for p in projections]
+    head = store.head()
+    position = 0
+
+    def step() -> int:
+        nonlocal position
+        records = store.read(position, batch_size)
+        if records:
+            position = records[-1].position or position
+        for job in jobs:
+            job.apply(records, position)
+        if progress:
+            progress(position, max(head, position))
+        return len(records)
+
+    while step() == batch_size:
+        if stop is not None and stop.is_set():  # abandoned: the old generations stay active
+            return {j.projection.name: _result(j.old_generation, j) for j in jobs}
+    with ExitStack() as locks:
+        for job in jobs:
+            locks.enter_context(job.projection.lock)
+        while step():
+            pass
+        replaced = [job.swap() for job in jobs]
+    for job, old in zip(jobs, replaced, strict=True):
+        job.drop_older(old)
+        log.info("rebuilt %s: generation %s, %s events", job.projection.name, job.generation, job.events)
+    return {j.projection.name: _result(j.generation, j) for j in jobs}
+
+
+def _result(generation: int, job: _Rebuilding) -> dict[str, int]:
+    return {"generation": generation, "events": job.events, "position": job.position}
