@@ -13,10 +13,13 @@ import msgspec
 from litestar import Request, Response
 
 from api.errors import ProblemError
-from domain.errors import DuplicateIdError, IdempotencyKeyReusedError
+from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
+from infra import logs
 from infra.keys import Principal
-from infra.ledger import Context, Dedupe, Handler, Outcome
+from infra.ledger import Context, Dedupe, Handler, Outcome, StoreUnavailableError
 from infra.service import Service
+
+log = logs.get_logger("o2c.commands")
 
 _canonical = msgspec.json.Encoder(order="sorted")
 
@@ -92,7 +95,18 @@ async def execute(
         causation_id=f"request:{idem_key or uuid.uuid4()}",
     )
     run: Callable[[], Outcome] = lambda: svc.ledger.run(ctx, handler, tuple(dedupe))  # noqa: E731
-    outcome = await anyio.to_thread.run_sync(run)
+    command = request.route_handler.operation_id
+    command = command if isinstance(command, str) else request.route_handler.handler_name
+    try:
+        outcome = await anyio.to_thread.run_sync(run)
+    except DomainError as exc:
+        log.info("command rejected", command=command, code=exc.code, status=exc.status, detail=exc.detail)
+        raise
+    except StoreUnavailableError as exc:
+        log.warning("command not saved", command=command, code="store_unavailable", error=str(exc))
+        raise
+    logs.bind(position=outcome.position)  # the access line of this request carries it too
+    log.info("command replayed" if outcome.replayed else "command accepted", command=command, status=outcome.status)
     if svc.metrics is not None:
         svc.metrics.commands.labels(code=str(outcome.status)).inc()
         if outcome.replayed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -13,9 +14,12 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ProblemError
+from infra import logs
 from infra.service import Service
 
 _CID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+_QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes: access lines at debug
+access_log = logs.get_logger("o2c.access")
 
 
 async def require_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -40,6 +44,7 @@ async def require_scope(connection: ASGIConnection[Any, Any, Any, Any], handler:
             "Send a valid API key as 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    logs.bind(actor=principal.name)
     if not principal.allows(scope):
         raise ProblemError(403, "forbidden", "Forbidden", f"The key '{principal.name}' lacks the scope '{scope}'")
     connection.state["principal"] = principal
@@ -54,6 +59,19 @@ def _observe(scope: Scope, status: int, seconds: float) -> None:
     svc.metrics.latency.labels(route=route, method=scope["method"]).observe(seconds)
 
 
+def _access(scope: Scope, status: int, seconds: float) -> None:
+    """One line per request; correlation_id, actor and a command's position come from the contextvars."""
+    route = str(scope.get("path_template") or "unmatched")  # type: ignore[typeddict-item]
+    access_log.log(
+        logging.DEBUG if route in _QUIET_ROUTES else logging.INFO,
+        "request",
+        method=scope["method"],
+        route=route,
+        status=status,
+        duration_ms=round(seconds * 1000, 2),
+    )
+
+
 def correlation_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,6 +80,8 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-correlation-id"), "")
         cid = given if _CID.match(given) else str(uuid.uuid4())
         scope.setdefault("state", {})["correlation_id"] = cid
+        logs.clear()
+        logs.bind(correlation_id=cid)
 
         started = time.perf_counter()
         status = 500
@@ -78,6 +98,9 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            _observe(scope, status, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            _observe(scope, status, seconds)
+            _access(scope, status, seconds)
+            logs.clear()
 
     return middleware

@@ -8,16 +8,57 @@ import signal
 import sys
 import threading
 import time
+from typing import Any, NoReturn
 
-from infra.settings import ConfigError, load_settings
+from infra import logs
+from infra.settings import ConfigError, Settings, load_settings
+
+log = logs.get_logger("o2c.cli")
 
 
-def _settings_or_exit():  # type: ignore[no-untyped-def]
+def _config_error(message: str) -> NoReturn:
+    """Exactly one line on stderr (driver messages can span several), then exit 2."""
+    print(f"o2c: configuration error: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _check_database(settings: Settings) -> None:
+    """Open one connection first, so a database that is not there is one clear line, not a traceback."""
+    import sqlalchemy as sa
+
+    connect_args = {"connect_timeout": 5} if settings.is_postgres else {}
+    engine = sa.create_engine(settings.sqlalchemy_url(), connect_args=connect_args, poolclass=sa.pool.NullPool)
     try:
-        return load_settings()
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
+        _config_error(f"O2C_DATABASE_URL: cannot open the database: {reason}")
+    finally:
+        engine.dispose()
+
+
+def _settings_or_exit() -> Settings:
+    """Settings from the environment, logging set up from them, and the database reachable."""
+    try:
+        settings = load_settings()
     except ConfigError as exc:
-        print(f"o2c: configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _config_error(str(exc))
+    logs.configure(settings.log_format, settings.log_level)
+    _check_database(settings)
+    return settings
+
+
+class _Wake:
+    """Sets the service's `stopping` event when the server is told to stop, so long-polls answer now."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self) -> None:
+        svc = getattr(self.app.state, "service", None)
+        if svc is not None:
+            svc.stopping.set()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -26,18 +67,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = _settings_or_exit()
+    level = args.log_level or settings.log_level
+    app = create_app(settings, workers=not args.no_workers)
+    logs.configure(settings.log_format, level)  # again: building the Litestar app installed its own logging
     if args.demo:
         from infra.demo import load_demo
         from infra.service import Service
 
         svc = Service.start(settings)
         try:
-            print(f"o2c: demo data loaded: {load_demo(svc)}", file=sys.stderr)
+            log.info("demo data loaded", **load_demo(svc))
         finally:
             svc.close()
-    app = create_app(settings, workers=not args.no_workers)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=10)
-    return 0
+    wake = _Wake(app)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            wake()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=level,
+        log_config=None,  # uvicorn's loggers go through infra.logs
+        access_log=False,  # the correlation middleware writes the access line, with actor and position
+        timeout_graceful_shutdown=10,
+    )
+    server = Server(config)
+    # Once it has shut down, uvicorn raises the signal it stopped for again under the handler that was
+    # there before it started. SIGTERM and Ctrl-C are normal stops here (exit 0), so that handler ignores them.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    server.run()
+    return 0 if server.started else 3
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -48,9 +112,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    print("o2c worker: following the event log (Ctrl-C to stop)", file=sys.stderr)
+    log.info("worker following the event log", position=svc.store.head())
     stop.wait()
+    log.info("worker stopping at the next event boundary")
     svc.close()
+    log.info("worker stopped")
     return 0
 
 
@@ -191,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-workers", action="store_true", help="API only; run `o2c worker` elsewhere")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", choices=logs.LEVELS, help="default: O2C_LOG_LEVEL, else info")
     serve.add_argument("--demo", action="store_true", help="load the demo data set first (idempotent)")
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run projections and workflows only")

@@ -122,6 +122,7 @@ class Runner(BackgroundLoop):
                 try:
                     f.process([r for r in records if (r.position or 0) > mine], upto)
                     self.errors.pop(f.name, None)
+                    log.debug("batch applied", extra={"follower": f.name, "after": mine, "position": upto})
                 except Exception as exc:  # noqa: BLE001 - one follower failing must not stop the others
                     self._failed(f, exc)
                     followers.remove(f)
@@ -140,7 +141,7 @@ class Runner(BackgroundLoop):
 
     def _failed(self, follower: Follower, exc: Exception) -> None:
         self.errors[follower.name] = f"{type(exc).__name__}: {exc}"
-        log.exception("follower %s failed", follower.name)
+        log.exception("follower %s failed", follower.name, extra={"follower": follower.name})
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -30,6 +30,8 @@ class Settings:
     breaker_threshold: int = 5  # consecutive engine failures that open the circuit
     breaker_cooldown: float = 30.0  # seconds the circuit stays open before one trial call
     min_position_wait: float = 5.0
+    log_format: str = "json"  # O2C_LOG_FORMAT: json (one object per line) or console
+    log_level: str = "info"
     nats_url: str = "nats://127.0.0.1:4222"  # where `o2c relay` publishes the feed (O2C_NATS_URL)
 
     @property
@@ -129,6 +131,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if group_text not in ("0", "1", "true", "false", "on", "off"):
         raise ConfigError(f"O2C_GROUP_COMMIT must be 1 or 0, got {group_text!r}")
     nats_url = check_nats_url(env.get("O2C_NATS_URL", "").strip() or "nats://127.0.0.1:4222")
+    log_format = env.get("O2C_LOG_FORMAT", "json").strip().lower()
+    if log_format not in ("json", "console"):
+        raise ConfigError(f"O2C_LOG_FORMAT must be 'json' or 'console', got {log_format!r}")
+    log_level = env.get("O2C_LOG_LEVEL", "info").strip().lower()
+    if log_level not in ("debug", "info", "warning", "error", "critical"):
+        raise ConfigError(f"O2C_LOG_LEVEL must be debug, info, warning, error or critical, got {log_level!r}")
     admin_key = env.get("O2C_ADMIN_KEY") or None
     if admin_key is not None and len(admin_key) < 8:
         raise ConfigError("O2C_ADMIN_KEY must be at least 8 characters long")
@@ -143,4 +151,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tax_retry_base=retry_base,
         group_commit=group_text in ("1", "true", "on"),
         nats_url=nats_url,
+        log_format=log_format,
+        log_level=log_level,
     )

@@ -168,15 +168,22 @@ class TaxWorker(BackgroundLoop):
                 billing.fail_tax(uow, invoice_id, attempt, error, next_at, self.settings.tax_max_attempts)
                 return 200, {}
 
-            self.ledger.run(ctx, failed)
+            done = self.ledger.run(ctx, failed)
             self.last_error = error
+            facts = {"invoice_id": invoice_id, "attempt": attempt, "position": done.position, "error": error}
+            facts.update(correlation_id=ctx.correlation_id, actor=ctx.actor)
+            log.warning("tax attempt failed", extra=facts)
+            if attempt >= self.settings.tax_max_attempts:
+                log.error("invoice dead-lettered", extra=facts)
             return 1
 
         def issued(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
             billing.issue_invoice(uow, invoice_id, result.tax, result.rate, attempt)
             return 200, {}
 
-        self.ledger.run(ctx, issued)
+        done = self.ledger.run(ctx, issued)
+        facts = {"invoice_id": invoice_id, "attempt": attempt, "position": done.position}
+        log.info("invoice issued", extra={**facts, "correlation_id": ctx.correlation_id, "actor": ctx.actor})
         return 1
 
     def _loop(self) -> None:
