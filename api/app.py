@@ -17,6 +17,7 @@ from api.deps import Svc, provide_service
 from api.errors import EXCEPTION_HANDLERS, problem
 from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
+from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
 from api.orders import OrdersController
 from api.queries import AdminController, QueriesController
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         finally:
             await anyio.to_thread.run_sync(svc.close)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             readyz,
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         dependencies={"svc": Provide(provide_service, sync_to_thread=False)},
         guards=[require_scope],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[correlation_middleware],
+        middleware=[correlation_middleware, allow_header_middleware],
         lifespan=[lifespan],
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(
@@ -109,3 +110,5 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             security=[{"bearer": []}],
         ),
     )
+    refine(app)
+    return app

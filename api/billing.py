@@ -74,7 +74,7 @@ class FinanceController(Controller):
     path = "/v1"
     tags = ["billing"]
 
-    @post("/returns", opt=FINANCE, operation_id="RecordReturn")
+    @post("/returns", opt={**FINANCE, "body": ReturnRequest}, operation_id="RecordReturn")
     async def record_return(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, ReturnRequest)
         cmd = billing.ReturnInput(
@@ -95,7 +95,7 @@ class FinanceController(Controller):
 
         return await execute(request, svc, handle, body, business=("return", body.return_id))
 
-    @post("/payments", opt=FINANCE, operation_id="ReceivePayment")
+    @post("/payments", opt={**FINANCE, "body": PaymentRequest}, operation_id="ReceivePayment")
     async def receive_payment(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, PaymentRequest)
         amount = parse_money(body.amount)
@@ -121,7 +121,12 @@ class DeadLettersController(Controller):
         await wait_for_read_models(svc, ("invoices",), min_position)
         return {"items": await anyio.to_thread.run_sync(svc.read.dead_letters), "next_after": None}
 
-    @post("/{entry_id:str}/retry", opt={"scope": "admin"}, operation_id="RetryDeadLetter")
+    @post(
+        "/{entry_id:str}/retry",
+        opt={"scope": "admin", "body": EmptyRequest},
+        operation_id="RetryDeadLetter",
+        status_code=200,
+    )
     async def retry(self, request: Request[Any, Any, Any], svc: Svc, entry_id: DocId) -> Response[bytes]:
         body, _ = await parse(request, EmptyRequest, allow_empty=True)
 

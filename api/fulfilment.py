@@ -55,7 +55,7 @@ class ShipmentsController(Controller):
     path = "/v1/shipments"
     tags = ["fulfilment"]
 
-    @post("/", opt=WRITE, operation_id="ConfirmShipment")
+    @post("/", opt={**WRITE, "body": ShipmentRequest}, operation_id="ConfirmShipment")
     async def ship(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, ShipmentRequest)
         cmd = commands.ShipInput(
@@ -74,7 +74,12 @@ class ShipmentsController(Controller):
 
         return await execute(request, svc, handle, body, business=("shipment", body.shipment_id))
 
-    @post("/{shipment_id:str}/delivery", opt=WRITE, operation_id="RecordDelivery")
+    @post(
+        "/{shipment_id:str}/delivery",
+        opt={**WRITE, "body": DeliveryRequest},
+        operation_id="RecordDelivery",
+        status_code=200,
+    )
     async def deliver(self, request: Request[Any, Any, Any], svc: Svc, shipment_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, DeliveryRequest)
         delivered_at = parse_rfc3339(body.delivered_at, "delivered_at")

@@ -23,7 +23,7 @@ class InventoryController(Controller):
     path = "/v1/inventory"
     tags = ["inventory"]
 
-    @post("/receipts", opt=WRITE, operation_id="RecordReceipt")
+    @post("/receipts", opt={**WRITE, "body": ReceiptRequest}, operation_id="RecordReceipt")
     async def receipt(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, ReceiptRequest)
         lines = [(ln.sku, ln.qty) for ln in body.lines]
@@ -38,7 +38,7 @@ class InventoryController(Controller):
 
         return await execute(request, svc, handle, body, business=("receipt", body.receipt_id))
 
-    @post("/adjustments", opt=WRITE, operation_id="RecordAdjustment")
+    @post("/adjustments", opt={**WRITE, "body": AdjustmentRequest}, operation_id="RecordAdjustment")
     async def adjustment(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, AdjustmentRequest)
         if body.qty_delta == 0:
@@ -63,7 +63,7 @@ class InventoryController(Controller):
 
         return await execute(request, svc, handle, body, business=("adjustment", body.adjustment_id))
 
-    @post("/counts", opt=WRITE, operation_id="RecordCount")
+    @post("/counts", opt={**WRITE, "body": CountRequest}, operation_id="RecordCount")
     async def count(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, CountRequest)
 
@@ -79,7 +79,7 @@ class InventoryController(Controller):
 
         return await execute(request, svc, handle, body, business=("count", body.count_id))
 
-    @post("/transfers", opt=WRITE, operation_id="StartTransfer")
+    @post("/transfers", opt={**WRITE, "body": TransferRequest}, operation_id="StartTransfer")
     async def transfer(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, TransferRequest)
 
@@ -91,7 +91,12 @@ class InventoryController(Controller):
 
         return await execute(request, svc, handle, body, business=("transfer", body.transfer_id))
 
-    @post("/transfers/{transfer_id:str}/receive", opt=WRITE, operation_id="ReceiveTransfer")
+    @post(
+        "/transfers/{transfer_id:str}/receive",
+        opt={**WRITE, "body": EmptyRequest},
+        operation_id="ReceiveTransfer",
+        status_code=200,
+    )
     async def receive_transfer(self, request: Request[Any, Any, Any], svc: Svc, transfer_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, EmptyRequest, allow_empty=True)
 

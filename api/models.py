@@ -56,7 +56,7 @@ class AdjustmentRequest(Body):
     adjustment_id: Id
     warehouse_id: Id
     sku: Id
-    qty_delta: Annotated[int, Meta(ge=-MAX_QTY, le=MAX_QTY)]
+    qty_delta: Annotated[int, Meta(ge=-MAX_QTY, le=MAX_QTY, extra_json_schema={"not": {"const": 0}})]
     reason: Annotated[str, Meta(min_length=1, max_length=1000)]
 
 

@@ -32,7 +32,7 @@ class OrdersController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder")
+    @post("/", opt={"scope": "orders:write", "body": PlaceOrderRequest}, operation_id="PlaceOrder")
     async def place(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, PlaceOrderRequest)
         line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(body.lines)]
@@ -98,7 +98,12 @@ class OrdersController(Controller):
         head = await anyio.to_thread.run_sync(svc.store.head)
         return {**order_view(state, svc.settings.currency), "version": version, "position": head}
 
-    @post("/{order_id:str}/cancel", opt={"scope": "orders:write"}, operation_id="CancelOrder")
+    @post(
+        "/{order_id:str}/cancel",
+        opt={"scope": "orders:write", "body": CancelOrderRequest},
+        operation_id="CancelOrder",
+        status_code=200,
+    )
     async def cancel(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, CancelOrderRequest, allow_empty=True)
 
@@ -108,7 +113,12 @@ class OrdersController(Controller):
 
         return await execute(request, svc, handle, body)
 
-    @post("/{order_id:str}/release-hold", opt={"scope": "finance:write"}, operation_id="ReleaseCreditHold")
+    @post(
+        "/{order_id:str}/release-hold",
+        opt={"scope": "finance:write", "body": EmptyRequest},
+        operation_id="ReleaseCreditHold",
+        status_code=200,
+    )
     async def release_hold(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, EmptyRequest, allow_empty=True)
 

@@ -69,7 +69,7 @@ class QueriesController(Controller):
     async def list_atp(
         self,
         svc: Svc,
-        skus: Annotated[str, Parameter(min_length=1, max_length=20000)],
+        skus: Annotated[str, Parameter(min_length=1, max_length=20000, pattern=r"\A[A-Za-z0-9._:, -]+\Z")],
         min_position: MinPosition = None,
         warehouse_id: WarehouseFilter = None,
     ) -> dict[str, Any]:

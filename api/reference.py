@@ -30,7 +30,7 @@ class ReferenceController(Controller):
     path = "/v1"
     tags = ["reference data"]
 
-    @put("/products/{sku:str}", opt=WRITE, operation_id="PutProduct")
+    @put("/products/{sku:str}", opt={**WRITE, "body": PutProductRequest}, operation_id="PutProduct")
     async def put_product(self, request: Request[Any, Any, Any], svc: Svc, sku: IdPath) -> Response[bytes]:
         body, _ = await parse(request, PutProductRequest)
         cmd = catalog.PutProduct(sku, body.name, parse_money(body.unit_price), body.uom)
@@ -49,7 +49,7 @@ class ReferenceController(Controller):
             raise NotFoundError(f"Product {sku} does not exist", sku=sku)
         return product_view(state, svc.settings.currency)
 
-    @put("/warehouses/{warehouse_id:str}", opt=WRITE, operation_id="PutWarehouse")
+    @put("/warehouses/{warehouse_id:str}", opt={**WRITE, "body": PutWarehouseRequest}, operation_id="PutWarehouse")
     async def put_warehouse(self, request: Request[Any, Any, Any], svc: Svc, warehouse_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, PutWarehouseRequest)
         cmd = catalog.PutWarehouse(warehouse_id, body.name)
@@ -68,7 +68,7 @@ class ReferenceController(Controller):
             raise NotFoundError(f"Warehouse {warehouse_id} does not exist", warehouse_id=warehouse_id)
         return warehouse_view(state)
 
-    @put("/customers/{customer_id:str}", opt=WRITE, operation_id="PutCustomer")
+    @put("/customers/{customer_id:str}", opt={**WRITE, "body": PutCustomerRequest}, operation_id="PutCustomer")
     async def put_customer(self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, PutCustomerRequest)
         cmd = customer.PutCustomer(customer_id, body.name, parse_money(body.credit_limit), body.tax_region, body.status)
@@ -87,7 +87,11 @@ class ReferenceController(Controller):
             raise NotFoundError(f"Customer {customer_id} does not exist", customer_id=customer_id)
         return customer_view(state, svc.settings.currency)
 
-    @put("/customers/{customer_id:str}/prices/{sku:str}", opt=WRITE, operation_id="PutContractPrice")
+    @put(
+        "/customers/{customer_id:str}/prices/{sku:str}",
+        opt={**WRITE, "body": PutContractPriceRequest},
+        operation_id="PutContractPrice",
+    )
     async def put_price(
         self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath, sku: IdPath
     ) -> Response[bytes]:
