@@ -21,6 +21,7 @@ from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
 from api.orders import OrdersController
 from api.queries import AdminController, QueriesController
+from api.ratelimit import rate_limit_middleware
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope
 from infra.service import Service
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         dependencies={"svc": Provide(provide_service, sync_to_thread=False)},
         guards=[require_scope],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[correlation_middleware, allow_header_middleware],
+        middleware=[correlation_middleware, allow_header_middleware, rate_limit_middleware(settings.rate_limit)],
         lifespan=[lifespan],
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -11,6 +13,18 @@ from urllib.parse import unquote, urlparse
 
 class ConfigError(Exception):
     """A setting is invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket per API key (or per client IP without a valid key): refills `per_second`, holds `burst`."""
+
+    per_second: float
+    burst: int
+
+
+# Far above what one client of the benchmark sends (ATP ~1,500 req/s, intake targets 2,500 orders/s on one key).
+DEFAULT_RATE_LIMIT = RateLimit(per_second=5000.0, burst=10000)
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,7 @@ class Settings:
     breaker_threshold: int = 5  # consecutive engine failures that open the circuit
     breaker_cooldown: float = 30.0  # seconds the circuit stays open before one trial call
     min_position_wait: float = 5.0
+    rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT  # O2C_RATE_LIMIT; None: no limit
     log_format: str = "json"  # O2C_LOG_FORMAT: json (one object per line) or console
     log_level: str = "info"
     nats_url: str = "nats://127.0.0.1:4222"  # where `o2c relay` publishes the feed (O2C_NATS_URL)
@@ -97,6 +112,24 @@ def check_nats_url(url: str, source: str = "O2C_NATS_URL") -> str:
     return url
 
 
+_RATE = re.compile(r"\A(\d+(?:\.\d+)?)\s*/\s*s(?:\s+burst\s+(\d+))?\Z")
+
+
+def parse_rate_limit(text: str) -> RateLimit | None:
+    """'200/s burst 400' (burst defaults to twice the rate), '0' or 'off' for none; '' is the default."""
+    text = text.strip().lower()
+    if not text:
+        return DEFAULT_RATE_LIMIT
+    if text in ("0", "off"):
+        return None
+    match = _RATE.match(text)
+    rate = float(match.group(1)) if match else 0.0
+    burst = int(match.group(2)) if match and match.group(2) else math.ceil(2 * rate)
+    if not match or rate <= 0 or burst < 1:
+        raise ConfigError(f"O2C_RATE_LIMIT must look like '200/s burst 400' (or 0/off to disable), got {text!r}")
+    return RateLimit(per_second=rate, burst=burst)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     url = env.get("O2C_DATABASE_URL", "sqlite:///./o2c.db").strip()
@@ -137,6 +170,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = env.get("O2C_LOG_LEVEL", "info").strip().lower()
     if log_level not in ("debug", "info", "warning", "error", "critical"):
         raise ConfigError(f"O2C_LOG_LEVEL must be debug, info, warning, error or critical, got {log_level!r}")
+    rate_limit = parse_rate_limit(env.get("O2C_RATE_LIMIT", ""))
     admin_key = env.get("O2C_ADMIN_KEY") or None
     if admin_key is not None and len(admin_key) < 8:
         raise ConfigError("O2C_ADMIN_KEY must be at least 8 characters long")
@@ -150,6 +184,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tax_max_attempts=int(attempts_text),
         tax_retry_base=retry_base,
         group_commit=group_text in ("1", "true", "on"),
+        rate_limit=rate_limit,
         nats_url=nats_url,
         log_format=log_format,
         log_level=log_level,
