@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
 import msgspec
+import psycopg
+import sqlalchemy as sa
+from eventsourcing.persistence import PersistenceError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from domain.errors import DomainError
 from infra.ledger import StoreUnavailableError
+from infra.store import unreachable
 
 log = logging.getLogger("o2c.api")
 PROBLEM = "application/problem+json"
@@ -98,6 +103,21 @@ def _unavailable(request: Request[Any, Any, Any], exc: StoreUnavailableError) ->
     )
 
 
+def _store_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """A database error: the store being away (lost connection, refused, locked) is a 503 the client
+    may retry; anything else is a bug."""
+    if not unreachable(exc):
+        return _unexpected(request, exc)
+    log.warning("store unreachable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem(
+        503,
+        "store_unavailable",
+        "The ledger is temporarily unavailable",
+        "The event store cannot be reached right now; retry after a moment.",
+        headers={"Retry-After": "2"},
+    )
+
+
 _CODES = {
     400: ("bad_request", "Bad request"),
     401: ("unauthenticated", "Authentication required"),
@@ -136,6 +156,10 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: _domain,
     ProblemError: _problem,
     StoreUnavailableError: _unavailable,
+    PersistenceError: _store_error,
+    sa.exc.SQLAlchemyError: _store_error,
+    psycopg.Error: _store_error,
+    sqlite3.Error: _store_error,
     HTTPException: _http,
     Exception: _unexpected,
 }

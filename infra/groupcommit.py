@@ -17,15 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 
 from infra.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded
+from infra.store import STORE_ERRORS
 
 log = logging.getLogger("o2c.groupcommit")
 
 
 class _Deferred(Exception):
     """The command repeats one recorded earlier in this very batch: answer it after the commit."""
+
+
+class _RunAlone(Exception):
+    """The store failed under the batch: the caller's own thread retries the command on its own, so
+    commands waiting out an outage wait side by side instead of one after another in the writer."""
 
 
 @dataclass
@@ -62,6 +68,8 @@ class GroupCommitter:
         job = _Job(ctx, handler, dedupe)
         self._queue.put(job)
         job.done.wait()
+        if isinstance(job.error, _RunAlone):
+            return self.ledger.run_alone(ctx, handler, dedupe)
         if job.error is not None:
             raise job.error
         assert job.outcome is not None
@@ -106,7 +114,12 @@ class GroupCommitter:
     def _run(self, batch: list[_Job]) -> None:
         ledger = self.ledger
         store = ledger.store
-        ledger.cache.sync(store)
+        try:
+            ledger.cache.sync(store)
+        except STORE_ERRORS:  # the store is away: each command retries (and gives up) on its own
+            for job in batch:
+                job.finish(error=_RunAlone())
+            return
         shared: dict[UUID, _Loaded] = {}
         recorded_here: set[UUID] = set()
         accepted: list[tuple[_Job, UnitOfWork, int, dict[str, Any]]] = []
@@ -129,8 +142,10 @@ class GroupCommitter:
                 accepted.append((job, uow, status, body))
             except _Deferred:
                 deferred.append(job)
-            except (IntegrityError, OperationalError, InterfaceError):
+            except IntegrityError:
                 deferred.append(job)  # a read failed: run it on its own after this batch
+            except STORE_ERRORS:
+                job.finish(error=_RunAlone())
             except BaseException as exc:  # noqa: BLE001 - the command's own rejection, for its caller
                 job.finish(error=exc)
         pending = [e for _, uow, _, _ in accepted for e in uow.pending]
@@ -138,13 +153,14 @@ class GroupCommitter:
         if pending:
             try:
                 positions = store.append(pending)
-            except (IntegrityError, OperationalError, InterfaceError) as exc:
+            except (IntegrityError, *STORE_ERRORS) as exc:
                 log.info("group commit of %s commands failed (%s); running them one by one", len(accepted), exc)
                 ledger.cache.drop(shared)
-                for job, _, _, _ in accepted:
-                    self._alone(job)
-                for job in deferred:
-                    self._alone(job)
+                for job in [job for job, _, _, _ in accepted] + deferred:
+                    if isinstance(exc, IntegrityError):
+                        self._alone(job)
+                    else:
+                        job.finish(error=_RunAlone())
                 return
         for sid, loaded in shared.items():
             ledger.cache.put(sid, loaded.kind, loaded.state, loaded.version)

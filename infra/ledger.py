@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID, uuid5
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 
 from domain import backorders, catalog, customer, inventory, invoice, order, payment, shipment, transfer
 from domain.errors import DomainError
 from domain.events import Event
 from infra.codec import CommandRecorded, Meta
 from infra.snapshots import EVERY, crossed
-from infra.store import EventStore, NewEvent
+from infra.store import STORE_ERRORS, EventStore, NewEvent, unreachable
 
 if TYPE_CHECKING:
     from infra.groupcommit import GroupCommitter
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 S = TypeVar("S")
 NAMESPACE = UUID("5b0f5c3e-8d0c-4b4e-9a55-0c2c0e7a0201")
+UNREACHABLE_PATIENCE = 3.0  # seconds a command keeps retrying a store it cannot reach before a 503
 
 
 @dataclass(frozen=True)
@@ -370,10 +371,12 @@ class Ledger:
 
     def run_alone(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
         last_error: Exception | None = None
+        unreachable_since: float | None = None
         for attempt in range(self.max_attempts):
-            self.cache.sync(self.store)
+            started = time.monotonic()
             uow = UnitOfWork(self.store, ctx, self.cache)
             try:
+                self.cache.sync(self.store)
                 replay = self._replay(uow, dedupe)
                 if replay is not None:
                     return replay
@@ -390,9 +393,12 @@ class Ledger:
                 self.cache.drop(uow.loaded_streams)  # reload what we decided on: someone wrote first
                 for hook in self.on_retry:
                     hook()
-            except (OperationalError, InterfaceError) as exc:  # locked SQLite, lost connection
+            except STORE_ERRORS as exc:  # locked SQLite, lost or refused connection: retry for a while
+                if not unreachable(exc):
+                    raise
                 last_error = exc
-                if attempt >= 10:
+                unreachable_since = unreachable_since or started
+                if time.monotonic() - unreachable_since >= UNREACHABLE_PATIENCE:
                     break
             time.sleep(random.uniform(0, min(0.002 * 2 ** min(attempt, 6), 0.1)))
         log.warning("command gave up after %s attempts: %s", self.max_attempts, last_error)

@@ -146,7 +146,12 @@ class Runner(BackgroundLoop):
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
-            processed = self.run_once()
+            try:
+                processed = self.run_once()
+            except Exception:  # the log could not be read (store away): try again later
+                log.warning("runner pass failed; retrying", exc_info=True)
+                self._wake.wait(self.poll * 5)
+                continue
             if processed:
                 for hook in self.after_pass:
                     hook()

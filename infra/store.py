@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+import psycopg
 import sqlalchemy as sa
-from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.utils import Environment
 
 from domain.events import Event
@@ -15,6 +25,47 @@ from infra.codec import Meta, Recorded, decode, encode
 from infra.settings import Settings
 
 EVENTS_TABLE = "stored_events"
+
+# What a lost, refused or locked database raises, through each of the three layers that talk to it.
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the store cannot be reached right now (as opposed to a bug or a bad query).
+
+    Follows the chain of causes to the driver's error. SQLite raises OperationalError for a missing
+    table too, so for SQLite only lock, busy and I/O failures count.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.OperationalError):
+            return any(word in str(current).lower() for word in _SQLITE_TRANSIENT)
+        if isinstance(current, psycopg.OperationalError | psycopg.InterfaceError | ConnectionError | TimeoutError):
+            return True
+        if isinstance(current, sa.exc.TimeoutError):
+            return True
+        current = current.__cause__ or getattr(current, "orig", None)
+    # A store error without its driver cause (raised by the library itself): trust its class.
+    return isinstance(exc, OperationalError | InterfaceError) and exc.__cause__ is None
+
+
+def _unretried(recorder: ApplicationRecorder, name: str) -> Callable[..., Any]:
+    """The recorder's method without the library's own retry loop (ten attempts, each waiting out
+    the pool's connect timeout: almost a minute when the database is gone). The ledger retries
+    with its own bounded patience instead, so a client hears 503 in seconds."""
+    plain = getattr(getattr(type(recorder), name), "__wrapped__", None)
+    return functools.partial(plain, recorder) if plain is not None else getattr(recorder, name)
 
 
 @dataclass(frozen=True)
@@ -32,6 +83,9 @@ class EventStore:
         self.factory = InfrastructureFactory.construct(env)
         self.recorder: ApplicationRecorder = self.factory.application_recorder()
         self.engine = engine
+        self._insert_events = _unretried(self.recorder, "insert_events")
+        self._select_events = _unretried(self.recorder, "select_events")
+        self._max_notification_id = _unretried(self.recorder, "max_notification_id")
         column = "notification_id" if settings.is_postgres else "rowid"
         self._read_sql = sa.text(
             f"SELECT {column}, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
@@ -57,10 +111,10 @@ class EventStore:
             )
             for e in events
         ]
-        return list(self.recorder.insert_events(stored) or [])
+        return list(self._insert_events(stored) or [])
 
     def load(self, stream_id: UUID, after: int = 0, upto: int | None = None) -> list[Recorded]:
-        rows = self.recorder.select_events(stream_id, gt=after or None, lte=upto)
+        rows = self._select_events(stream_id, gt=after or None, lte=upto)
         out = []
         for row in rows:
             meta, event = decode(row.topic, row.state)
@@ -110,7 +164,7 @@ class EventStore:
         return out
 
     def head(self) -> int:
-        return int(self.recorder.max_notification_id() or 0)
+        return int(self._max_notification_id() or 0)
 
     def position_of(self, stream_id: UUID, version: int) -> int:
         sid: object = stream_id if self.settings.is_postgres else stream_id.hex

@@ -1,0 +1,206 @@
+"""Database faults under a running service: killed connections, a store that cannot be reached, a
+locked SQLite file. The service answers 503 `store_unavailable` with Retry-After (never a 500)
+while it cannot reach the store, recovers by itself, and loses nothing it acknowledged.
+
+PostgreSQL faults touch only this test's own database (its backends, or a proxy in front of it),
+never the shared server.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.settings import Settings
+from tests.conftest import ADMIN_KEY, PG_HOST, PG_PORT, PG_USER, Api, make_settings, seed, wait_until
+from tests.reliability.harness import (
+    Proxy,
+    check_invariants,
+    database_name,
+    serve,
+    terminate_backends,
+    unavailable,
+)
+
+RATES = {"CA": Decimal("0.0725")}
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def order(order_id: str, qty: int, sku: str = "BOLT-10") -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "customer_id": "C1",
+        "channel": "edi",
+        "allow_backorder": True,
+        "lines": [{"sku": sku, "qty": qty}],
+    }
+
+
+def place(api: Api, order_id: str, qty: int) -> httpx.Response:
+    return api.post("/v1/orders", order(order_id, qty), headers={"Idempotency-Key": f"key-{order_id}"})
+
+
+def receive(api: Api, receipt_id: str, warehouse_id: str, qty: int) -> None:
+    body = {"receipt_id": receipt_id, "warehouse_id": warehouse_id, "lines": [{"sku": "BOLT-10", "qty": qty}]}
+    r = api.post("/v1/inventory/receipts", body)
+    assert r.status_code == 201, r.text
+
+
+def describe(responses: list[httpx.Response]) -> str:
+    counts = Counter(r.status_code for r in responses)
+    odd = [f"{r.status_code} {r.text[:200]}" for r in responses if r.status_code >= 500 and not unavailable(r)]
+    return f"statuses={dict(counts)} other_errors={odd[:5]}"
+
+
+def assert_acknowledged_orders_are_recorded(api: Api, placed: dict[str, int]) -> None:
+    """Every order answered 201 is in the log with the quantity asked for."""
+    for order_id, qty in placed.items():
+        r = api.get(f"/v1/orders/{order_id}")
+        assert r.status_code == 200, (order_id, r.text)
+        assert r.json()["lines"][0]["qty"] == qty, r.json()
+
+
+def test_connections_killed_under_load_lose_nothing_acknowledged(database_url: str) -> None:
+    if not is_postgres(database_url):
+        pytest.skip("PostgreSQL only: SQLite has no server connections to kill")
+    with serve(make_settings(database_url, tax_rates=RATES)) as app, httpx.Client(base_url=app.base, timeout=60) as c:
+        api = Api(c)
+        seed(api)
+        receive(api, "R-1", "W-A", 300)
+        receive(api, "R-2", "W-B", 300)
+
+        stop = threading.Event()
+        answers: list[tuple[str, int, httpx.Response]] = []
+
+        def client(n: int) -> None:
+            with httpx.Client(base_url=app.base, timeout=60) as own:
+                mine = Api(own)
+                i = 0
+                while not stop.is_set():
+                    i += 1
+                    order_id, qty = f"SO-{n}-{i}", 1 + (n + i) % 3
+                    answers.append((order_id, qty, place(mine, order_id, qty)))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(12)]
+        for t in threads:
+            t.start()
+        killed = 0
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            killed += terminate_backends(database_name(database_url))
+        stop.set()
+        for t in threads:
+            t.join(60)
+        assert killed > 0
+
+        responses = [r for _, _, r in answers]
+        assert all(r.status_code == 201 or unavailable(r) for r in responses), describe(responses)
+        # A client retries a 503 with the same Idempotency-Key: the order is recorded once.
+        for order_id, qty, r in answers:
+            if r.status_code != 201:
+                again = place(api, order_id, qty)
+                assert again.status_code == 201, again.text
+        assert_acknowledged_orders_are_recorded(api, {order_id: qty for order_id, qty, _ in answers})
+        check_invariants(app.svc)
+
+
+def test_an_unreachable_store_answers_503_and_the_service_recovers_by_itself(database_url: str) -> None:
+    if not is_postgres(database_url):
+        pytest.skip("PostgreSQL only; SQLite's fault is a lock (below)")
+    proxy = Proxy((PG_HOST, PG_PORT))
+    via_proxy = f"postgresql://{PG_USER}@127.0.0.1:{proxy.port}/{database_name(database_url)}"
+    try:
+        with serve(make_settings(via_proxy, tax_rates=RATES)) as app, httpx.Client(base_url=app.base, timeout=60) as c:
+            api = Api(c)
+            seed(api)
+            receive(api, "R-1", "W-A", 50)
+            assert place(api, "SO-1", 2).status_code == 201
+            shipment = {"shipment_id": "SH-1", "order_id": "SO-1", "warehouse_id": "W-A"}
+            assert api.post("/v1/shipments", {**shipment, "lines": [{"sku": "BOLT-10", "qty": 2}]}).status_code == 201
+
+            proxy.cut()
+            # Commands from several clients at once, and reads: each a retryable 503, none a 500.
+            during: list[httpx.Response] = []
+
+            def try_order(n: int) -> None:
+                with httpx.Client(base_url=app.base, timeout=60) as own:
+                    during.append(place(Api(own), f"SO-OUT-{n}", 1))
+
+            threads = [threading.Thread(target=try_order, args=(n,)) for n in range(8)]
+            for t in threads:
+                t.start()
+            reads = [api.get("/v1/orders/SO-1"), api.get("/v1/invoices", order_id="SO-1"), api.get("/v1/events")]
+            for t in threads:
+                t.join(60)
+            assert len(during) == 8 and all(unavailable(r) for r in during), describe(during)
+            assert all(unavailable(r) for r in reads), describe(reads)
+            ready = httpx.get(f"{app.base}/readyz", timeout=30)
+            assert ready.status_code == 503 and ready.headers.get("retry-after"), ready.text
+
+            proxy.restore()
+            # No restart, no operator: the next attempt of the same command goes through.
+            recovered = wait_until(lambda: place(api, "SO-OUT-0", 1).status_code == 201, timeout=30, interval=0.5)
+            assert recovered, "the service did not recover after the store came back"
+            for n in range(1, 8):
+                assert place(api, f"SO-OUT-{n}", 1).status_code == 201
+            assert place(api, "SO-2", 3).status_code == 201
+            assert_acknowledged_orders_are_recorded(api, {"SO-1": 2, "SO-2": 3} | {f"SO-OUT-{n}": 1 for n in range(8)})
+            # The runner and workflows kept going: SH-1 was invoiced, the read models caught up.
+            rows = check_invariants(app.svc)
+            assert [r["shipment_id"] for r in rows["invoices.invoices"]] == ["SH-1"]
+    finally:
+        proxy.close()
+
+
+@dataclass(frozen=True)
+class ShortLockSettings(Settings):
+    """The service with SQLite's lock timeout lowered from 30 s to 1 s, so a lock can outlast it in a test."""
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        return {**super().eventsourcing_env(), "SQLITE_LOCK_TIMEOUT": "1"}
+
+
+def test_a_locked_sqlite_database_is_waited_out_and_a_lasting_lock_answers_503(database_url: str) -> None:
+    if is_postgres(database_url):
+        pytest.skip("SQLite only: a file lock held by another connection")
+    settings = ShortLockSettings(database_url=database_url, admin_key=ADMIN_KEY, tax_rates=RATES)
+    path = settings.sqlite_path
+    with serve(settings) as app, httpx.Client(base_url=app.base, timeout=60) as c:
+        api = Api(c)
+        seed(api)
+        receive(api, "R-1", "W-A", 50)
+        assert place(api, "SO-1", 2).status_code == 201
+        blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            # A lock longer than the busy timeout but shorter than the ledger's patience: retried, then saved.
+            blocker.execute("BEGIN IMMEDIATE")
+            threading.Timer(2.0, lambda: blocker.execute("ROLLBACK")).start()
+            r = place(api, "SO-2", 1)
+            assert r.status_code == 201, r.text
+
+            # A lock that outlasts the patience: 503 with Retry-After; reads still answer (WAL).
+            wait_until(lambda: not blocker.in_transaction, timeout=10)
+            blocker.execute("BEGIN IMMEDIATE")
+            r = place(api, "SO-3", 1)
+            assert unavailable(r), f"{r.status_code} {r.text}"
+            assert api.get("/v1/orders/SO-1").status_code == 200
+            blocker.execute("ROLLBACK")
+        finally:
+            if blocker.in_transaction:
+                blocker.execute("ROLLBACK")
+            blocker.close()
+        assert place(api, "SO-3", 1).status_code == 201
+        assert_acknowledged_orders_are_recorded(api, {"SO-1": 2, "SO-2": 1, "SO-3": 1})
+        check_invariants(app.svc)
