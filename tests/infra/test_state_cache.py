@@ -1,0 +1,71 @@
+"""The tailing state cache with two writers on one database (as two processes would be), both stores:
+a process that skips reading back its own writes never skips the other process's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from domain import inventory
+from infra.ledger import POSITION, Context, UnitOfWork, position_key
+from infra.service import Service
+from infra.settings import Settings
+
+CTX = Context(actor="test", correlation_id="c", causation_id="c")
+
+
+@pytest.fixture
+def pair(database_url: str) -> Iterator[tuple[Service, Service]]:
+    first = Service.start(Settings(database_url=database_url, group_commit=False))
+    second = Service.start(Settings(database_url=database_url, group_commit=False))
+    yield first, second
+    second.close()
+    first.close()
+
+
+def receive(svc: Service, sku: str, qty: int, receipt: str) -> list[int]:
+    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        event = inventory.StockReceived(sku=sku, warehouse_id="W", receipt_id=receipt, qty=qty)
+        uow.record(POSITION, position_key(sku, "W"), [event])
+        return 201, {}
+
+    return [svc.ledger.run(CTX, handle).position]
+
+
+def on_hand(svc: Service, sku: str) -> int:
+    state, _ = svc.ledger.load(POSITION, position_key(sku, "W"))
+    return state.on_hand
+
+
+def test_own_writes_advance_the_cache_without_a_read(pair: tuple[Service, Service]) -> None:
+    first, _ = pair
+    receive(first, "A", 1, "R-1")
+    seen = first.ledger.cache.valid_upto
+    position = receive(first, "A", 2, "R-2")[0]
+    assert first.ledger.cache.valid_upto == position > (seen or 0)
+    assert on_hand(first, "A") == 3
+
+
+def test_another_writers_events_in_between_are_still_read(pair: tuple[Service, Service]) -> None:
+    first, second = pair
+    receive(first, "A", 1, "R-1")
+    receive(first, "B", 1, "R-2")
+    assert on_hand(first, "A") == 1  # cached in the first process
+
+    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        # While the first process decides (after its sync), the other one writes a stream it has cached.
+        receive(second, "A", 10, "R-3")
+        uow.record(
+            POSITION,
+            position_key("B", "W"),
+            [inventory.StockReceived(sku="B", warehouse_id="W", receipt_id="R-4", qty=1)],
+        )
+        return 201, {}
+
+    first.ledger.run(CTX, handle)
+
+    assert on_hand(first, "A") == 11
+    assert on_hand(first, "B") == 2
+    assert on_hand(second, "B") == 2
