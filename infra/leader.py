@@ -16,7 +16,8 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import psycopg
 import sqlalchemy as sa
@@ -200,3 +201,21 @@ def lock_holders(conn: sa.Connection, names: Iterable[str]) -> dict[str, int]:
 def conninfo_for(url: sa.URL) -> str:
     """A libpq connection string for the SQLAlchemy URL of the service's engine."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def one_at_a_time(engine: sa.Engine, name: str) -> Iterator[None]:
+    """Run a short critical section in one process at a time (on PostgreSQL; elsewhere it just runs):
+    processes starting together on a fresh database must not create the same tables at once."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = {"ns": NAMESPACE, "key": lock_key(name)}
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:ns, :key)"), key)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:ns, :key)"), key)
+            conn.commit()

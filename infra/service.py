@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from infra.groupcommit import GroupCommitter
 from infra.keys import KeyRing
-from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders
+from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
 from infra.ledger import Ledger
 from infra.metrics import Metrics
 from infra.readmodels import ReadModels
@@ -81,13 +81,14 @@ class Service:
     @classmethod
     def start(cls, settings: Settings) -> Service:
         engine = make_engine(settings)
-        store = EventStore(settings, engine)
-        snapshots = Snapshots(engine)
+        with one_at_a_time(engine, "o2c:create-tables"):  # processes starting together on a fresh database
+            store = EventStore(settings, engine)
+            snapshots = Snapshots(engine)
+            keys = KeyRing(engine, settings.admin_key)
+            read = ReadModels(engine, store)
         ledger = Ledger(store, max_attempts=settings.command_retries, snapshots=snapshots)
         if settings.group_commit:
             ledger.group = GroupCommitter(ledger)
-        keys = KeyRing(engine, settings.admin_key)
-        read = ReadModels(engine, store)
         svc = cls(settings, engine, store, ledger, keys, read)
         svc.metrics = Metrics(svc)
         ledger.on_retry.append(svc.metrics.retries.inc)
