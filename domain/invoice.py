@@ -11,7 +11,7 @@ import msgspec
 
 from domain.errors import NotDeadLetteredError
 from domain.events import Event, register
-from domain.values import CENT, ZERO, money
+from domain.values import CENT, ZERO, line_amount, money
 
 Kind = Literal["invoice", "credit_note"]
 RATE_PLACES = Decimal("0.0000000001")
@@ -231,6 +231,62 @@ def evolve_invoice(state: Invoice | None, event: Event) -> Invoice | None:
 def round_tax(amount: Decimal) -> Decimal:
     """Tax is rounded half-up to the cent, once per document."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class ReturnedItem:
+    """One returned order line as its credit note sees it: quantity, price, and the invoice it credits."""
+
+    sku: str
+    line_id: str
+    qty: int
+    unit_price: Decimal
+    original: Invoice
+
+
+def credit_note(
+    credit_note_id: str, return_id: str, order_id: str, customer_id: str, number: int, items: list[ReturnedItem]
+) -> CreditNoteIssued:
+    """The credit note for a return: negative amounts, tax at each original invoice's rate (rounded
+    once), credited against the originals by their share, never below a zero balance; the last
+    original takes the rounding."""
+    lines: list[InvoiceLine] = []
+    raw_tax = ZERO
+    per_invoice: dict[str, Decimal] = {}
+    originals: dict[str, Invoice] = {}
+    for item in items:
+        amount = line_amount(item.qty, item.unit_price)
+        rate = item.original.tax_rate or ZERO
+        lines.append(
+            InvoiceLine(sku=item.sku, qty=item.qty, unit_price=item.unit_price, amount=-amount, line_id=item.line_id)
+        )
+        raw_tax += amount * rate
+        inv_id = item.original.invoice_id
+        originals[inv_id] = item.original
+        per_invoice[inv_id] = per_invoice.get(inv_id, ZERO) + amount * (1 + rate)
+    subtotal = money(sum((ln.amount for ln in lines), ZERO))
+    tax = -round_tax(raw_tax)
+    total = subtotal + tax
+    applies: dict[str, Decimal] = {}
+    remaining = -total
+    ids = list(per_invoice)
+    for i, inv_id in enumerate(ids):
+        share = remaining if i == len(ids) - 1 else money(per_invoice[inv_id])
+        share = min(share, remaining)
+        applies[inv_id] = min(share, originals[inv_id].balance)
+        remaining -= share
+    return CreditNoteIssued(
+        invoice_id=credit_note_id,
+        return_id=return_id,
+        order_id=order_id,
+        customer_id=customer_id,
+        number=number,
+        lines=lines,
+        subtotal=subtotal,
+        tax=tax,
+        total=total,
+        applies_to=applies,
+    )
 
 
 def tax_from_rate(subtotal: Decimal, freight: Decimal, rate: Decimal) -> Decimal:

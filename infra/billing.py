@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from domain import customer, inventory, invoice, order, payment
 from domain.errors import NotFoundError, NotInvoicedError, UnknownCustomerError, UnknownOrderError
-from domain.invoice import InvoiceLine, round_tax
-from domain.values import ZERO, line_amount, money
+from domain.invoice import InvoiceLine
+from domain.values import ZERO, line_amount
 from infra.commands import _order, _record_position, _warehouse
 from infra.ledger import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT, UnitOfWork
 
@@ -153,51 +153,21 @@ def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
             _record_position(uow, sku, cmd.warehouse_id, [restocked])
 
     cn_id = f"CN-{cmd.return_id}"
-    lines: list[InvoiceLine] = []
-    raw_tax = ZERO
-    per_invoice: dict[str, Decimal] = {}
-    for rl in planned:
-        line = the_order.line(rl.line_id)
-        amount = line_amount(rl.qty, line.unit_price)
-        inv = originals[invoice_id_for(rl.shipment_id)]
-        rate = inv.tax_rate or ZERO
-        lines.append(
-            InvoiceLine(sku=rl.sku, qty=rl.qty, unit_price=line.unit_price, amount=-amount, line_id=rl.line_id)
+    items = [
+        invoice.ReturnedItem(
+            sku=rl.sku,
+            line_id=rl.line_id,
+            qty=rl.qty,
+            unit_price=the_order.line(rl.line_id).unit_price,
+            original=originals[invoice_id_for(rl.shipment_id)],
         )
-        raw_tax += amount * rate
-        per_invoice[inv.invoice_id] = per_invoice.get(inv.invoice_id, ZERO) + amount * (1 + rate)
-    subtotal = money(sum((ln.amount for ln in lines), ZERO))
-    tax = -round_tax(raw_tax)
-    total = subtotal + tax
-    # Credit each original invoice by its share, never below a zero balance; the last takes the rounding.
-    applies: dict[str, Decimal] = {}
-    remaining = -total
-    ids = list(per_invoice)
-    for i, inv_id in enumerate(ids):
-        share = remaining if i == len(ids) - 1 else money(per_invoice[inv_id])
-        share = min(share, remaining)
-        applies[inv_id] = min(share, originals[inv_id].balance)
-        remaining -= share
+        for rl in planned
+    ]
     number, numbered = invoice.next_number(uow.get(SEQUENCE, CREDIT_NOTE_NUMBERS), CREDIT_NOTE_NUMBERS, cn_id)
     uow.record(SEQUENCE, CREDIT_NOTE_NUMBERS, numbered)
-    note = uow.record(
-        INVOICE,
-        cn_id,
-        [
-            invoice.CreditNoteIssued(
-                invoice_id=cn_id,
-                return_id=cmd.return_id,
-                order_id=cmd.order_id,
-                customer_id=the_order.customer_id,
-                number=number,
-                lines=lines,
-                subtotal=subtotal,
-                tax=tax,
-                total=total,
-                applies_to=applies,
-            )
-        ],
-    )
+    issued = invoice.credit_note(cn_id, cmd.return_id, cmd.order_id, the_order.customer_id, number, items)
+    note = uow.record(INVOICE, cn_id, [issued])
+    applies, total = issued.applies_to, issued.total
     for inv_id, amount in applies.items():
         uow.record(INVOICE, inv_id, invoice.credit(uow.get(INVOICE, inv_id), cn_id, amount))  # type: ignore[arg-type]
     uow.record(

@@ -22,11 +22,13 @@ from domain.invoice import (
     InvoiceRetryRequested,
     NumberAssigned,
     PaymentApplied,
+    ReturnedItem,
     ShipmentProofReceived,
     TaxAttemptFailed,
     apply_payment,
     awaits_tax,
     credit,
+    credit_note,
     effective_rate,
     evolve_invoice,
     evolve_sequence,
@@ -490,3 +492,50 @@ def test_the_sequence_state_is_the_last_number_assigned_and_other_events_leave_i
     given(evolve_sequence, state).when(lambda s: next_number(s, "credit-notes", "CN-3")[1]).then(
         NumberAssigned(sequence="credit-notes", number=3, document_id="CN-3")
     )
+
+
+def an_issued_invoice(invoice_id: str, rate: str, total: str, paid: str = "0.00") -> Invoice:
+    return Invoice(
+        invoice_id=invoice_id,
+        kind="invoice",
+        order_id="SO-1",
+        shipment_id=invoice_id.removeprefix("INV-"),
+        customer_id="C1",
+        tax_region="CA",
+        lines=(),
+        freight=Decimal("0.00"),
+        subtotal=Decimal(total),
+        tax_rate=Decimal(rate),
+        total=Decimal(total),
+        number=1,
+        paid=Decimal(paid),
+    )
+
+
+def test_a_credit_note_is_negative_taxed_at_each_originals_rate_and_rounded_once() -> None:
+    first = an_issued_invoice("INV-SH-1", "0.0825", "100.00")
+    second = an_issued_invoice("INV-SH-2", "0.05", "100.00")
+    items = [
+        ReturnedItem(sku="BOLT", line_id="1", qty=3, unit_price=Decimal("8.50"), original=first),  # 25.50, tax 2.10375
+        ReturnedItem(sku="NUT", line_id="2", qty=7, unit_price=Decimal("0.25"), original=second),  # 1.75, tax 0.0875
+    ]
+
+    note = credit_note("CN-RMA-1", "RMA-1", "SO-1", "C1", 4, items)
+
+    assert [ln.amount for ln in note.lines] == [Decimal("-25.50"), Decimal("-1.75")]
+    assert note.subtotal == Decimal("-27.25")
+    assert note.tax == Decimal("-2.19")  # 2.19125 rounded once, not 2.10 + 0.09
+    assert note.total == Decimal("-29.44")
+    assert note.applies_to == {"INV-SH-1": Decimal("27.60"), "INV-SH-2": Decimal("1.84")}
+    assert sum(note.applies_to.values()) == -note.total
+    assert (note.number, note.invoice_id, note.return_id) == (4, "CN-RMA-1", "RMA-1")
+
+
+def test_a_credit_note_never_takes_an_original_below_a_zero_balance() -> None:
+    nearly_paid = an_issued_invoice("INV-SH-1", "0.00", "100.00", paid="95.00")
+    items = [ReturnedItem(sku="BOLT", line_id="1", qty=2, unit_price=Decimal("8.50"), original=nearly_paid)]
+
+    note = credit_note("CN-RMA-2", "RMA-2", "SO-1", "C1", 1, items)
+
+    assert note.total == Decimal("-17.00")
+    assert note.applies_to == {"INV-SH-1": Decimal("5.00")}  # the rest is the customer's unapplied credit
