@@ -135,6 +135,9 @@ def test_only_the_lock_holder_feeds_and_a_stand_by_takes_over_when_the_lock_conn
             assert a.read.local and a.read.atp_ready_in_memory
             assert not b.read.local and not b.read.atp_ready_in_memory
             assert b.read.atp(skus, None) == a.read.atp(skus, None)  # the tables agree with A's memory
+            assert a.metrics is not None and b.metrics is not None
+            assert b'o2c_worker_lock_held{name="workflow:tax"} 1.0' in a.metrics.render()
+            assert b'o2c_worker_lock_held{name="workflow:tax"} 0.0' in b.metrics.render()
 
             # A's lock connection dies: A stops feeding at its next pass, and does not compete at once.
             backend = la.backend_pid
