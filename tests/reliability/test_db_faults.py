@@ -8,6 +8,7 @@ never the shared server.
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import threading
 import time
@@ -18,8 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from infra.settings import Settings
+from infra.store import unreachable
 from tests.conftest import ADMIN_KEY, PG_HOST, PG_PORT, PG_USER, Api, make_settings, seed, wait_until
 from tests.reliability.harness import (
     Proxy,
@@ -204,3 +207,32 @@ def test_a_locked_sqlite_database_is_waited_out_and_a_lasting_lock_answers_503(d
         assert place(api, "SO-3", 1).status_code == 201
         assert_acknowledged_orders_are_recorded(api, {"SO-1": 2, "SO-2": 1, "SO-3": 1})
         check_invariants(app.svc)
+
+
+def test_only_connectivity_errors_count_as_an_unreachable_store(tmp_path: Any) -> None:
+    """The errors come from the real drivers: a missing table is a bug (500), a lock or a refused
+    connection is the store being away (503)."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}", connect_args={"timeout": 0.1})
+    with pytest.raises(sa.exc.OperationalError) as missing:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT * FROM no_such_table"))
+    assert not unreachable(missing.value)
+
+    holder = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sa.exc.OperationalError) as locked:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+    holder.execute("ROLLBACK")
+    holder.close()
+    engine.dispose()
+    assert "locked" in str(locked.value) and unreachable(locked.value)
+
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    refused = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/x")
+    with pytest.raises(sa.exc.OperationalError) as away:
+        refused.connect()
+    assert unreachable(away.value)
