@@ -107,10 +107,10 @@ class ReadModels:
                     self._drop_atp_memory()
             projection._position = None  # re-read the committed tracking position
             projection.cache = {}
-        if here:
-            if name == "atp":
-                self.keep_atp_in_memory()
-            self.running.add(name)
+            if here:
+                if name == "atp":
+                    self.keep_atp_in_memory()
+                self.running.add(name)
 
     def position(self, name: str) -> int:
         """How far a read model has processed the log."""
