@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-import anyio.to_thread
 import msgspec
 from litestar import Request, Response
 
@@ -94,11 +92,10 @@ async def execute(
         correlation_id=correlation_id(request),
         causation_id=f"request:{idem_key or uuid.uuid4()}",
     )
-    run: Callable[[], Outcome] = lambda: svc.ledger.run(ctx, handler, tuple(dedupe))  # noqa: E731
     command = request.route_handler.operation_id
     command = command if isinstance(command, str) else request.route_handler.handler_name
     try:
-        outcome = await anyio.to_thread.run_sync(run)
+        outcome = await svc.ledger.run_async(ctx, handler, tuple(dedupe))
     except DomainError as exc:
         log.info("command rejected", command=command, code=exc.code, status=exc.status, detail=exc.detail)
         raise

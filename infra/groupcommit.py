@@ -10,13 +10,16 @@ again on its own through the ordinary retrying path, so one loser never fails th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
 from infra.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded
@@ -42,10 +45,24 @@ class _Job:
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome | None = None
     error: BaseException | None = None
+    notify: Callable[[], None] | None = None  # for a caller awaiting on an event loop
 
     def finish(self, outcome: Outcome | None = None, error: BaseException | None = None) -> None:
         self.outcome, self.error = outcome, error
         self.done.set()
+        if self.notify is not None:
+            self.notify()
+
+
+def _wake(loop: asyncio.AbstractEventLoop, settled: asyncio.Future[None]) -> None:
+    def settle() -> None:
+        if not settled.done():  # the request may have been cancelled meanwhile
+            settled.set_result(None)
+
+    try:
+        loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the loop is closed: nobody is waiting any more
+        pass
 
 
 class GroupCommitter:
@@ -70,6 +87,22 @@ class GroupCommitter:
         job.done.wait()
         if isinstance(job.error, _RunAlone):
             return self.ledger.run_alone(ctx, handler, dedupe)
+        if job.error is not None:
+            raise job.error
+        assert job.outcome is not None
+        return job.outcome
+
+    async def submit_async(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...]) -> Outcome:
+        """As `submit`, awaited on the event loop: no worker thread is parked per waiting command."""
+        if self._stop.is_set():
+            return await anyio.to_thread.run_sync(self.ledger.run_alone, ctx, handler, dedupe)
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[None] = loop.create_future()
+        job = _Job(ctx, handler, dedupe, notify=lambda: _wake(loop, settled))
+        self._queue.put(job)
+        await settled
+        if isinstance(job.error, _RunAlone):
+            return await anyio.to_thread.run_sync(self.ledger.run_alone, ctx, handler, dedupe)
         if job.error is not None:
             raise job.error
         assert job.outcome is not None

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from uuid import UUID, uuid5
 
+import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
 from domain import backorders, catalog, customer, inventory, invoice, order, payment, shipment, transfer
@@ -386,6 +387,13 @@ class Ledger:
         if self.group is not None and not self.group.is_writer():
             return self.group.submit(ctx, handler, dedupe)
         return self.run_alone(ctx, handler, dedupe)
+
+    async def run_async(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
+        """`run` for a caller on an event loop: with group commit the request awaits the shared write
+        without holding a worker thread; without it the command runs in a worker thread."""
+        if self.group is not None:
+            return await self.group.submit_async(ctx, handler, dedupe)
+        return await anyio.to_thread.run_sync(self.run_alone, ctx, handler, dedupe)
 
     def run_alone(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
         last_error: Exception | None = None
