@@ -386,15 +386,17 @@ def refine(app: Litestar) -> None:
         schemas[name] = _schema(_ecma(value))
 
     for method, operation in _operations(app):
-        handler = handlers[str(operation.operation_id)]
+        handler = handlers.get(str(operation.operation_id))
+        if handler is None:  # no operation_id of its own: Litestar's generated entry stays as it is
+            continue
         responses = dict(operation.responses or {})
         responses.pop("400", None)  # Litestar's ValidationException: parameters are answered 422 problems
         body = handler.opt.get("body")
         if body is not None:
             ref = {"$ref": _REF.format(name=body.__name__)}
-            empty_allowed = body.__name__ in ("EmptyRequest", "CancelOrderRequest")
             operation.request_body = RequestBody(
-                content={"application/json": OpenAPIMediaType(schema=_schema(ref))}, required=not empty_allowed
+                content={"application/json": OpenAPIMediaType(schema=_schema(ref))},
+                required=any(f.required for f in msgspec.structs.fields(body)),  # else no body at all is `{}`
             )
             if method == "put":  # reference data: 201 when created, 200 when replaced or unchanged
                 responses["200"] = OpenAPIResponse(description="Updated or unchanged")
