@@ -152,6 +152,10 @@ class StateCache:
     ) -> None:
         self.max_streams = max_streams
         self.snapshots = snapshots
+        # Every stream id in the store as of the last sync, when known: a stream outside it does not
+        # exist yet, so loading it needs no query (new orders, new idempotency records). A stream
+        # created meanwhile by another process makes the write conflict and the command retry.
+        self.known: set[UUID] | None = None
         self._states: OrderedDict[UUID, tuple[Kind[Any], Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
@@ -166,6 +170,8 @@ class StateCache:
             return found[1], found[2]
 
     def put(self, sid: UUID, kind: Kind[Any], state: Any, version: int) -> None:
+        if version and self.known is not None:
+            self.known.add(sid)
         with self._lock:
             current = self._states.get(sid)
             if current is not None and current[2] >= version:
@@ -177,7 +183,7 @@ class StateCache:
         self._offer(sid, kind, state, current[2] if current is not None else version - 1, version)
 
     def _offer(self, sid: UUID, kind: Kind[Any], state: Any, old_version: int, version: int) -> None:
-        if self.snapshots is not None and self.snapshots.covers(kind) and crossed(old_version, version):
+        if self.snapshots is not None and version and self.snapshots.covers(kind) and crossed(old_version, version):
             self.snapshots.offer(sid, kind, state, version)
 
     def put_loaded(self, sid: UUID, kind: Kind[Any], state: Any, version: int, seen_upto: int | None) -> None:
@@ -216,8 +222,12 @@ class StateCache:
                 records = store.read(after, 2000)
                 if not records:
                     break
+                known = self.known
                 for rec in records:
-                    self._apply(rec.stream_id, rec)
+                    sid = rec.stream_id if isinstance(rec.stream_id, UUID) else UUID(rec.stream_id)
+                    if known is not None:
+                        known.add(sid)
+                    self._apply(sid, rec)
                 after = records[-1].position or after
             self.valid_upto = max(self.valid_upto, after)
 
@@ -245,6 +255,10 @@ def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) ->
         state_now: S = cached[0]
         return state_now, cached[1]
     seen_upto = cache.valid_upto
+    if cached is None and cache.known is not None and seen_upto is not None and sid not in cache.known:
+        state_new = kind.initial(key)  # no such stream as of the last sync: nothing to read
+        cache.put_loaded(sid, kind, state_new, 0, seen_upto)
+        return state_new, 0
     snapshots = cache.snapshots if cache.snapshots is not None and cache.snapshots.covers(kind) else None
     if cached is None and snapshots is not None:
         cached = snapshots.get(sid, kind)
@@ -367,6 +381,7 @@ class Ledger:
         self.after_commit: list[Callable[[list[NewEvent], list[int]], None]] = []
         self.last_position = 0  # the newest position this process has committed
         self.cache = StateCache(valid_upto=store.head(), snapshots=snapshots)
+        self.cache.known = store.stream_ids()  # read after the head: a superset of what it covers
         self.group: GroupCommitter | None = None
         self.on_retry: list[Callable[[], None]] = []
 

@@ -163,6 +163,13 @@ class EventStore:
             )
         return out
 
+    def stream_ids(self) -> set[UUID]:
+        """Every stream that has at least one event."""
+        sql = sa.text(f"SELECT DISTINCT originator_id FROM {EVENTS_TABLE}")
+        with self.engine.connect() as conn:
+            found = conn.execute(sql).scalars().all()
+        return {sid if isinstance(sid, UUID) else UUID(str(sid)) for sid in found}
+
     def head(self) -> int:
         return int(self._max_notification_id() or 0)
 

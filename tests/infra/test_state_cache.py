@@ -69,3 +69,36 @@ def test_another_writers_events_in_between_are_still_read(pair: tuple[Service, S
     assert on_hand(first, "A") == 11
     assert on_hand(first, "B") == 2
     assert on_hand(second, "B") == 2
+
+
+def test_a_stream_unknown_at_the_last_sync_is_decided_without_a_query(pair: tuple[Service, Service]) -> None:
+    first, _ = pair
+    cache = first.ledger.cache
+    assert cache.known is not None
+    sid = POSITION.stream_id(position_key("NEW", "W"))
+    assert sid not in cache.known
+
+    assert on_hand(first, "NEW") == 0
+    receive(first, "NEW", 4, "R-1")
+
+    assert sid in cache.known
+    assert on_hand(first, "NEW") == 4
+
+
+def test_a_stream_another_process_creates_meanwhile_makes_the_write_retry(pair: tuple[Service, Service]) -> None:
+    first, second = pair
+    attempts = []
+
+    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        attempts.append(1)
+        state = uow.get(POSITION, position_key("C", "W"))
+        if len(attempts) == 1:  # the other process creates the stream after this one's sync
+            receive(second, "C", 10, "R-2")
+        event = inventory.StockReceived(sku="C", warehouse_id="W", receipt_id="R-1", qty=state.on_hand + 1)
+        uow.record(POSITION, position_key("C", "W"), [event])
+        return 201, {}
+
+    first.ledger.run(CTX, handle)
+
+    assert len(attempts) == 2  # decided again on the stream as the other process left it
+    assert on_hand(first, "C") == on_hand(second, "C") == 10 + 11
