@@ -13,7 +13,7 @@ from api.commands import execute
 from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.models import EmptyRequest, PaymentRequest, ReturnRequest
 from api.queries import history
-from api.reference import MinPosition
+from api.reference import MAX_POSITION, MinPosition
 from api.views import invoice_view, payment_view
 from domain import payment
 from domain.errors import NotFoundError
@@ -40,7 +40,7 @@ class InvoicesController(Controller):
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[InvoiceStatus | None, Parameter(required=False)] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        after: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         position = await wait_for_read_models(svc, ("invoices",), min_position)

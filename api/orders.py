@@ -15,7 +15,7 @@ from api.commands import execute
 from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.errors import ProblemError
 from api.models import CancelOrderRequest, EmptyRequest, PlaceOrderRequest
-from api.reference import IdPath, MinPosition
+from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.views import order_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
@@ -73,7 +73,7 @@ class OrdersController(Controller):
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[OrderStatus | None, Parameter(required=False)] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        after: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         position = await wait_for_read_models(svc, ("orders",), min_position)
@@ -87,7 +87,7 @@ class OrdersController(Controller):
         svc: Svc,
         order_id: IdPath,
         min_position: MinPosition = None,
-        as_of_version: Annotated[int | None, Parameter(ge=1, required=False)] = None,
+        as_of_version: Annotated[int | None, Parameter(ge=1, le=MAX_POSITION, required=False)] = None,
     ) -> dict[str, Any]:
         await wait_for_position(svc, min_position)
         state, version = await anyio.to_thread.run_sync(svc.ledger.load, ORDER, order_id, as_of_version)

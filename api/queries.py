@@ -11,7 +11,7 @@ from litestar.params import Parameter
 
 from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.errors import ProblemError
-from api.reference import IdPath, MinPosition
+from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.views import ts
 from domain.errors import NotFoundError, SkuNotFoundError
 from domain.values import is_valid_id
@@ -103,7 +103,7 @@ class QueriesController(Controller):
         self,
         request: Request[Any, Any, Any],
         svc: Svc,
-        after: Annotated[int, Parameter(ge=0)] = 0,
+        after: Annotated[int, Parameter(ge=0, le=MAX_POSITION)] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         wait: Annotated[float, Parameter(ge=0, le=30)] = 0,
         min_position: MinPosition = None,

@@ -20,7 +20,8 @@ from infra import commands
 from infra.ledger import CUSTOMER, PRODUCT, WAREHOUSE, UnitOfWork
 
 IdPath = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", max_length=64)]
-MinPosition = Annotated[int | None, Parameter(ge=0, required=False)]
+MAX_POSITION = 2**63 - 1  # positions, versions and cursors are stored as 64-bit integers (PostgreSQL bigint)
+MinPosition = Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)]
 
 WRITE = {"scope": "catalog:write"}
 READ = {"scope": "read"}

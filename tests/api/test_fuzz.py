@@ -335,3 +335,27 @@ def test_a_walk_through_the_whole_flow_answers_every_success_as_declared(served_
     documented = {(m.upper(), p) for p, item in DOCUMENT["paths"].items() for m in item if p.startswith("/v1/")}
     missing = documented - covered - {("POST", "/v1/admin/dead-letters/{entry_id}/retry"), ("GET", "/v1/ops/summary")}
     assert not missing, f"operations the walk does not reach: {sorted(missing)}"
+
+
+BEYOND_BIGINT = str(2**63)  # found by the fuzzing: PostgreSQL refused it with a 500 before it was bounded
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("/v1/orders", "after"),
+        ("/v1/invoices", "after"),
+        ("/v1/events", "after"),
+        ("/v1/orders/SO-1", "as_of_version"),
+        ("/v1/orders/SO-1", "min_position"),
+        ("/v1/atp/BOLT-10", "min_position"),
+    ],
+)
+def test_a_position_beyond_64_bits_is_an_invalid_request_not_a_failure(
+    served_store: Served, path: str, param: str
+) -> None:
+    response = httpx.get(
+        f"{served_store.base}{path}", params={param: BEYOND_BIGINT}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_request"
