@@ -27,7 +27,13 @@ WORKFLOWS = (BackorderFill.name, Billing.name, TAX)
 
 def make_engine(settings: Settings) -> sa.Engine:
     if settings.is_postgres:
-        engine = sa.create_engine(settings.sqlalchemy_url(), pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = sa.create_engine(
+            settings.sqlalchemy_url(),
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5},  # an unreachable server fails fast (503), never hangs
+        )
         # Batch executemany INSERTs into multi-row VALUES pages (read-model writes), not row by row.
         engine.dialect.use_insertmanyvalues_wo_returning = True  # type: ignore[attr-defined]
         return engine
