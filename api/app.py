@@ -41,9 +41,9 @@ async def readyz(svc: Svc) -> Response[Any]:
     """Ready when the store answers and every read model is within READY_MAX_LAG of the log."""
     try:
         lag = await anyio.to_thread.run_sync(svc.read.lag)
+        workers = await anyio.to_thread.run_sync(svc.worker_status)
     except Exception as exc:  # noqa: BLE001 - any store failure means not ready
         return problem(
-        workers = await anyio.to_thread.run_sync(svc.worker_status)
             503,
             "not_ready",
             "Not ready",
