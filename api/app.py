@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         svc = await anyio.to_thread.run_sync(Service.start, settings)
+        svc.keys.keep_fresh(svc.stopping)
         app.state.service = svc
         if workers:
             svc.start_workers()

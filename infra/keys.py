@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -26,6 +27,8 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+log = logging.getLogger("o2c.keys")
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,19 @@ class KeyRing:
             ).all()
         self._by_hash = {r.key_hash: Principal(r.name, frozenset(r.scopes.split(","))) for r in rows}
         self._loaded_at = time.monotonic()
+
+    def keep_fresh(self, stop: threading.Event) -> None:
+        """Reload the key list every `ttl` seconds in a background thread, so requests never wait
+        for it (nor pile into worker threads the moment it expires)."""
+
+        def loop() -> None:
+            while not stop.wait(self.ttl / 2):
+                try:
+                    self._refresh()
+                except Exception:
+                    log.warning("reloading API keys failed; will retry", exc_info=True)
+
+        threading.Thread(target=loop, name="o2c-keys", daemon=True).start()
 
     @property
     def fresh(self) -> bool:

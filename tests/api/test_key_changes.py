@@ -1,0 +1,39 @@
+"""Keys created or revoked by another process (`o2c keys`) take effect on a running server within
+1 s (API.md), without the requests that arrive meanwhile waiting for the key list. Both stores."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import sqlalchemy as sa
+
+from infra.keys import KeyRing
+from infra.service import make_engine
+from infra.settings import Settings
+
+
+def status_with(base: str, key: str) -> int:
+    return httpx.get(f"{base}/v1/orders", headers={"Authorization": f"Bearer {key}"}, timeout=5).status_code
+
+
+def first_time(base: str, key: str, wanted: int, limit: float = 3.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if status_with(base, key) == wanted:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    raise AssertionError(f"the key never answered {wanted}")
+
+
+def test_a_key_made_elsewhere_works_within_a_second_and_stops_within_a_second(served: str, settings: Settings) -> None:
+    engine: sa.Engine = make_engine(settings)
+    other_process = KeyRing(engine, admin_key=None)  # what `o2c keys` does, on the same database
+    try:
+        key = other_process.create("webshop", frozenset({"read"}))
+        assert first_time(served, key, 200) <= 1.0
+
+        assert other_process.revoke("webshop")
+        assert first_time(served, key, 401) <= 1.0
+    finally:
+        engine.dispose()
