@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 
 from api.errors import ProblemError
+from api.security import new_correlation_id
 from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
 from infra import logs
 from infra.keys import Principal
@@ -28,7 +28,7 @@ def principal_of(request: Request[Any, Any, Any]) -> Principal:
 
 
 def correlation_id(request: Request[Any, Any, Any]) -> str:
-    cid: str = request.scope.get("state", {}).get("correlation_id") or str(uuid.uuid4())
+    cid: str = request.scope.get("state", {}).get("correlation_id") or new_correlation_id()
     return cid
 
 
@@ -90,7 +90,7 @@ async def execute(
     ctx = Context(
         actor=principal.name,
         correlation_id=correlation_id(request),
-        causation_id=f"request:{idem_key or uuid.uuid4()}",
+        causation_id=f"request:{idem_key or new_correlation_id()}",
     )
     command = request.route_handler.operation_id
     command = command if isinstance(command, str) else request.route_handler.handler_name
