@@ -64,7 +64,7 @@ class Runner(BackgroundLoop):
         self,
         store: EventStore,
         followers: Sequence[Follower],
-        batch_size: int = 500,
+        batch_size: int = 2000,
         poll: float = 0.2,
         leadership: Leadership | None = None,
     ) -> None:
