@@ -29,8 +29,7 @@ def generate(target: Service, events: int) -> int:
     """Decide a workload in memory, then copy its events into the target store."""
     memory = InfrastructureFactory.construct(Environment(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
     recorder = memory.application_recorder()
-    original = target.store.recorder
-    target.store.recorder = recorder
+    original = target.store.use_recorder(recorder)
     if target.ledger.group is not None:
         target.ledger.group.stop()
     target.ledger = Ledger(target.store)
@@ -40,7 +39,7 @@ def generate(target: Service, events: int) -> int:
             if run_command(target, kind, payload) >= events:
                 break
     finally:
-        target.store.recorder = original
+        target.store.use_recorder(original)
     copied, after = 0, 0
     while True:
         batch = recorder.select_notifications(after, 5000, inclusive_of_start=False)

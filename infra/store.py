@@ -81,11 +81,8 @@ class EventStore:
         self.settings = settings
         env = Environment(env=settings.eventsourcing_env())
         self.factory = InfrastructureFactory.construct(env)
-        self.recorder: ApplicationRecorder = self.factory.application_recorder()
         self.engine = engine
-        self._insert_events = _unretried(self.recorder, "insert_events")
-        self._select_events = _unretried(self.recorder, "select_events")
-        self._max_notification_id = _unretried(self.recorder, "max_notification_id")
+        self.use_recorder(self.factory.application_recorder())
         column = "notification_id" if settings.is_postgres else "rowid"
         self._read_sql = sa.text(
             f"SELECT {column}, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
@@ -99,6 +96,16 @@ class EventStore:
             self._position_sql = sa.text(
                 f"SELECT rowid FROM {EVENTS_TABLE} WHERE originator_id = :sid AND originator_version = :v"
             )
+
+    def use_recorder(self, recorder: ApplicationRecorder) -> ApplicationRecorder:
+        """Write, load and count through `recorder` from now on; returns the one used until now
+        (the benchmarks decide a workload in memory this way, then copy it in bulk)."""
+        previous: ApplicationRecorder = getattr(self, "recorder", recorder)
+        self.recorder = recorder
+        self._insert_events = _unretried(recorder, "insert_events")
+        self._select_events = _unretried(recorder, "select_events")
+        self._max_notification_id = _unretried(recorder, "max_notification_id")
+        return previous
 
     def append(self, events: Sequence[NewEvent]) -> list[int]:
         """Insert all events atomically; raises eventsourcing's IntegrityError on a version clash."""
