@@ -61,6 +61,7 @@ async def _client_of(scope: Scope) -> str:
     if token and svc is not None:
         keys = svc.keys
         principal = keys.authenticate(token) if keys.fresh else await anyio.to_thread.run_sync(keys.authenticate, token)
+        scope.setdefault("state", {})["authenticated"] = (token, principal)  # the guard reuses it
         if principal is not None:
             return f"key:{principal.name}"
     host = scope.get("client") or ("unknown", 0)
