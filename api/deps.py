@@ -59,10 +59,10 @@ async def wait_for_read_models(svc: Service, names: tuple[str, ...], min_positio
     def reached() -> int:
         return min(svc.read.position(n) for n in names)
 
-    local = svc.read.local  # positions are in memory when this process runs the projections
+    in_memory = svc.read.positions_in_memory(names)  # else ask in a worker thread, off the event loop
     if min_position:
-        if not await _wait(reached, min_position, svc.settings.min_position_wait, local):
+        if not await _wait(reached, min_position, svc.settings.min_position_wait, in_memory):
             raise _stale(min_position)
-    elif local and svc.ledger.last_position:
-        await _wait(reached, svc.ledger.last_position, IMPLICIT_WAIT, local)
-    return reached() if local else await anyio.to_thread.run_sync(reached)
+    elif svc.read.local and svc.ledger.last_position:  # this process runs the read models it wrote for
+        await _wait(reached, svc.ledger.last_position, IMPLICIT_WAIT, in_memory)
+    return reached() if in_memory else await anyio.to_thread.run_sync(reached)

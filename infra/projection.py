@@ -322,6 +322,10 @@ class Projection:
                 self._position = read_position(conn, self.tracking_name)
         return self._position
 
+    def position_known(self) -> bool:
+        """Whether `position()` answers from memory (it reads the tracking row after a failed batch)."""
+        return self._position is not None
+
     def stored_position(self) -> int:
         """The tracking position as committed (other processes may run this projection)."""
         with self.engine.connect() as conn:

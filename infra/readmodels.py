@@ -112,6 +112,10 @@ class ReadModels:
                     self.keep_atp_in_memory()
                 self.running.add(name)
 
+    def positions_in_memory(self, names: tuple[str, ...]) -> bool:
+        """Whether `position` answers for all of `names` without touching the database."""
+        return self.local and all(self.projections[n].position_known() for n in names)
+
     def position(self, name: str) -> int:
         """How far a read model has processed the log."""
         projection = self.projections[name]
