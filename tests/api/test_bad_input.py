@@ -9,13 +9,11 @@ from __future__ import annotations
 import copy
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -24,11 +22,11 @@ from tests.conftest import (
     ADMIN_KEY,
     PG_HOST,
     PG_PORT,
-    PG_USER,
     Api,
-    _admin_engine,
     _pg_answers,
     _stores,
+    create_pg_database,
+    drop_pg_database,
     make_settings,
     seed,
     settle,
@@ -548,22 +546,15 @@ class World:
     def _create_database(self) -> str:
         if self.store == "sqlite":
             return f"sqlite:///{self.tmp.mktemp('bad-input') / 'o2c.db'}"
-        self.database = f"o2c_test_{uuid.uuid4().hex[:12]}"
-        admin = _admin_engine()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{self.database}"'))
-        admin.dispose()
-        return f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.database}"
+        self.database, url = create_pg_database()
+        return url
 
     def close(self) -> None:
         if self.client is not None:
             self.client.__exit__(None, None, None)
             self.client = None
         if self.database is not None:
-            admin = _admin_engine()
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
-            admin.dispose()
+            drop_pg_database(self.database)
             self.database = None
 
 

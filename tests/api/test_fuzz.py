@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-import sqlalchemy as sa
 import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -32,12 +31,12 @@ from tests.conftest import (
     ADMIN_KEY,
     PG_HOST,
     PG_PORT,
-    PG_USER,
     Api,
-    _admin_engine,
     _free_port,
     _pg_answers,
     _stores,
+    create_pg_database,
+    drop_pg_database,
     make_settings,
     seed,
     wait_until,
@@ -65,11 +64,7 @@ class Served:
         if store == "sqlite":
             url = f"sqlite:///{tmp / 'fuzz.db'}"
         else:
-            self.pg_name = f"o2c_fuzz_{os.getpid()}_{threading.get_ident() % 100000}"
-            with _admin_engine().connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
-                conn.execute(sa.text(f'CREATE DATABASE "{self.pg_name}"'))
-            url = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.pg_name}"
+            self.pg_name, url = create_pg_database("o2c_fuzz")
         # Short read-your-writes waits: generated min_position values far ahead must not stall each example.
         self.app = create_app(make_settings(url, min_position_wait=0.1))
         port = _free_port()
@@ -96,8 +91,7 @@ class Served:
         self.server.should_exit = True
         self.thread.join(20)
         if self.pg_name is not None:
-            with _admin_engine().connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+            drop_pg_database(self.pg_name)
 
 
 @pytest.fixture(scope="module", params=_stores())

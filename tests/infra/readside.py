@@ -12,8 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
@@ -25,7 +23,7 @@ from infra.service import Service
 from infra.tax import make_tax_engine
 from infra.workflows import BackorderFill, Billing, TaxWorker
 from projections.base import EventInfo, Key, ProjectionSpec, Row
-from tests.conftest import PG_HOST, PG_PORT, PG_USER, _admin_engine, make_settings
+from tests.conftest import create_pg_database, drop_pg_database, make_settings
 from tests.projections.fold import stored
 
 WAREHOUSES = ("W-A", "W-B", "W-C")
@@ -153,16 +151,11 @@ def fresh_database(store: str, root: Path) -> Iterator[str]:
         path = root / f"o2c-{uuid.uuid4().hex[:10]}.db"
         yield f"sqlite:///{path}"
         return
-    name = f"o2c_prop_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine()
+    name, url = create_pg_database("o2c_prop")
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(name)
 
 
 @contextmanager
