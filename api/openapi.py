@@ -18,6 +18,7 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PROBLEM
+from api.orders import ORDER_STATUSES
 
 _REF = "#/components/schemas/{name}"
 
@@ -106,17 +107,7 @@ VIEWS: dict[str, dict[str, Any]] = {
             "order_id": _STR,
             "customer_id": _STR,
             "channel": {"enum": ["web", "edi", "sales", "portal", "marketplace"]},
-            "status": {
-                "enum": [
-                    "credit_hold",
-                    "backordered",
-                    "allocated",
-                    "partially_shipped",
-                    "shipped",
-                    "delivered",
-                    "cancelled",
-                ]
-            },
+            "status": {"enum": list(ORDER_STATUSES)},
             "currency": _STR,
             "total": _MONEY,
             "lines": _list(

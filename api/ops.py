@@ -16,19 +16,11 @@ from litestar import MediaType, Response, get
 from litestar.params import Parameter
 
 from api.deps import Svc, wait_for_read_models
+from api.orders import ORDER_STATUSES
 from api.reference import MinPosition
 from api.views import ts
 from infra.readmodels import ReadModels
 
-ORDER_STATUSES = (
-    "credit_hold",
-    "backordered",
-    "allocated",
-    "partially_shipped",
-    "shipped",
-    "delivered",
-    "cancelled",
-)
 # Backorder age buckets: (name, label, lower bound in seconds); each runs up to the next bound.
 AGE_BUCKETS = (
     ("lt_1h", "< 1 h", 0),

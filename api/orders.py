@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
@@ -26,6 +26,7 @@ ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
 OrderStatus = Literal[
     "credit_hold", "backordered", "allocated", "partially_shipped", "shipped", "delivered", "cancelled"
 ]
+ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)  # the contract's statuses, in their order
 
 
 class OrdersController(Controller):
