@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from api.errors import ProblemError
+from api.errors import PROBLEM, ProblemError
 from api.security import new_correlation_id
 from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
 from infra import logs
@@ -38,12 +38,40 @@ def fingerprint(request: Request[Any, Any, Any], data: Any) -> str:
 
 
 def render(outcome: Outcome) -> Response[bytes]:
+    """The answer of a command, first time or replayed (the same bytes both times)."""
+    if outcome.status >= 400:  # a rule's rejection kept under its Idempotency-Key: a problem document
+        return Response(
+            content=json.dumps(outcome.body, separators=(",", ":")).encode(),
+            status_code=outcome.status,
+            media_type=PROBLEM,
+        )
     body = {**outcome.body, "position": outcome.position}
     return Response(
         content=json.dumps(body, separators=(",", ":")).encode(),
         status_code=outcome.status,
         media_type="application/json",
     )
+
+
+_NOT_RULES = frozenset({"invalid_request", "idempotency_key_reused"})
+
+
+def refused_by_rule(exc: DomainError) -> bool:
+    """A business rule's 409 or 422 (replayed for the same key), as opposed to a malformed request."""
+    return exc.status in (409, 422) and exc.code not in _NOT_RULES
+
+
+def problem_body(exc: DomainError) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{exc.code}",
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.detail,
+        "code": exc.code,
+    }
+    body.update(exc.facts)
+    built: dict[str, Any] = msgspec.to_builtins(body)  # Decimal and dates as strings, like the first answer
+    return built
 
 
 async def execute(
@@ -75,6 +103,7 @@ async def execute(
                 lambda: IdempotencyKeyReusedError(
                     "This Idempotency-Key was already used with a different request", idempotency_key=idem_key
                 ),
+                always=True,  # a command that records nothing still records its key
             )
         )
     if business is not None:
@@ -98,10 +127,16 @@ async def execute(
         outcome = await svc.ledger.run_async(ctx, handler, tuple(dedupe))
     except DomainError as exc:
         log.info("command rejected", command=command, code=exc.code, status=exc.status, detail=exc.detail)
-        raise
+        if idem_key is None or not refused_by_rule(exc):
+            raise
+        outcome = await _keep_refusal(svc, ctx, dedupe[0], exc)
     except StoreUnavailableError as exc:
         log.warning("command not saved", command=command, code="store_unavailable", error=str(exc))
         raise
+    if outcome.status >= 400:
+        if svc.metrics is not None:
+            svc.metrics.commands.labels(code=str(outcome.body.get("code", outcome.status))).inc()
+        return render(outcome)
     logs.bind(position=outcome.position)  # the access line of this request carries it too
     log.info("command replayed" if outcome.replayed else "command accepted", command=command, status=outcome.status)
     if svc.metrics is not None:
@@ -109,3 +144,14 @@ async def execute(
         if outcome.replayed:
             svc.metrics.duplicates.inc()
     return render(outcome)
+
+
+async def _keep_refusal(svc: Service, ctx: Context, idem: Dedupe, exc: DomainError) -> Outcome:
+    """Record a rule's refusal under the Idempotency-Key (nothing else), so the same key and body get
+    the same answer again; a concurrent twin recorded first wins. The store being away: answer the
+    refusal unrecorded (a repeat is then decided afresh)."""
+    body = problem_body(exc)
+    try:
+        return await svc.ledger.run_async(ctx, lambda uow: (exc.status, body), (idem,))
+    except StoreUnavailableError:
+        raise exc from None

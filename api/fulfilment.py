@@ -18,7 +18,7 @@ from api.reference import IdPath, MinPosition
 from api.views import shipment_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
-from infra import commands
+from infra import billing, commands
 from infra.billing import invoice_id_for
 from infra.ledger import INVOICE, SHIPMENT, UnitOfWork
 
@@ -69,8 +69,13 @@ class ShipmentsController(Controller):
             shipped_at=datetime.now(UTC),
         )
 
+        by_delivery = svc.settings.billing_trigger == "delivery"
+
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            return 201, shipment_view(commands.ship(uow, cmd), svc.settings.currency, None)
+            state = commands.ship(uow, cmd)
+            # With the delivery trigger the invoice exists from shipment on (awaiting proof), in this write.
+            inv = billing.open_invoice(uow, cmd.shipment_id, needs_proof=True) if by_delivery else None
+            return 201, shipment_view(state, svc.settings.currency, inv.invoice_id if inv else None)
 
         return await execute(request, svc, handle, body, business=("shipment", body.shipment_id))
 
@@ -84,8 +89,12 @@ class ShipmentsController(Controller):
         body, _ = await parse(request, DeliveryRequest)
         delivered_at = parse_rfc3339(body.delivered_at, "delivered_at")
 
+        by_delivery = svc.settings.billing_trigger == "delivery"
+
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
             state = commands.deliver(uow, shipment_id, delivered_at, body.signed_by)
+            if by_delivery and uow.has_events:  # the proof releases the invoice to tax in the same write
+                billing.receive_proof(uow, shipment_id, delivered_at)
             return 200, shipment_view(state, svc.settings.currency, _invoice_id(uow, shipment_id))
 
         return await execute(request, svc, handle, body)

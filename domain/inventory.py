@@ -220,6 +220,15 @@ def ship(state: Position, shipment_id: str, order_id: str, line_id: str, qty: in
             requested=qty,
             allocated=held,
         )
+    if qty > state.on_hand:  # an over-allocated position ships at most what is really there
+        raise InsufficientStockError(
+            f"Only {max(state.on_hand, 0)} of {state.sku} on hand at {state.warehouse_id}; cannot ship {qty}",
+            sku=state.sku,
+            warehouse_id=state.warehouse_id,
+            requested=qty,
+            on_hand=max(state.on_hand, 0),
+            lines=[{"sku": state.sku, "requested": qty, "available": max(state.on_hand, 0)}],
+        )
     return [
         StockShipped(
             sku=state.sku,

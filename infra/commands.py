@@ -116,6 +116,8 @@ def receive_stock(uow: UnitOfWork, receipt_id: str, warehouse_id: str, lines: Se
     for sku, qty in lines:
         pos = _position(uow, sku, warehouse_id)
         _record_position(uow, sku, warehouse_id, inventory.receive(pos, receipt_id, qty))
+    for sku in dict.fromkeys(sku for sku, _ in lines):
+        fill_backorders(uow, sku)
 
 
 def adjust_stock(
@@ -124,14 +126,22 @@ def adjust_stock(
     _warehouse(uow, warehouse_id)
     _product(uow, sku)
     pos = _position(uow, sku, warehouse_id)
-    return _record_position(uow, sku, warehouse_id, inventory.adjust(pos, adjustment_id, qty_delta, reason))
+    state = _record_position(uow, sku, warehouse_id, inventory.adjust(pos, adjustment_id, qty_delta, reason))
+    if qty_delta > 0:
+        fill_backorders(uow, sku)
+        state = _position(uow, sku, warehouse_id)
+    return state
 
 
 def count_stock(uow: UnitOfWork, count_id: str, warehouse_id: str, sku: str, counted_qty: int) -> inventory.Position:
     _warehouse(uow, warehouse_id)
     _product(uow, sku)
     pos = _position(uow, sku, warehouse_id)
-    return _record_position(uow, sku, warehouse_id, inventory.count(pos, count_id, counted_qty))
+    state = _record_position(uow, sku, warehouse_id, inventory.count(pos, count_id, counted_qty))
+    if counted_qty > pos.on_hand:
+        fill_backorders(uow, sku)
+        state = _position(uow, sku, warehouse_id)
+    return state
 
 
 def start_transfer(
@@ -164,6 +174,7 @@ def receive_transfer(uow: UnitOfWork, transfer_id: str) -> transfer.Transfer:
         state.to_warehouse_id,
         inventory.arrive_transfer(target, transfer_id, state.from_warehouse_id, state.qty),
     )
+    fill_backorders(uow, state.sku)
     return state
 
 
@@ -269,6 +280,8 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
     )
     account = uow.get(ACCOUNT, cmd.customer_id)
     over = customer.is_over_limit(buyer, account, place.total)
+    if not over:
+        serve_the_queue_first(uow, skus)
     plan = (
         {}
         if over
@@ -308,6 +321,7 @@ def _order(uow: UnitOfWork, order_id: str) -> order.Order:
 def release_hold(uow: UnitOfWork, order_id: str) -> order.Order:
     state = _order(uow, order_id)
     wanted = order.wanted_for_allocation(state)
+    serve_the_queue_first(uow, [sku for _, sku, _ in wanted])
     plan = allocation.plan_lines(
         wanted, _availability(uow, [sku for _, sku, _ in wanted], state.warehouse_id), state.warehouse_id
     )
@@ -346,7 +360,16 @@ def cancel_order(uow: UnitOfWork, order_id: str, reason: str) -> tuple[order.Ord
             )
     new_state = uow.record(ORDER, order_id, events)
     assert new_state is not None
+    serve_the_queue_first(uow, [sku for sku, _ in freed])
     return new_state, freed
+
+
+def serve_the_queue_first(uow: UnitOfWork, skus: Sequence[str]) -> None:
+    """Stock that older backorders are owed is theirs: fill them, in this same write, before
+    anything else may take free stock of these SKUs (a command that frees stock, or a new order,
+    never leaves free stock beside an open backorder that could take it, whatever the fill lag)."""
+    for sku in dict.fromkeys(skus):
+        fill_backorders(uow, sku)
 
 
 def fill_backorders(uow: UnitOfWork, sku: str) -> int:

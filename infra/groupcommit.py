@@ -22,7 +22,7 @@ from uuid import UUID
 import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
-from infra.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded
+from infra.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded, needs_write
 from infra.store import STORE_ERRORS
 
 log = logging.getLogger("o2c.groupcommit")
@@ -168,7 +168,7 @@ class GroupCommitter:
                     job.finish(replay)
                     continue
                 status, body = job.handler(uow)
-                if uow.has_events:
+                if needs_write(uow, job.dedupe):
                     ledger.add_records(uow, job.dedupe, status, body)
                     recorded_here.update(RECORD.stream_id(d.record_key) for d in job.dedupe)
                     shared.update(uow._loaded)
@@ -200,12 +200,17 @@ class GroupCommitter:
         ledger.published(pending, positions)
         self.batches += 1
         self.commands += len(accepted)
-        head = max(positions) if positions else None
         offset = 0
+        public_head: int | None = None
         for job, uow, status, body in accepted:
             mine = positions[offset : offset + len(uow.pending)]
             offset += len(uow.pending)
-            position = max(mine) if mine else (head if head is not None else store.head())
+            if mine:
+                position = ledger.answer_position(uow.pending, mine)
+            else:  # recorded nothing: the newest public event as this batch committed
+                if public_head is None:
+                    public_head = store.public_head()
+                position = public_head
             job.finish(Outcome(status, body, position))
         for job in deferred:
             self._alone(job)

@@ -274,6 +274,12 @@ def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) ->
     return state, version
 
 
+def _command_of(meta: Meta) -> tuple[object, ...]:
+    """What every event of one command shares (one Context): the events a command recorded together
+    are one step of time travel, so no answer shows a state between two of them."""
+    return (meta.occurred_at, meta.actor, meta.correlation_id, meta.causation_id)
+
+
 class UnitOfWork:
     """Streams loaded for one attempt of one command, and the events it decided."""
 
@@ -353,6 +359,7 @@ class Dedupe:
     key: str
     fingerprint: str
     on_mismatch: Callable[[], DomainError]
+    always: bool = False  # recorded even when the command itself records nothing (an idempotency key)
 
     @property
     def record_key(self) -> str:
@@ -365,6 +372,11 @@ class Outcome:
     body: dict[str, Any]
     position: int
     replayed: bool = False
+
+
+def needs_write(uow: UnitOfWork, dedupe: tuple[Dedupe, ...]) -> bool:
+    """A command is saved when it decided events, or when it carries a key that must be recorded anyway."""
+    return uow.has_events or any(d.always for d in dedupe)
 
 
 class StoreUnavailableError(Exception):
@@ -392,9 +404,13 @@ class Ledger:
             return load_state(self.store, self.cache, kind, key)
         state = kind.initial(key)
         version = 0
-        for rec in self.store.load(kind.stream_id(key), upto=upto_version):
+        step: tuple[object, ...] | None = None
+        for rec in self.store.load(kind.stream_id(key)):
+            command = _command_of(rec.meta)
+            if rec.version > upto_version and command != step:
+                break  # a later command: the answer is the state after the whole command of `upto_version`
             state = kind.evolve(state, rec.event)
-            version = rec.version
+            version, step = rec.version, command
         return state, version
 
     def run(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
@@ -422,13 +438,13 @@ class Ledger:
                 if replay is not None:
                     return replay
                 status, body = handler(uow)
-                if not uow.has_events:
-                    return Outcome(status, body, self.store.head())
+                if not needs_write(uow, dedupe):
+                    return Outcome(status, body, self.store.public_head())
                 self.add_records(uow, dedupe, status, body)
                 positions = self.store.append(uow.pending)
                 uow.committed()
                 self.published(uow.pending, positions)
-                return Outcome(status, body, max(positions) if positions else self.store.head())
+                return Outcome(status, body, self.answer_position(uow.pending, positions))
             except IntegrityError as exc:
                 last_error = exc
                 self.cache.drop(uow.loaded_streams)  # reload what we decided on: someone wrote first
@@ -455,6 +471,14 @@ class Ledger:
             )
             uow.record(RECORD, d.record_key, [record])
 
+    def answer_position(self, events: Sequence[NewEvent], positions: Sequence[int]) -> int:
+        """A command answers the position of the last public event it recorded, or, with none, of
+        the newest public event before its write (its idempotency records are internal)."""
+        public = [p for e, p in zip(events, positions, strict=True) if not isinstance(e.event, CommandRecorded)]
+        if public:
+            return max(public)
+        return self.store.public_head(before=min(positions)) if positions else self.store.public_head()
+
     def published(self, events: list[NewEvent], positions: list[int]) -> None:
         """The write is committed and its states are in the cache."""
         self.cache.advance(positions)
@@ -470,6 +494,7 @@ class Ledger:
                 continue
             if record.fingerprint != d.fingerprint:
                 raise d.on_mismatch()
-            position = self.store.position_of(RECORD.stream_id(record.anchor or d.record_key), 1)
+            recorded_at = self.store.position_of(RECORD.stream_id(record.anchor or d.record_key), 1)
+            position = self.store.public_head(before=recorded_at) if recorded_at else self.store.public_head()
             return Outcome(record.status, json.loads(record.body), position, replayed=True)
         return None

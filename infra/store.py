@@ -21,7 +21,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from domain.events import Event
-from infra.codec import Meta, Recorded, decode, encode
+from infra.codec import INTERNAL_TOPICS, Meta, Recorded, decode, encode
 from infra.settings import Settings
 
 EVENTS_TABLE = "stored_events"
@@ -96,6 +96,11 @@ class EventStore:
             self._position_sql = sa.text(
                 f"SELECT rowid FROM {EVENTS_TABLE} WHERE originator_id = :sid AND originator_version = :v"
             )
+
+        self._public_head_sql = sa.text(
+            f"SELECT {column} FROM {EVENTS_TABLE} WHERE {column} < :before AND topic NOT IN :internal "
+            f"ORDER BY {column} DESC LIMIT 1"
+        ).bindparams(sa.bindparam("internal", expanding=True))
 
     def use_recorder(self, recorder: ApplicationRecorder) -> ApplicationRecorder:
         """Write, load and count through `recorder` from now on; returns the one used until now
@@ -179,6 +184,14 @@ class EventStore:
 
     def head(self) -> int:
         return int(self._max_notification_id() or 0)
+
+    def public_head(self, before: int | None = None) -> int:
+        """The position of the newest public event (one the feed shows) before `before` (default:
+        the whole log). Internal records, such as idempotency records, never give a position."""
+        limit = before if before is not None else 2**63 - 1
+        with self.engine.connect() as conn:
+            value = conn.execute(self._public_head_sql, {"before": limit, "internal": sorted(INTERNAL_TOPICS)}).scalar()
+        return int(value or 0)
 
     def position_of(self, stream_id: UUID, version: int) -> int:
         sid: object = stream_id if self.settings.is_postgres else stream_id.hex

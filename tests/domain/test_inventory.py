@@ -225,3 +225,15 @@ def test_a_fully_reserved_position_rejects_one_more_unit() -> None:
     position(received(3), reserved(1), reserved(1, "SO-2"), reserved(1, "SO-3")).when(
         lambda s: inventory.reserve(s, "SO-4", "1", 1)
     ).then_raises(InsufficientStockError, lines=[{"sku": "BOLT-10", "requested": 1, "available": 0}])
+
+
+def test_an_over_allocated_position_ships_at_most_what_is_on_hand() -> None:
+    over = position(received(10), reserved(10), StockAdjusted(**AT, adjustment_id="ADJ-1", qty_delta=-6, reason="lost"))
+    error = over.when(lambda s: inventory.ship(s, "SH-1", "SO-1", "1", 10)).then_raises(
+        InsufficientStockError, sku="BOLT-10", warehouse_id="W-A", requested=10, on_hand=4
+    )
+    assert error.status == 409 and error.code == "insufficient_stock"
+    state = over.when(lambda s: inventory.ship(s, "SH-1", "SO-1", "1", 4)).then(
+        StockShipped(**AT, shipment_id="SH-1", order_id="SO-1", line_id="1", qty=4)
+    )
+    assert (state.on_hand, state.reserved) == (0, 6)
