@@ -2,9 +2,12 @@
 
 Each projection has a generation; its tables are named `rm_<table>_<generation>` and its tracking
 row `<name>@<generation>`. A batch of events is applied in memory to the rows it touches and
-written with the new tracking position in ONE transaction. An event whose evolve raises is parked
-(recorded in `o2c_parked` in the same transaction) and skipped, so one bad event never halts a read
-model. Rebuild fills generation g+1 from position 0 while g keeps answering, then swaps.
+written with the new tracking position in ONE transaction. An event the read model cannot apply is
+parked (recorded in `o2c_parked`) and skipped, so one bad event never halts a read model: one whose
+decoding or evolve raises, one that makes a row the store cannot hold (`unstorable`), and one whose
+write the store refuses (`cannot_store`: the batch is then split until that event is alone). A store
+that cannot be reached parks nothing: the batch is retried. Rebuild (infra/rebuild.py) fills
+generation g+1 from position 0 while g keeps answering, then swaps.
 """
 
 from __future__ import annotations
@@ -12,8 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +25,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from infra.codec import Recorded
+from infra.rowio import Cache, _load, _write
+from infra.rowio import rows as rows  # re-exported: readers import it from here
+from infra.rowio import write_rows as write_rows
+from infra.storable import UnstorableRowError, cannot_store, printable, unstorable
 from infra.store import EventStore
 from infra.tracking import ensure_tables, read_position, save_position
 from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
@@ -69,7 +75,6 @@ _TYPES: dict[str, Any] = {
     "time": sa.DateTime(timezone=True),
     "bool": sa.Boolean,
 }
-CHUNK = 400
 CACHE_ROWS = 200_000  # rows kept between batches before the cache starts over
 FLUSH_ROWS = 50_000  # a rebuild writes its changed rows once this many are waiting
 
@@ -100,18 +105,6 @@ class Tables:
         self.metadata.drop_all(conn)
 
 
-def _normalise(row: Row | None, table: sa.Table) -> Row | None:
-    """Make a row read back from SQL comparable with one built in memory (UTC datetimes)."""
-    if row is None:
-        return None
-    out = dict(row)
-    for name, value in out.items():
-        if isinstance(value, datetime) and value.tzinfo is None:
-            out[name] = value.replace(tzinfo=UTC)
-    return out
-
-
-Cache = dict[str, dict[Key, Row | None]]
 _BY_TOPIC: dict[str, dict[str, list[TableSpec]]] = {}
 
 
@@ -146,12 +139,17 @@ def apply_batch(
     by_topic = _tables_by_topic(spec)
     touched: dict[str, set[Key]] = {t.name: set() for t in spec.tables}
     work: list[tuple[Recorded, list[tuple[TableSpec, Key]]]] = []
+    failures: list[tuple[Recorded, str]] = []
     for record in records:
         readers = by_topic.get(record.topic)
         if not readers:
             continue
-        event = record.event
-        pairs = [(t, key) for t in readers for key in t.keys_for(event)]
+        try:  # decoding is pure too: an event that cannot be read is parked like one that cannot apply
+            event = record.event
+            pairs = [(t, key) for t in readers for key in t.keys_for(event)]
+        except Exception as exc:  # noqa: BLE001 - a bad event is parked, not fatal
+            failures.append((record, f"{type(exc).__name__}: {exc}"))
+            continue
         if pairs:
             work.append((record, pairs))
             for t, key in pairs:
@@ -164,16 +162,19 @@ def apply_batch(
         missing = [k for k in touched[t.name] if k not in known]
         loaded = _load(conn, tables[t.name], t, missing)
         original[t.name] = {k: (known[k] if k in known else loaded.get(k)) for k in touched[t.name]}
-    current: dict[str, dict[Key, Row | None]] = {name: dict(rows) for name, rows in original.items()}
+    current: dict[str, dict[Key, Row | None]] = {name: dict(kept) for name, kept in original.items()}
 
-    failures: list[tuple[Recorded, str]] = []
     for record, pairs in work:
-        info = EventInfo(position=record.position or 0, occurred_at=record.meta.occurred_at)
         staged: dict[tuple[str, Key], Row | None] = {}
         try:
+            info = EventInfo(position=record.position or 0, occurred_at=record.meta.occurred_at)
             for t, key in pairs:
                 before = staged.get((t.name, key), current[t.name].get(key))
-                staged[(t.name, key)] = t.evolve(before, key, record.event, info)
+                row = t.evolve(before, key, record.event, info)
+                reason = None if row is None else unstorable(t, tables[t.name], row)
+                if reason is not None:
+                    raise UnstorableRowError(reason)
+                staged[(t.name, key)] = row
         except Exception as exc:  # noqa: BLE001 - a bad event is parked, not fatal
             failures.append((record, f"{type(exc).__name__}: {exc}"))
             continue
@@ -186,89 +187,78 @@ def apply_batch(
         cache[t.name].update(current[t.name])
         if changes is not None:
             changes[t.name] = current[t.name]
-    if failures:
-        conn.execute(
-            parked.insert(),
-            [
-                {
-                    "projection": spec.name,
-                    "generation": tables.generation,
-                    "position": rec.position,
-                    "event_type": rec.topic,
-                    "error": error[:2000],
-                    "parked_at": datetime.now(UTC),
-                }
-                for rec, error in failures
-            ],
-        )
+    park(conn, spec.name, tables.generation, failures)
     return failures
 
 
-def _load(conn: sa.Connection, table: sa.Table, t: TableSpec, keys: list[Key]) -> dict[Key, Row]:
-    out: dict[Key, Row] = {}
-    key_cols = [table.c[k] for k in t.key]
-    keys_list = keys
-    for i in range(0, len(keys_list), CHUNK):
-        chunk = keys_list[i : i + CHUNK]
-        where = key_cols[0].in_([k[0] for k in chunk]) if len(key_cols) == 1 else sa.tuple_(*key_cols).in_(chunk)
-        for row in conn.execute(sa.select(table).where(where)).mappings():
-            normalised = _normalise(dict(row), table)
-            assert normalised is not None
-            out[tuple(row[k] for k in t.key)] = normalised
-    return out
-
-
-def write_rows(conn: sa.Connection, spec: ProjectionSpec, tables: Tables, rows: Cache) -> None:
-    """Write rows as they are now: None deletes, anything else is upserted."""
-    for t in spec.tables:
-        pending = rows.get(t.name)
-        if pending:
-            _write(conn, tables[t.name], t, dict.fromkeys(pending, _UNKNOWN), pending)
-
-
-_UNKNOWN: Row = {}  # "whatever is stored": compares unequal to every real row, so it is written
-
-
-def _columns(t: TableSpec, row: Row) -> Row:
-    """The stored columns of a row (keys starting with '_' are in-memory helpers)."""
-    return {c.name: row[c.name] for c in t.columns}
-
-
-def _write(
-    conn: sa.Connection,
-    table: sa.Table,
-    t: TableSpec,
-    original: dict[Key, Row | None],
-    current: dict[Key, Row | None],
-) -> None:
-    """Write what changed: deletes by key, the rest as multi-row upserts."""
-    upserts: list[Row] = []
-    deletes: list[Key] = []
-    for key, row in current.items():
-        before = original.get(key)
-        if row is None:
-            if before is not None:
-                deletes.append(key)
-            continue
-        if row is before:
-            continue
-        stored = _columns(t, t.dump(row) if t.dump else row)
-        if before is None or before is _UNKNOWN or stored != _columns(t, t.dump(before) if t.dump else before):
-            upserts.append(stored)
-    key_cols = [table.c[k] for k in t.key]
-    for i in range(0, len(deletes), CHUNK):
-        chunk = deletes[i : i + CHUNK]
-        where = key_cols[0].in_([k[0] for k in chunk]) if len(key_cols) == 1 else sa.tuple_(*key_cols).in_(chunk)
-        conn.execute(table.delete().where(where))
-    if not upserts:
+def park(conn: sa.Connection, name: str, generation: int, failures: Sequence[tuple[Recorded, str]]) -> None:
+    """Record events that were skipped in `o2c_parked` (a replayed batch records nothing twice)."""
+    if not failures:
         return
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table)
-    others = {c.name: stmt.excluded[c.name] for c in t.columns if c.name not in t.key}
-    upsert = (
-        stmt.on_conflict_do_update(index_elements=list(t.key), set_=others) if others else stmt.on_conflict_do_nothing()
-    )
-    conn.execute(upsert, upserts)  # one compiled statement; the driver batches the rows
+    entries = {
+        rec.position: {
+            "projection": name,
+            "generation": generation,
+            "position": rec.position,
+            "event_type": rec.topic,
+            "error": printable(error)[:2000],
+            "parked_at": datetime.now(UTC),
+        }
+        for rec, error in failures
+    }
+    conn.execute(insert(parked).on_conflict_do_nothing(), list(entries.values()))
+
+
+Committed = Callable[[Cache, int], None]
+
+
+def commit_batch(
+    engine: sa.Engine,
+    spec: ProjectionSpec,
+    tables: Tables,
+    tracking_name: str,
+    records: Sequence[Recorded],
+    upto: int,
+    expected: int | None,
+    cache: Cache,
+    committed: Committed,
+) -> None:
+    """Apply `records` and move the tracking row from `expected` to `upto` in ONE transaction.
+
+    When the store refuses a value of the write, the batch is split in halves, each committed on its
+    own, until the event whose rows it refuses is alone: that event is parked (in a transaction of its
+    own, with the tracking row) and every other one applies in order. `committed(changes, position)` is
+    called after each commit; `cache` is cleared when a transaction fails.
+    """
+    position = expected
+
+    def attempt(part: Sequence[Recorded], part_upto: int) -> None:
+        nonlocal position
+        changes: Cache = {}
+        try:
+            with engine.begin() as conn:
+                apply_batch(conn, spec, tables, part, cache, changes)
+                save_position(conn, tracking_name, part_upto, expected=position)
+        except Exception as exc:
+            cache.clear()
+            if not cannot_store(exc):
+                raise
+            if len(part) > 1:
+                log.warning("the store refused a value; isolating the event", extra={"follower": spec.name})
+                middle = len(part) // 2
+                attempt(part[:middle], part[middle - 1].position or 0)
+                attempt(part[middle:], part_upto)
+                return
+            with engine.begin() as conn:
+                park(conn, spec.name, tables.generation, [(part[0], f"{type(exc).__name__}: {exc}")])
+                save_position(conn, tracking_name, part_upto, expected=position)
+            log.error("event parked: the store refused its rows", extra={"follower": spec.name, "position": part_upto})
+            changes = {}
+        position = part_upto
+        committed(changes, part_upto)
+
+    attempt(records, upto)
 
 
 class Projection:
@@ -337,20 +327,29 @@ class Projection:
             if upto <= expected:
                 return  # already applied (e.g. a rebuild swapped in while this batch was read)
             records = [r for r in records if (r.position or 0) > expected]
-            changes: Cache = {}
             try:
-                with self.engine.begin() as conn:
-                    apply_batch(conn, self.spec, self.tables, records, self.cache, changes)
-                    save_position(conn, self.tracking_name, upto, expected=expected)
+                commit_batch(
+                    self.engine,
+                    self.spec,
+                    self.tables,
+                    self.tracking_name,
+                    records,
+                    upto,
+                    expected,
+                    self.cache,
+                    self._committed,
+                )
             except Exception:
                 self.cache = {}
-                self._position = None  # re-read: another process may have moved it
+                self._position = None  # re-read: another process may have moved it, or part was committed
                 raise
-            for listener in self.listeners:
-                listener(changes)
-            self._position = upto
             if sum(len(rows) for rows in self.cache.values()) > CACHE_ROWS:
                 self.cache = {}
+
+    def _committed(self, changes: Cache, position: int) -> None:
+        for listener in self.listeners:
+            listener(changes)
+        self._position = position
 
     def rebuild(
         self,
@@ -359,6 +358,8 @@ class Projection:
         stop: threading.Event | None = None,
     ) -> dict[str, int]:
         """Fill a fresh generation from position 0, then swap it in. Queries keep answering meanwhile."""
+        from infra.rebuild import rebuild_together
+
         return rebuild_together([self], batch_size, progress, stop)[self.name]
 
     def parked(self) -> list[dict[str, Any]]:
@@ -370,118 +371,16 @@ class Projection:
             ).mappings()
             return [dict(r) for r in rows]
 
-
-def rows(conn: sa.Connection, table: sa.Table, where: Iterable[Any] = (), order: Iterable[Any] = ()) -> list[Row]:
-    query = sa.select(table)
-    for clause in where:
-        query = query.where(clause)
-    for clause in order:
-        query = query.order_by(clause)
-    return [dict(r) for r in conn.execute(query).mappings()]
+    def parked_count(self) -> int:
+        where = (parked.c.projection == self.name, parked.c.generation == self.generation)
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(parked).where(*where)).scalar() or 0)
 
 
-class _Rebuilding:
-    """One projection's next generation while a rebuild fills it; rows are written once per flush."""
+def __getattr__(name: str) -> Any:
+    """`rebuild_together` and `_Rebuilding` live in infra/rebuild.py; still importable from here."""
+    if name in ("rebuild_together", "_Rebuilding"):
+        from infra import rebuild
 
-    def __init__(self, projection: Projection) -> None:
-        self.projection = projection
-        self.spec = projection.spec
-        self.engine = projection.engine
-        with self.engine.begin() as conn:
-            query = sa.select(registry.c.generation).where(registry.c.name == projection.name)
-            self.old_generation = int(conn.execute(query).scalar() or 1)
-        self.generation = self.old_generation + 1
-        self.tables = Tables(self.spec, self.generation)
-        self.tracking = f"{projection.name}@{self.generation}"
-        with self.engine.begin() as conn:
-            self.tables.drop(conn)
-            self.tables.create(conn)
-            where = (parked.c.projection == projection.name, parked.c.generation == self.generation)
-            conn.execute(parked.delete().where(*where))
-            save_position(conn, self.tracking, 0)
-        self.position = 0
-        self.events = 0
-        self.cache: Cache = {}
-        self.unwritten: Cache = {}  # rows changed since the last write
-
-    def apply(self, records: Sequence[Recorded], upto: int) -> None:
-        """Apply a batch in memory; write the changed rows when many wait, the cache is full, or at the end."""
-        changes: Cache = {}
-        with self.engine.begin() as conn:
-            if records:
-                apply_batch(conn, self.spec, self.tables, records, self.cache, changes, write=False)
-            self.position = upto
-            self.events += len(records)
-            for name, rows in changes.items():
-                self.unwritten.setdefault(name, {}).update(rows)
-            too_big = sum(len(rows) for rows in self.cache.values()) > CACHE_ROWS
-            if too_big or not records or sum(len(rows) for rows in self.unwritten.values()) > FLUSH_ROWS:
-                write_rows(conn, self.spec, self.tables, self.unwritten)
-                save_position(conn, self.tracking, self.position)
-                self.unwritten = {}
-        if too_big:
-            self.cache = {}  # safe: everything in it was just written
-
-    def swap(self) -> Tables:
-        """Make the new generation the live one (the caller holds the projection's lock)."""
-        p = self.projection
-        old = p.tables
-        with self.engine.begin() as conn:
-            conn.execute(registry.update().where(registry.c.name == p.name).values(generation=self.generation))
-        p.generation = self.generation
-        p.tables = self.tables
-        p._position = self.position
-        p.cache = self.cache
-        return old
-
-    def drop_older(self, replaced: Tables) -> None:
-        """Keep the generation just replaced (other processes may still read it for a moment)."""
-        with self.engine.begin() as conn:
-            for stale in range(max(replaced.generation - 1, 1), replaced.generation):
-                Tables(self.spec, stale).drop(conn)
-
-
-def rebuild_together(
-    projections: Sequence[Projection],
-    batch_size: int = 5000,
-    progress: Callable[[int, int], None] | None = None,
-    stop: threading.Event | None = None,
-) -> dict[str, dict[str, int]]:
-    """Rebuild projections in ONE pass over the log: each batch is read and decoded once for all.
-
-    Each fills a fresh generation from position 0 while its live one keeps answering; at the end the
-    live ones pause (their locks) while the new ones take the last events, then all swap.
-    """
-    store = projections[0].store
-    jobs = [_Rebuilding(p) for p in projections]
-    head = store.head()
-    position = 0
-
-    def step() -> int:
-        nonlocal position
-        records = store.read(position, batch_size)
-        if records:
-            position = records[-1].position or position
-        for job in jobs:
-            job.apply(records, position)
-        if progress:
-            progress(position, max(head, position))
-        return len(records)
-
-    while step() == batch_size:
-        if stop is not None and stop.is_set():  # abandoned: the old generations stay active
-            return {j.projection.name: _result(j.old_generation, j) for j in jobs}
-    with ExitStack() as locks:
-        for job in jobs:
-            locks.enter_context(job.projection.lock)
-        while step():
-            pass
-        replaced = [job.swap() for job in jobs]
-    for job, old in zip(jobs, replaced, strict=True):
-        job.drop_older(old)
-        log.info("rebuilt %s: generation %s, %s events", job.projection.name, job.generation, job.events)
-    return {j.projection.name: _result(j.generation, j) for j in jobs}
-
-
-def _result(generation: int, job: _Rebuilding) -> dict[str, int]:
-    return {"generation": generation, "events": job.events, "position": job.position}
+        return getattr(rebuild, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

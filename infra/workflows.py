@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from domain import inventory, invoice, shipment
+from domain.errors import DomainError
 from infra import billing, commands
 from infra.codec import Recorded
-from infra.ledger import INVOICE, Context, Ledger, UnitOfWork
+from infra.ledger import INVOICE, Context, Ledger, StoreUnavailableError, UnitOfWork
+from infra.projection import park, parked
 from infra.readmodels import ReadModels
 from infra.runner import BackgroundLoop
 from infra.settings import Settings
+from infra.storable import cannot_store
+from infra.store import unreachable
 from infra.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
 from infra.tracking import ensure_tables, read_position, save_position
 
 log = logging.getLogger("o2c.workflows")
+WORKFLOW_GENERATION = 0  # workflows have no generations; their parked events are kept under 0
 
 # Events after which stock may be free at a warehouse.
 _FREES_STOCK = (
@@ -37,7 +44,52 @@ def frees_stock(record: Recorded) -> bool:
     return isinstance(event, inventory.StockAdjusted | inventory.StockCounted) and event.qty_delta > 0
 
 
-class BackorderFill:
+def cannot_act(exc: BaseException) -> bool:
+    """Retrying the same event cannot help: a business rule refused the workflow's command, or the
+    store refused a value. Anything else (a lost connection, a conflict, a bug) is retried."""
+    return isinstance(exc, DomainError) or cannot_store(exc)
+
+
+class ParkingFollower:
+    """What the follower workflows share: an event they cannot act on is parked in `o2c_parked`
+    (under the workflow's name) and skipped, so one event never stops a workflow for good."""
+
+    name: str
+    engine: sa.Engine
+
+    def _act(self, record: Recorded, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception as exc:
+            if not cannot_act(exc):
+                raise
+            self._park(record, exc)
+
+    def _readable(self, record: Recorded, read: Callable[[Recorded], Any]) -> tuple[bool, Any]:
+        """(True, what `read` finds in the event), or (False, None) for an event that cannot be decoded
+        (decoding is pure: it would fail the same way every time), which is parked."""
+        try:
+            return True, read(record)
+        except Exception as exc:  # noqa: BLE001 - parked, not fatal
+            self._park(record, exc)
+            return False, None
+
+    def _park(self, record: Recorded, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        with self.engine.begin() as conn:
+            park(conn, self.name, WORKFLOW_GENERATION, [(record, error)])
+        facts = {"follower": self.name, "position": record.position, "event_type": record.topic, "error": error}
+        log.error("workflow parked an event it cannot act on", extra=facts)
+
+    def parked(self) -> list[dict[str, Any]]:
+        where = (parked.c.projection == self.name, parked.c.generation == WORKFLOW_GENERATION)
+        with self.engine.connect() as conn:
+            return [
+                dict(r) for r in conn.execute(sa.select(parked).where(*where).order_by(parked.c.position)).mappings()
+            ]
+
+
+class BackorderFill(ParkingFollower):
     """Stock that becomes available fills open backorders of its SKU, first accepted first.
 
     The decision itself is state-based (`commands.fill_backorders`), so re-running it after a
@@ -58,7 +110,8 @@ class BackorderFill:
     def process(self, records: Sequence[Recorded], upto: int) -> None:
         triggers: dict[str, Recorded] = {}
         for record in records:
-            if frees_stock(record):
+            readable, frees = self._readable(record, frees_stock)
+            if readable and frees:
                 triggers[record.event.sku] = record  # type: ignore[attr-defined]
         for sku, record in triggers.items():
             ctx = Context(
@@ -70,12 +123,12 @@ class BackorderFill:
             def handle(uow: UnitOfWork, sku: str = sku) -> tuple[int, dict[str, object]]:
                 return 200, {"filled": commands.fill_backorders(uow, sku)}
 
-            self.ledger.run(ctx, handle)
+            self._act(record, lambda ctx=ctx, handle=handle: self.ledger.run(ctx, handle))
         with self.engine.begin() as conn:
             save_position(conn, self.name, upto)
 
 
-class Billing:
+class Billing(ParkingFollower):
     """Every shipment gets its invoice (`INV-<shipment_id>`); with the delivery trigger the invoice
     waits for proof of delivery. Idempotent by the deterministic invoice id."""
 
@@ -96,7 +149,9 @@ class Billing:
         for record in records:
             if record.topic not in ("ShipmentConfirmed", "ShipmentDelivered"):
                 continue
-            event = record.event
+            readable, event = self._readable(record, lambda r: r.event)
+            if not readable:
+                continue
             ctx = Context(
                 actor=self.name,
                 correlation_id=record.meta.correlation_id,
@@ -110,14 +165,14 @@ class Billing:
                     billing.open_invoice(uow, sid, proof)
                     return 200, {}
 
-                self.ledger.run(ctx, handle)
+                self._act(record, lambda ctx=ctx, handle=handle: self.ledger.run(ctx, handle))
             elif isinstance(event, shipment.ShipmentDelivered) and self.trigger == "delivery":
 
                 def proof(uow: UnitOfWork, e: shipment.ShipmentDelivered = event) -> tuple[int, dict[str, object]]:
                     billing.receive_proof(uow, e.shipment_id, e.delivered_at)
                     return 200, {}
 
-                self.ledger.run(ctx, proof)
+                self._act(record, lambda ctx=ctx, proof=proof: self.ledger.run(ctx, proof))
         with self.engine.begin() as conn:
             save_position(conn, self.name, upto)
 
@@ -136,6 +191,7 @@ class TaxWorker(BackgroundLoop):
         self.tax = engine
         self.settings = settings
         self.last_error: str | None = None
+        self._not_before: dict[str, float] = {}  # invoices whose last try failed unexpectedly wait (monotonic)
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.settings.tax_retry_base * 2 ** (attempt - 1), self.settings.tax_retry_max)
@@ -144,10 +200,23 @@ class TaxWorker(BackgroundLoop):
     def run_due(self) -> int:
         """Handle every invoice whose next attempt is due; returns how many were tried."""
         tried = 0
+        now = time.monotonic()
+        self._not_before = {k: t for k, t in self._not_before.items() if t > now}
         for invoice_id in self.read.due_for_tax(datetime.now(UTC), limit=50):
             if self._stop.is_set():
                 break
-            tried += self._attempt(invoice_id)
+            if invoice_id in self._not_before:
+                continue
+            try:
+                tried += self._attempt(invoice_id)
+            except Exception as exc:
+                if unreachable(exc) or isinstance(exc, StoreUnavailableError):
+                    raise  # the store is away: this pass ends, the loop tries again later
+                # One invoice that cannot be handled (a bug, a refused write) must not stop the others
+                # behind it: it waits a backoff in memory and the pass goes on.
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                self._not_before[invoice_id] = time.monotonic() + self.backoff(1)
+                log.exception("tax attempt could not be handled", extra={"invoice_id": invoice_id})
         return tried
 
     def _attempt(self, invoice_id: str) -> int:
@@ -159,9 +228,9 @@ class TaxWorker(BackgroundLoop):
         try:
             result = self.tax.calculate(inv, self.settings.currency)
         except CircuitOpenError:
-            return 0  # no call was made: nothing to count, the invoice waits for the breaker
-        except TaxUnavailableError as exc:
-            error = str(exc)[:500]
+            return 0  # no call was made: nothing to count, the invoice waits for the breaker's trial
+        except Exception as exc:  # noqa: BLE001 - any failed call is an attempt (API.md: every call counts)
+            error = (str(exc) if isinstance(exc, TaxUnavailableError) else f"{type(exc).__name__}: {exc}")[:500]
             next_at = datetime.now(UTC) + timedelta(seconds=self.backoff(attempt))
 
             def failed(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
