@@ -80,9 +80,14 @@ class CircuitOpenError(TaxUnavailableError):
     """Calls are held back while the engine is presumed down."""
 
 
+PROBE_AFTER_MAX = 5.0  # seconds the circuit stays open at most before its trial call (any configuration)
+
+
 class CircuitBreaker:
     """After `threshold` consecutive failures the circuit opens for `cooldown` seconds; then one
-    trial call is let through (half-open): success closes it, failure opens it again."""
+    trial call is let through (half-open): success closes it, failure opens it again. A call it
+    refuses raises CircuitOpenError and never reaches the engine (so it is no attempt); any error of
+    a call that did reach it counts as a failure, and always gives the trial back."""
 
     def __init__(self, engine: TaxEngine, threshold: int, cooldown: float) -> None:
         self.engine = engine
@@ -113,12 +118,13 @@ class CircuitBreaker:
             raise CircuitOpenError("tax engine circuit is open")
         try:
             result = self.engine.calculate(invoice, currency)
-        except TaxUnavailableError:
+        except BaseException as exc:
             with self._lock:
-                self.failures += 1
-                self._trial = False
-                if self.failures >= self.threshold:
-                    self.opened_at = time.monotonic()
+                self._trial = False  # whatever happened, the next trial must be possible
+                if isinstance(exc, Exception):
+                    self.failures += 1
+                    if self.failures >= self.threshold or self.opened_at is not None:  # a failed trial re-opens
+                        self.opened_at = time.monotonic()
             raise
         with self._lock:
             self.failures = 0
@@ -128,11 +134,14 @@ class CircuitBreaker:
 
 
 def make_tax_engine(settings: Settings) -> TaxEngine:
-    """The HTTP engine wins when both are configured (API.md)."""
+    """The HTTP engine wins when both are configured (API.md). The circuit probes a failing engine
+    within PROBE_AFTER_MAX seconds whatever `breaker_cooldown` says: a recovered engine is used
+    again within seconds, and invoices still reach their attempts (and the dead-letter list) in
+    seconds rather than one attempt per long cooldown."""
     if settings.tax_engine_url:
         return CircuitBreaker(
             HttpTaxEngine(settings.tax_engine_url, settings.tax_timeout),
             settings.breaker_threshold,
-            settings.breaker_cooldown,
+            min(settings.breaker_cooldown, PROBE_AFTER_MAX),
         )
     return RateTable(settings.tax_rates)

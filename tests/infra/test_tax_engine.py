@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -568,3 +569,140 @@ def test_two_billing_followers_and_two_tax_workers_racing_on_one_store_issue_eac
     assert opened == Counter(dict.fromkeys(ids, 1))
     assert issued == Counter(dict.fromkeys(ids, 1))
     assert assigned == list(range(1, len(ids) + 1))
+
+
+# --- the breaker and the attempts, in real time: an engine that is down, then back -------------------
+
+
+def test_whatever_the_configured_cooldown_the_breaker_probes_a_failing_engine_within_seconds(
+    tax_engine: FakeTaxEngine,
+) -> None:
+    engine = make_tax_engine(Settings(tax_engine_url=tax_engine.url))  # the default cooldown
+    assert isinstance(engine, CircuitBreaker)
+    assert engine.cooldown <= 5.0
+    assert make_tax_engine(Settings(tax_engine_url=tax_engine.url, breaker_cooldown=0.2)).cooldown == 0.2  # type: ignore[attr-defined]
+
+
+def test_an_error_of_any_kind_in_a_trial_call_gives_the_trial_back() -> None:
+    class Broken:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def calculate(self, invoice: Invoice, currency: str) -> TaxResult:
+            self.calls += 1
+            if self.calls == 1:
+                raise TaxUnavailableError("down")
+            raise ZeroDivisionError("the engine's adapter has a bug")
+
+    inner = Broken()
+    breaker = CircuitBreaker(inner, threshold=1, cooldown=0.05)
+    with pytest.raises(TaxUnavailableError):
+        breaker.calculate(an_invoice(), "USD")
+    for _ in range(2):  # each trial fails unexpectedly; the next one is still let through
+        assert wait_until(lambda: breaker.state == "half_open", timeout=5)
+        with pytest.raises(ZeroDivisionError):
+            breaker.calculate(an_invoice(), "USD")
+    assert inner.calls == 3 and breaker.state in ("open", "half_open")
+
+
+class Background:
+    """The projections and billing (a runner) and a tax worker, in threads, as `start_workers` runs them."""
+
+    def __init__(self, svc: Service, worker: TaxWorker) -> None:
+        self.followers = Followers(svc)
+        self.worker = worker
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._follow, daemon=True)
+
+    def _follow(self) -> None:
+        while not self.stop.is_set():
+            self.followers.runner.run_once()
+            self.stop.wait(0.02)
+
+    def __enter__(self) -> Background:
+        self.thread.start()
+        self.worker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.worker.stop()
+        self.thread.join(10)
+
+
+def status_of(svc: Service, invoice_id: str) -> str | None:
+    inv, _ = svc.ledger.load(INVOICE, invoice_id)
+    return None if inv is None else inv.status
+
+
+@pytest.fixture
+def quick_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The breaker's longest wait before a trial call, made short for the test."""
+    import infra.tax
+
+    monkeypatch.setattr(infra.tax, "PROBE_AFTER_MAX", 0.3, raising=False)
+
+
+def test_with_the_engine_down_and_the_breaker_opening_each_invoice_dead_letters_after_three_calls_in_seconds(
+    svc: Service, store_settings: Settings, tax_engine: FakeTaxEngine, quick_probe: None
+) -> None:
+    """O2C_TAX_MAX_ATTEMPTS=3 and a breaker that opens after 2 failures (and would stay open 30 s):
+    calls the open breaker refuses are no attempts, yet every invoice gets its 3 calls in seconds."""
+    tax_engine.set_mode("error")
+    settings = replace(store_settings, breaker_threshold=2, breaker_cooldown=30.0)
+    ids = seed_and_ship(svc, 3)
+    started = time.monotonic()
+    with Background(svc, worker_for(svc, settings)):
+        done = wait_until(lambda: all(status_of(svc, i) == "dead_lettered" for i in ids), timeout=20)
+    elapsed = time.monotonic() - started
+    assert done, {i: (invoice(svc, i).status, invoice(svc, i).attempts) for i in ids}
+    assert elapsed < 20
+    assert tax_engine.per_invoice() == Counter(dict.fromkeys(ids, 3))  # every attempt a real call, 3 each
+    assert [invoice(svc, i).attempts for i in ids] == [3, 3, 3]
+
+
+def test_an_engine_that_comes_back_is_used_again_within_seconds(
+    svc: Service, store_settings: Settings, tax_engine: FakeTaxEngine, quick_probe: None
+) -> None:
+    tax_engine.set_mode("error")
+    settings = replace(store_settings, breaker_threshold=1, breaker_cooldown=30.0, tax_max_attempts=50)
+    [inv_id] = seed_and_ship(svc, 1)
+    worker = worker_for(svc, settings)
+    with Background(svc, worker):
+        assert wait_until(lambda: getattr(worker.tax, "state", None) != "closed", timeout=10)
+        tax_engine.set_mode("ok")
+        back = time.monotonic()
+        assert wait_until(lambda: status_of(svc, inv_id) == "issued", timeout=10)
+        assert time.monotonic() - back < 3
+    assert invoice(svc, inv_id).tax == Decimal("0.91")
+
+
+def test_an_invoice_whose_engine_call_raises_unexpectedly_uses_up_its_attempts_and_the_next_is_issued(
+    svc: Service, store_settings: Settings
+) -> None:
+    class BrokenFor:
+        """Built-in rates, except that one invoice makes the adapter raise something unexpected."""
+
+        def __init__(self) -> None:
+            self.rates = RateTable({"CA": Decimal("0.0725")})
+
+        def calculate(self, inv: Invoice, currency: str) -> TaxResult:
+            if inv.invoice_id == "INV-SH-1":
+                raise KeyError("region table")
+            return self.rates.calculate(inv, currency)
+
+    ids = seed_and_ship(svc, 2)
+    worker = TaxWorker(svc.ledger, svc.read, BrokenFor(), store_settings)
+    runner = runner_for(svc)
+
+    def settled() -> bool:
+        runner.run_once()
+        worker.run_due()
+        return invoice(svc, ids[0]).status == "dead_lettered" and invoice(svc, ids[1]).issued
+
+    assert wait_until(settled, timeout=20, interval=0.05), [
+        (invoice(svc, i).status, invoice(svc, i).attempts) for i in ids
+    ]
+    broken = invoice(svc, ids[0])
+    assert broken.attempts == 3 and "KeyError" in (broken.last_error or "")
+    assert invoice(svc, ids[1]).number == 1
