@@ -4,20 +4,77 @@ Each follower keeps its own tracking position. The library's SQLite recorder has
 so the runner polls with a short interval and is woken at once after local writes. With a
 `Leadership` (infra/leader.py) the runner feeds only the followers this process holds the lock of,
 and checks that before every batch.
+
+A follower whose batches keep failing (STUCK_AFTER attempts in a row) is stuck: `Runner.stuck()`
+names it, and the runner reports it in the shared table `o2c_follower_errors` (at most once per
+REPORT_EVERY seconds) so that processes that run no followers see it too (`reported_stuck`); the
+row goes when the follower applies a batch again. `GET /readyz` answers 503 while any is stuck.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+import sqlalchemy as sa
 
 from infra.codec import Recorded
 from infra.leader import Leadership
+from infra.storable import printable
 from infra.store import EventStore
 
 log = logging.getLogger("o2c.runner")
+
+STUCK_AFTER = 2  # failed attempts in a row after which a follower counts as stuck (a retry failed too)
+REPORT_EVERY = 1.0  # seconds between two reports of one stuck follower to the shared table
+REPORT_FRESH = 15.0  # seconds a report counts; an older one is from a process that stopped reporting
+
+_meta = sa.MetaData()
+follower_errors = sa.Table(
+    "o2c_follower_errors",
+    _meta,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+_ensured: set[int] = set()  # engines (by id) the table is known to exist on
+
+
+def ensure_error_table(engine: sa.Engine) -> None:
+    if id(engine) in _ensured:
+        return
+    try:
+        _meta.create_all(engine)
+    except sa.exc.DBAPIError:  # another process created it at the same moment
+        if not sa.inspect(engine).has_table(follower_errors.name):
+            raise
+    _ensured.add(id(engine))
+
+
+def reported_stuck(engine: sa.Engine) -> dict[str, str]:
+    """The followers some process reported stuck within the last REPORT_FRESH seconds: {name: error}."""
+    ensure_error_table(engine)
+    fresh = datetime.now(UTC) - timedelta(seconds=REPORT_FRESH)
+    query = sa.select(follower_errors.c.name, follower_errors.c.error).where(follower_errors.c.seen_at > fresh)
+    with engine.connect() as conn:
+        return {name: error for name, error in conn.execute(query).all()}
+
+
+@dataclass
+class Failing:
+    """A follower whose last attempt failed: the error, how many attempts in a row, since when."""
+
+    error: str
+    failures: int
+    since: datetime
+    reported_at: float | None = None  # monotonic time of its last report to the shared table
 
 
 class Follower(Protocol):
@@ -74,8 +131,15 @@ class Runner(BackgroundLoop):
         self.leadership = leadership  # None: feed every follower (tests, single-process tools)
         self.batch_size = batch_size
         self.poll = poll
-        self.errors: dict[str, str] = {}
+        self.errors: dict[str, str] = {}  # the last error of each follower whose last attempt failed
+        self.failing: dict[str, Failing] = {}
+        self._clear: set[str] = {f.name for f in self.followers}  # shared rows to remove on the next success
         self.after_pass: list[Callable[[], None]] = []  # called after a pass that processed events
+        ensure_error_table(store.engine)
+
+    def stuck(self) -> dict[str, str]:
+        """Followers this runner feeds that are stuck on an error (not following the log): {name: error}."""
+        return {name: f.error for name, f in list(self.failing.items()) if f.failures >= STUCK_AFTER}
 
     def run_once(self) -> int:
         """Advance every follower as far as the log goes now; returns events read.
@@ -85,8 +149,11 @@ class Runner(BackgroundLoop):
         pass, so it never holds the others back.
         """
         mine = self._held(self.followers)
-        for name in [n for n in self.errors if n not in {f.name for f in mine}]:
+        names = {f.name for f in mine}
+        for name in [n for n in self.errors if n not in names]:
             del self.errors[name]  # another process runs it now
+            self.failing.pop(name, None)
+        self._clear |= {f.name for f in self.followers if f.name not in names}  # taken back later: clear then
         failing = [f for f in mine if f.name in self.errors]
         healthy = [f for f in mine if f.name not in self.errors]
         total = self._advance(healthy, batches=None)
@@ -121,7 +188,7 @@ class Runner(BackgroundLoop):
                     continue
                 try:
                     f.process([r for r in records if (r.position or 0) > mine], upto)
-                    self.errors.pop(f.name, None)
+                    self._succeeded(f)
                     log.debug("batch applied", extra={"follower": f.name, "after": mine, "position": upto})
                 except Exception as exc:  # noqa: BLE001 - one follower failing must not stop the others
                     self._failed(f, exc)
@@ -140,8 +207,46 @@ class Runner(BackgroundLoop):
         return [f for f in followers if f.name in held]
 
     def _failed(self, follower: Follower, exc: Exception) -> None:
-        self.errors[follower.name] = f"{type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
+        self.errors[follower.name] = error
+        failing = self.failing.get(follower.name)
+        if failing is None:
+            failing = self.failing[follower.name] = Failing(error, 0, datetime.now(UTC))
+        failing.error = error
+        failing.failures += 1
         log.exception("follower %s failed", follower.name, extra={"follower": follower.name})
+        if failing.failures >= STUCK_AFTER and time.monotonic() - (failing.reported_at or 0) >= REPORT_EVERY:
+            self._report(follower.name, failing)
+
+    def _succeeded(self, follower: Follower) -> None:
+        self.errors.pop(follower.name, None)
+        self.failing.pop(follower.name, None)
+        if follower.name in self._clear:
+            try:
+                with self.store.engine.begin() as conn:
+                    conn.execute(follower_errors.delete().where(follower_errors.c.name == follower.name))
+                self._clear.discard(follower.name)
+            except Exception:  # tried again after the next batch
+                log.warning("could not clear the error report of %s", follower.name, exc_info=True)
+
+    def _report(self, name: str, failing: Failing) -> None:
+        """Tell other processes (their /readyz) that `name` is stuck; best effort."""
+        row = {
+            "name": name,
+            "error": printable(failing.error)[:2000],
+            "failures": failing.failures,
+            "since": failing.since,
+            "seen_at": datetime.now(UTC),
+        }
+        try:
+            with self.store.engine.begin() as conn:
+                updated = conn.execute(follower_errors.update().where(follower_errors.c.name == name).values(**row))
+                if not updated.rowcount:
+                    conn.execute(follower_errors.insert().values(**row))
+            failing.reported_at = time.monotonic()
+            self._clear.add(name)
+        except Exception:  # the store may be the trouble; this process still knows
+            log.warning("could not report %s as stuck", name, exc_info=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
