@@ -10,7 +10,7 @@ import msgspec
 
 from domain.errors import InvalidAllocationError
 from domain.events import Event, register
-from domain.values import ZERO, format_money
+from domain.values import ZERO, format_money, subtract, sum_money
 
 
 class Allocation(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,7 +63,7 @@ def allocate_payment(
                     invoice_id=alloc.invoice_id,
                     balance=format_money(inv.balance),
                 )
-        total = sum((a.amount for a in requested), ZERO)
+        total = sum_money(a.amount for a in requested)
         if total > amount:
             raise InvalidAllocationError(
                 f"Allocations sum to {format_money(total)}, more than the payment of {format_money(amount)}",
@@ -79,12 +79,12 @@ def allocate_payment(
         take = min(left, inv.balance)
         if take > ZERO:
             applied.append(Allocation(invoice_id=inv.invoice_id, amount=take))
-            left -= take
+            left = subtract(left, take)
     return applied
 
 
 def receive_payment(payment_id: str, customer_id: str, amount: Decimal, applied: list[Allocation]) -> list[Event]:
-    unapplied = amount - sum((a.amount for a in applied), ZERO)
+    unapplied = subtract(amount, sum_money(a.amount for a in applied))
     return [
         PaymentReceived(
             payment_id=payment_id, customer_id=customer_id, amount=amount, applied=applied, unapplied=unapplied

@@ -55,9 +55,10 @@ parked = sa.Table(
 
 
 class Money(sa.types.TypeDecorator[Decimal]):
-    """Money kept as its exact decimal string on every store (SQLite has no exact decimal)."""
+    """Money kept as its exact decimal string on every store (SQLite has no exact decimal). Unbounded
+    text: a sum over any number of orders or invoices has no fixed width (domain.values)."""
 
-    impl = sa.String(32)
+    impl = sa.Text
     cache_ok = True
 
     def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> str | None:
