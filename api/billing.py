@@ -25,7 +25,9 @@ FINANCE = {"scope": "finance:write"}
 READ = {"scope": "read"}
 DocId = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,80}\Z", max_length=80)]
 ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
-InvoiceStatus = Literal["awaiting_shipment_proof", "awaiting_tax", "issued", "partially_paid", "paid", "dead_lettered"]
+InvoiceStatus = Literal[
+    "awaiting_shipment_proof", "awaiting_tax", "issued", "partially_paid", "paid", "credited", "dead_lettered"
+]
 
 
 class InvoicesController(Controller):

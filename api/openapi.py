@@ -163,7 +163,15 @@ VIEWS: dict[str, dict[str, Any]] = {
             "shipment_id": _STR_OR_NULL,
             "customer_id": _STR,
             "status": {
-                "enum": ["awaiting_shipment_proof", "awaiting_tax", "issued", "partially_paid", "paid", "dead_lettered"]
+                "enum": [
+                    "awaiting_shipment_proof",
+                    "awaiting_tax",
+                    "issued",
+                    "partially_paid",
+                    "paid",
+                    "credited",
+                    "dead_lettered",
+                ]
             },
             "currency": _STR,
             "lines": _list(_obj({"sku": _STR, "qty": _INT, "unit_price": _MONEY, "amount": _MONEY})),

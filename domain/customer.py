@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal, TypedDict
 
 from domain.events import Event, register
-from domain.values import ZERO
+from domain.values import ZERO, add, subtract
 
 CustomerStatus = Literal["active", "blocked"]
 
@@ -62,9 +62,13 @@ class ReceivableBooked(Event, frozen=True, kw_only=True):
 
 
 class CreditNoteBooked(Event, frozen=True, kw_only=True):
+    """A credit note's total (negative): the part its invoices took lowers open receivables, the
+    rest (`unapplied`, positive) is the customer's unapplied credit."""
+
     customer_id: str
     credit_note_id: str
-    amount: Decimal  # negative: reduces open receivables
+    amount: Decimal
+    unapplied: Decimal = ZERO
 
 
 class PaymentBooked(Event, frozen=True, kw_only=True):
@@ -179,33 +183,39 @@ class Account:
 
     @property
     def exposure(self) -> Decimal:
-        return self.unbilled + self.open_ar
+        return add(self.unbilled, self.open_ar)
 
 
 def evolve_account(state: Account | None, event: Event) -> Account | None:
     if isinstance(event, CreditCommitted):
         acc = state or Account(event.customer_id)
         committed = {**acc.committed, event.order_id: event.amount}
-        return replace(acc, unbilled=acc.unbilled + event.amount, committed=committed)
+        return replace(acc, unbilled=add(acc.unbilled, event.amount), committed=committed)
     if isinstance(event, ReceivableBooked | CreditNoteBooked | PaymentBooked):
         acc = state or Account(event.customer_id)
         if isinstance(event, ReceivableBooked):
             return replace(
                 acc,
-                unbilled=acc.unbilled - event.unbilled,
-                open_ar=acc.open_ar + event.amount,
+                unbilled=subtract(acc.unbilled, event.unbilled),
+                open_ar=add(acc.open_ar, event.amount),
                 invoices=(*acc.invoices, event.invoice_id),
             )
         if isinstance(event, CreditNoteBooked):
-            return replace(acc, open_ar=acc.open_ar + event.amount)
+            return replace(
+                acc,
+                open_ar=add(acc.open_ar, event.amount, event.unapplied),
+                unapplied_credit=add(acc.unapplied_credit, event.unapplied),
+            )
         return replace(
-            acc, open_ar=acc.open_ar - event.applied, unapplied_credit=acc.unapplied_credit + event.unapplied
+            acc,
+            open_ar=subtract(acc.open_ar, event.applied),
+            unapplied_credit=add(acc.unapplied_credit, event.unapplied),
         )
     if isinstance(event, CreditReleased) and state is not None:
-        left = state.committed.get(event.order_id, ZERO) - event.amount
+        left = subtract(state.committed.get(event.order_id, ZERO), event.amount)
         return replace(
             state,
-            unbilled=state.unbilled - event.amount,
+            unbilled=subtract(state.unbilled, event.amount),
             committed={**state.committed, event.order_id: left},
         )
     return state
@@ -213,4 +223,4 @@ def evolve_account(state: Account | None, event: Event) -> Account | None:
 
 def is_over_limit(customer: Customer, account: Account | None, order_value: Decimal) -> bool:
     exposure = account.exposure if account else ZERO
-    return order_value + exposure > customer.credit_limit
+    return add(order_value, exposure) > customer.credit_limit

@@ -1,20 +1,27 @@
-"""Invoice and credit note: built from what shipped (or was returned), taxed, numbered, paid."""
+"""Invoice and credit note: built from what shipped (or was returned), taxed, numbered, paid.
+
+Numbers come from domain.sequence (re-exported here: `NumberAssigned`, `evolve_sequence`, `next_number`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal, Inexact
 from typing import Literal
 
 import msgspec
 
 from domain.errors import NotDeadLetteredError
 from domain.events import Event, register
-from domain.values import CENT, ZERO, line_amount, money
+from domain.sequence import NumberAssigned as NumberAssigned
+from domain.sequence import evolve_sequence as evolve_sequence
+from domain.sequence import next_number as next_number
+from domain.values import CENT, MONEY, ZERO, add, money, quantize, subtract, sum_money, times
 
 Kind = Literal["invoice", "credit_note"]
 RATE_PLACES = Decimal("0.0000000001")
+_RATE_DIVISION = MONEY.copy()  # a quotient is rarely exact: rounded far below RATE_PLACES, then to them
+_RATE_DIVISION.traps[Inexact] = False
 
 
 class InvoiceLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +95,7 @@ class CreditNoteIssued(Event, frozen=True, kw_only=True):
     tax: Decimal
     total: Decimal
     applies_to: dict[str, Decimal]  # original invoice id -> amount credited against its balance
+    unapplied: Decimal = ZERO  # what no original's balance took: the customer's unapplied credit
 
 
 class InvoiceCredited(Event, frozen=True, kw_only=True):
@@ -151,19 +159,24 @@ class Invoice:
     def balance(self) -> Decimal:
         if self.total is None or self.kind == "credit_note":
             return ZERO
-        return self.total - self.paid - self.credited
+        return subtract(subtract(self.total, self.paid), self.credited)
 
     @property
     def status(self) -> str:
+        """`partially_paid` and `paid` need money received; a balance that credit notes alone
+        brought to 0 is `credited`; an invoice of nothing stays `issued`."""
         if self.kind == "credit_note":
             return "issued"
         if not self.issued:
             if self.awaiting_proof:
                 return "awaiting_shipment_proof"
             return "dead_lettered" if self.dead_lettered else "awaiting_tax"
-        if self.balance <= ZERO:
+        received = self.paid > ZERO
+        if self.balance > ZERO:
+            return "partially_paid" if received else "issued"
+        if received:
             return "paid"
-        return "partially_paid" if self.paid + self.credited > ZERO else "issued"
+        return "credited" if self.credited > ZERO else "issued"
 
 
 def evolve_invoice(state: Invoice | None, event: Event) -> Invoice | None:
@@ -221,82 +234,29 @@ def evolve_invoice(state: Invoice | None, event: Event) -> Invoice | None:
                 next_attempt_at=None,
             )
         case InvoiceCredited():
-            return replace(state, credited=state.credited + event.amount)
+            return replace(state, credited=add(state.credited, event.amount))
         case PaymentApplied():
-            payments = {**state.payments, event.payment_id: state.payments.get(event.payment_id, ZERO) + event.amount}
-            return replace(state, paid=state.paid + event.amount, payments=payments)
+            payments = {
+                **state.payments,
+                event.payment_id: add(state.payments.get(event.payment_id, ZERO), event.amount),
+            }
+            return replace(state, paid=add(state.paid, event.amount), payments=payments)
     return state
 
 
 def round_tax(amount: Decimal) -> Decimal:
-    """Tax is rounded half-up to the cent, once per document."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class ReturnedItem:
-    """One returned order line as its credit note sees it: quantity, price, and the invoice it credits."""
-
-    sku: str
-    line_id: str
-    qty: int
-    unit_price: Decimal
-    original: Invoice
-
-
-def credit_note(
-    credit_note_id: str, return_id: str, order_id: str, customer_id: str, number: int, items: list[ReturnedItem]
-) -> CreditNoteIssued:
-    """The credit note for a return: negative amounts, tax at each original invoice's rate (rounded
-    once), credited against the originals by their share, never below a zero balance; the last
-    original takes the rounding."""
-    lines: list[InvoiceLine] = []
-    raw_tax = ZERO
-    per_invoice: dict[str, Decimal] = {}
-    originals: dict[str, Invoice] = {}
-    for item in items:
-        amount = line_amount(item.qty, item.unit_price)
-        rate = item.original.tax_rate or ZERO
-        lines.append(
-            InvoiceLine(sku=item.sku, qty=item.qty, unit_price=item.unit_price, amount=-amount, line_id=item.line_id)
-        )
-        raw_tax += amount * rate
-        inv_id = item.original.invoice_id
-        originals[inv_id] = item.original
-        per_invoice[inv_id] = per_invoice.get(inv_id, ZERO) + amount * (1 + rate)
-    subtotal = money(sum((ln.amount for ln in lines), ZERO))
-    tax = -round_tax(raw_tax)
-    total = subtotal + tax
-    applies: dict[str, Decimal] = {}
-    remaining = -total
-    ids = list(per_invoice)
-    for i, inv_id in enumerate(ids):
-        share = remaining if i == len(ids) - 1 else money(per_invoice[inv_id])
-        share = min(share, remaining)
-        applies[inv_id] = min(share, originals[inv_id].balance)
-        remaining -= share
-    return CreditNoteIssued(
-        invoice_id=credit_note_id,
-        return_id=return_id,
-        order_id=order_id,
-        customer_id=customer_id,
-        number=number,
-        lines=lines,
-        subtotal=subtotal,
-        tax=tax,
-        total=total,
-        applies_to=applies,
-    )
+    """Tax is rounded half-up to the cent, once per document (exactly, at any size)."""
+    return quantize(amount, CENT)
 
 
 def tax_from_rate(subtotal: Decimal, freight: Decimal, rate: Decimal) -> Decimal:
-    return round_tax((subtotal + freight) * rate)
+    return round_tax(times(add(subtotal, freight), rate))
 
 
 def effective_rate(tax: Decimal, subtotal: Decimal, freight: Decimal) -> Decimal:
     """The rate an outside engine applied, kept to tax credit notes alike."""
-    base = subtotal + freight
-    return (tax / base).quantize(RATE_PLACES) if base else ZERO
+    base = add(subtotal, freight)
+    return quantize(_RATE_DIVISION.divide(tax, base), RATE_PLACES) if base else ZERO
 
 
 def open_invoice(
@@ -310,7 +270,7 @@ def open_invoice(
     freight: Decimal,
     awaiting_proof: bool,
 ) -> list[Event]:
-    subtotal = money(sum((ln.amount for ln in lines), ZERO))
+    subtotal = money(sum_money(ln.amount for ln in lines))
     return [
         InvoiceOpened(
             invoice_id=invoice_id,
@@ -359,7 +319,7 @@ def issue(state: Invoice, *, number: int, tax: Decimal, tax_rate: Decimal, attem
             number=number,
             tax=tax,
             tax_rate=tax_rate,
-            total=money(state.subtotal + state.freight + tax),
+            total=money(add(state.subtotal, state.freight, tax)),
             subtotal=state.subtotal,
             attempts=attempt,
         )
@@ -384,23 +344,3 @@ def apply_payment(state: Invoice, payment_id: str, amount: Decimal) -> list[Even
     if amount <= ZERO:
         return []
     return [PaymentApplied(invoice_id=state.invoice_id, payment_id=payment_id, amount=amount)]
-
-
-class NumberAssigned(Event, frozen=True, kw_only=True):
-    """The next number of a gap-free sequence went to a document."""
-
-    sequence: str
-    number: int
-    document_id: str
-
-
-register(NumberAssigned)
-
-
-def evolve_sequence(state: int, event: Event) -> int:
-    return event.number if isinstance(event, NumberAssigned) else state
-
-
-def next_number(state: int, sequence: str, document_id: str) -> tuple[int, list[Event]]:
-    number = state + 1
-    return number, [NumberAssigned(sequence=sequence, number=number, document_id=document_id)]

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domain import customer, inventory, invoice, order, payment
+from domain import credit_notes, customer, inventory, invoice, order, payment
 from domain.errors import NotFoundError, NotInvoicedError, UnknownCustomerError, UnknownOrderError
 from domain.invoice import InvoiceLine
-from domain.values import ZERO, line_amount
+from domain.values import ZERO, line_amount, subtract
 from infra.commands import _order, _record_position, _warehouse
 from infra.ledger import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT, UnitOfWork
 
@@ -127,7 +127,8 @@ class ReturnInput:
 
 def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
     """Goods come back: the order records it, stock is restocked if asked, and a credit note
-    `CN-<return_id>` is issued at once, taxed at the rate of the invoices it credits."""
+    `CN-<return_id>` is issued at once, taxed at the rate of the invoices it credits. The note goes to
+    the invoices the units were billed on, up to their balances; the rest is unapplied credit."""
     the_order = uow.get(ORDER, cmd.order_id)
     if the_order is None:
         raise UnknownOrderError(f"Order {cmd.order_id} does not exist", order_id=cmd.order_id)
@@ -154,7 +155,7 @@ def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
 
     cn_id = f"CN-{cmd.return_id}"
     items = [
-        invoice.ReturnedItem(
+        credit_notes.ReturnedItem(
             sku=rl.sku,
             line_id=rl.line_id,
             qty=rl.qty,
@@ -165,16 +166,14 @@ def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
     ]
     number, numbered = invoice.next_number(uow.get(SEQUENCE, CREDIT_NOTE_NUMBERS), CREDIT_NOTE_NUMBERS, cn_id)
     uow.record(SEQUENCE, CREDIT_NOTE_NUMBERS, numbered)
-    issued = invoice.credit_note(cn_id, cmd.return_id, cmd.order_id, the_order.customer_id, number, items)
+    issued = credit_notes.credit_note(cn_id, cmd.return_id, cmd.order_id, the_order.customer_id, number, items)
     note = uow.record(INVOICE, cn_id, [issued])
-    applies, total = issued.applies_to, issued.total
-    for inv_id, amount in applies.items():
-        uow.record(INVOICE, inv_id, invoice.credit(uow.get(INVOICE, inv_id), cn_id, amount))  # type: ignore[arg-type]
-    uow.record(
-        ACCOUNT,
-        the_order.customer_id,
-        [customer.CreditNoteBooked(customer_id=the_order.customer_id, credit_note_id=cn_id, amount=total)],
+    for inv_id, amount in issued.applies_to.items():
+        uow.record(INVOICE, inv_id, invoice.credit(originals[inv_id], cn_id, amount))
+    booked = customer.CreditNoteBooked(
+        customer_id=the_order.customer_id, credit_note_id=cn_id, amount=issued.total, unapplied=issued.unapplied
     )
+    uow.record(ACCOUNT, the_order.customer_id, [booked])
     assert note is not None
     return note
 
@@ -223,7 +222,7 @@ def receive_payment(
             customer.PaymentBooked(
                 customer_id=customer_id,
                 payment_id=payment_id,
-                applied=amount - booked.unapplied,
+                applied=subtract(amount, booked.unapplied),
                 unapplied=booked.unapplied,
             )
         ],

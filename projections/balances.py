@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from domain import customer
 from domain.events import Event
-from domain.values import ZERO, format_money
+from domain.values import ZERO, add, format_money, subtract
 from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
 
 _EVENTS = (
@@ -42,24 +42,26 @@ def evolve_balance(row: Row | None, key: Key, event: Event, info: EventInfo) -> 
         case customer.CustomerRegistered(credit_limit=limit) | customer.CustomerRevised(credit_limit=limit):
             row["credit_limit"] = limit
         case customer.CreditCommitted(amount=amount):
-            row["unbilled"] = Decimal(row["unbilled"]) + amount
+            row["unbilled"] = add(Decimal(row["unbilled"]), amount)
         case customer.CreditReleased(amount=amount):
-            row["unbilled"] = Decimal(row["unbilled"]) - amount
+            row["unbilled"] = subtract(Decimal(row["unbilled"]), amount)
         case customer.ReceivableBooked(unbilled=unbilled, amount=amount):
-            row["unbilled"] = Decimal(row["unbilled"]) - unbilled
-            row["open_ar"] = Decimal(row["open_ar"]) + amount
-        case customer.CreditNoteBooked(amount=amount):
-            row["open_ar"] = Decimal(row["open_ar"]) + amount
+            row["unbilled"] = subtract(Decimal(row["unbilled"]), unbilled)
+            row["open_ar"] = add(Decimal(row["open_ar"]), amount)
+        case customer.CreditNoteBooked(amount=amount, unapplied=unapplied):
+            # The part of the note its invoices took lowers open_ar; the rest is unapplied credit.
+            row["open_ar"] = add(Decimal(row["open_ar"]), amount, unapplied)
+            row["unapplied_credit"] = add(Decimal(row["unapplied_credit"]), unapplied)
         case customer.PaymentBooked(applied=applied, unapplied=unapplied):
-            row["open_ar"] = Decimal(row["open_ar"]) - applied
-            row["unapplied_credit"] = Decimal(row["unapplied_credit"]) + unapplied
+            row["open_ar"] = subtract(Decimal(row["open_ar"]), applied)
+            row["unapplied_credit"] = add(Decimal(row["unapplied_credit"]), unapplied)
     return row
 
 
 def balance_view(row: Row, currency: str) -> dict[str, object]:
     open_ar = Decimal(row["open_ar"])
     unbilled = Decimal(row["unbilled"])
-    exposure = open_ar + unbilled
+    exposure = add(open_ar, unbilled)
     limit = Decimal(row["credit_limit"])
     return {
         "customer_id": row["customer_id"],
@@ -68,7 +70,7 @@ def balance_view(row: Row, currency: str) -> dict[str, object]:
         "open_ar": format_money(open_ar),
         "unbilled": format_money(unbilled),
         "exposure": format_money(exposure),
-        "credit_available": format_money(limit - exposure),
+        "credit_available": format_money(subtract(limit, exposure)),
         "unapplied_credit": format_money(Decimal(row["unapplied_credit"])),
     }
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 
+import msgspec
 import pytest
 
 from domain.errors import NotDeadLetteredError
@@ -22,13 +23,11 @@ from domain.invoice import (
     InvoiceRetryRequested,
     NumberAssigned,
     PaymentApplied,
-    ReturnedItem,
     ShipmentProofReceived,
     TaxAttemptFailed,
     apply_payment,
     awaits_tax,
     credit,
-    credit_note,
     effective_rate,
     evolve_invoice,
     evolve_sequence,
@@ -378,9 +377,14 @@ def test_an_invoice_without_tax_yet_has_no_balance() -> None:
         pytest.param((opened(), failed(1), DEAD, RETRY), "awaiting_tax", id="awaiting_tax after a retry"),
         pytest.param((opened(), issued()), "issued", id="issued"),
         pytest.param((opened(), issued(), paid("0.01")), "partially_paid", id="partially_paid by a payment"),
-        pytest.param((opened(), issued(), credited("13.40")), "partially_paid", id="partially_paid by a credit"),
+        pytest.param((opened(), issued(), credited("13.40")), "issued", id="issued with a credit and nothing paid"),
+        pytest.param((opened(), issued(), credited("53.58")), "issued", id="issued with freight and its tax left"),
+        pytest.param((opened(), issued(), credited("61.63")), "credited", id="credited to 0 with nothing paid"),
+        pytest.param((opened(), issued(), credited("13.40"), paid("1.00")), "partially_paid", id="credit and cash"),
         pytest.param((opened(), issued(), paid("61.63")), "paid", id="paid in full"),
         pytest.param((opened(), issued(), credited("13.40"), paid("48.23")), "paid", id="paid after a credit"),
+        pytest.param((opened(), issued(), paid("8.05"), credited("53.58")), "paid", id="credited after a payment"),
+        pytest.param((opened(), issued(tax="0.00", total="0.00")), "issued", id="an invoice of nothing"),
     ],
 )
 def test_an_invoice_reports_the_status_its_events_lead_to(events: tuple[Event, ...], status: str) -> None:
@@ -461,6 +465,39 @@ def test_the_effective_rate_of_a_document_with_nothing_to_tax_is_zero() -> None:
     assert effective_rate(Decimal("0.00"), Decimal("0.00"), Decimal("0.00")) == Decimal(0)
 
 
+def test_tax_on_the_largest_invoices_is_exact_before_it_is_rounded_once() -> None:
+    # 28 digits (Decimal's default) would round this product to 5 places first: ...67.82, not ...67.81.
+    subtotal, rate = Decimal("339109996178384615547828.49"), Decimal("0.0725722242")
+    tax_cents, rest = divmod(33910999617838461554782849 * 725722242, 10**10)
+    assert 2 * rest < 10**10  # exactly, the rest is below half a cent
+    assert tax_from_rate(subtotal, Decimal("0.00"), rate) == Decimal(tax_cents).scaleb(-2)
+    assert tax_from_rate(subtotal, Decimal("0.00"), rate) == Decimal("24609966671118871513367.81")
+
+
+def test_an_invoice_of_500_of_the_largest_lines_totals_exactly() -> None:
+    line = InvoiceLine(sku="P", qty=1_000_000_000, unit_price=Decimal("999999999999.99"), amount=Decimal(0))
+    lines = [msgspec.structs.replace(line, sku=f"P{n}", amount=Decimal("999999999999990000000.00")) for n in range(500)]
+    events = open_invoice(
+        invoice_id="INV-SH-1",
+        order_id="SO-1",
+        shipment_id="SH-1",
+        customer_id="CAL",
+        tax_region="CA",
+        lines=lines,
+        freight=Decimal("999999999999.99"),
+        awaiting_proof=False,
+    )
+    state = state_of(*events)
+    tax = tax_from_rate(state.subtotal, state.freight, RATE)
+    [issued_event] = issue(state, number=1, tax=tax, tax_rate=RATE, attempt=1)
+    cents = 500 * 1_000_000_000 * 99999999999999 + 99999999999999
+    tax_cents, rest = divmod(cents * 725, 10_000)
+    tax_cents += 1 if 2 * rest >= 10_000 else 0
+    assert state.subtotal == Decimal("499999999999995000000000.00")
+    assert isinstance(issued_event, InvoiceIssued) and issued_event.tax == Decimal(tax_cents).scaleb(-2)
+    assert issued_event.total == Decimal(cents + tax_cents).scaleb(-2)
+
+
 # --- gap-free numbers ------------------------------------------------------------------------------
 
 
@@ -492,50 +529,3 @@ def test_the_sequence_state_is_the_last_number_assigned_and_other_events_leave_i
     given(evolve_sequence, state).when(lambda s: next_number(s, "credit-notes", "CN-3")[1]).then(
         NumberAssigned(sequence="credit-notes", number=3, document_id="CN-3")
     )
-
-
-def an_issued_invoice(invoice_id: str, rate: str, total: str, paid: str = "0.00") -> Invoice:
-    return Invoice(
-        invoice_id=invoice_id,
-        kind="invoice",
-        order_id="SO-1",
-        shipment_id=invoice_id.removeprefix("INV-"),
-        customer_id="C1",
-        tax_region="CA",
-        lines=(),
-        freight=Decimal("0.00"),
-        subtotal=Decimal(total),
-        tax_rate=Decimal(rate),
-        total=Decimal(total),
-        number=1,
-        paid=Decimal(paid),
-    )
-
-
-def test_a_credit_note_is_negative_taxed_at_each_originals_rate_and_rounded_once() -> None:
-    first = an_issued_invoice("INV-SH-1", "0.0825", "100.00")
-    second = an_issued_invoice("INV-SH-2", "0.05", "100.00")
-    items = [
-        ReturnedItem(sku="BOLT", line_id="1", qty=3, unit_price=Decimal("8.50"), original=first),  # 25.50, tax 2.10375
-        ReturnedItem(sku="NUT", line_id="2", qty=7, unit_price=Decimal("0.25"), original=second),  # 1.75, tax 0.0875
-    ]
-
-    note = credit_note("CN-RMA-1", "RMA-1", "SO-1", "C1", 4, items)
-
-    assert [ln.amount for ln in note.lines] == [Decimal("-25.50"), Decimal("-1.75")]
-    assert note.subtotal == Decimal("-27.25")
-    assert note.tax == Decimal("-2.19")  # 2.19125 rounded once, not 2.10 + 0.09
-    assert note.total == Decimal("-29.44")
-    assert note.applies_to == {"INV-SH-1": Decimal("27.60"), "INV-SH-2": Decimal("1.84")}
-    assert sum(note.applies_to.values()) == -note.total
-    assert (note.number, note.invoice_id, note.return_id) == (4, "CN-RMA-1", "RMA-1")
-
-
-def test_a_credit_note_never_takes_an_original_below_a_zero_balance() -> None:
-    nearly_paid = an_issued_invoice("INV-SH-1", "0.00", "100.00", paid="95.00")
-    items = [ReturnedItem(sku="BOLT", line_id="1", qty=2, unit_price=Decimal("8.50"), original=nearly_paid)]
-
-    note = credit_note("CN-RMA-2", "RMA-2", "SO-1", "C1", 1, items)
-
-    assert note.total == Decimal("-17.00")
-    assert note.applies_to == {"INV-SH-1": Decimal("5.00")}  # the rest is the customer's unapplied credit

@@ -187,6 +187,28 @@ def test_a_credit_note_lowers_open_receivables() -> None:
     assert (acc.unbilled, acc.open_ar, acc.exposure) == (D("0.00"), D("48.23"), D("48.23"))
 
 
+def test_a_credit_note_bigger_than_what_its_invoices_owe_leaves_the_rest_as_unapplied_credit() -> None:
+    """Issue 11: the invoice was paid; the 53.58 note takes nothing off it and all of it is credit."""
+    acc = account(
+        committed("SO-1", "74.94"),
+        booked("INV-SH-1", "49.96", "61.63"),
+        PaymentBooked(customer_id="CAL", payment_id="PAY-1", applied=D("61.63"), unapplied=D("0.00")),
+        booked("INV-SH-2", "24.98", "26.79"),
+        CreditNoteBooked(customer_id="CAL", credit_note_id="CN-RMA-1", amount=D("-53.58"), unapplied=D("53.58")),
+    )
+    assert (acc.open_ar, acc.unapplied_credit, acc.exposure) == (D("26.79"), D("53.58"), D("26.79"))
+
+
+def test_a_credit_note_partly_applied_lowers_open_receivables_by_that_part_alone() -> None:
+    acc = account(
+        committed("SO-1", "49.96"),
+        booked("INV-SH-1", "49.96", "61.63"),
+        PaymentBooked(customer_id="CAL", payment_id="PAY-1", applied=D("50.00"), unapplied=D("0.00")),
+        CreditNoteBooked(customer_id="CAL", credit_note_id="CN-RMA-1", amount=D("-53.58"), unapplied=D("41.95")),
+    )
+    assert (acc.open_ar, acc.unapplied_credit) == (D("0.00"), D("41.95"))
+
+
 def test_a_payment_lowers_open_receivables_and_its_rest_is_unapplied_credit() -> None:
     acc = account(
         committed("SO-1", "49.96"),
@@ -367,3 +389,15 @@ def test_the_same_sku_twice_in_one_return_within_what_shipped_comes_back_from_di
     an_order(SH_1, SH_2).when(return_of("RMA-1", ("WIDGET", 2), ("WIDGET", 1))).then(
         returned("RMA-1", ("SH-1", "1", "WIDGET", 2), ("SH-2", "1", "WIDGET", 1))
     )
+
+
+def test_exposure_over_hundreds_of_the_largest_orders_is_exact_and_checked_exactly() -> None:
+    order_cents = 500 * 1_000_000_000 * 99999999999999  # 500 lines of 1e9 x 999,999,999,999.99
+    order_value = D(order_cents).scaleb(-2)
+    acc = account(*(committed(f"SO-{n}", str(order_value)) for n in range(201)))
+    assert acc.unbilled == acc.exposure == D(201 * order_cents).scaleb(-2)
+    assert str(acc.exposure) == "100499999999998995000000000.00"
+    limit = D(202 * order_cents).scaleb(-2)  # room for exactly one more such order
+    big = Customer("CAL", "Cal Co", limit, "CA", "active")
+    assert not is_over_limit(big, acc, order_value)
+    assert is_over_limit(big, acc, order_value + D("0.01"))

@@ -111,6 +111,36 @@ def test_credit_notes_and_payments_lower_open_receivables_and_overpayment_is_una
     )
 
 
+def test_a_credit_note_its_invoices_cannot_take_is_unapplied_credit_and_open_ar_stays_at_zero() -> None:
+    """Issue 11: a 53.58 note for units of a paid invoice; the customer still owes 26.79 elsewhere."""
+    first = ReceivableBooked(
+        customer_id="C1", invoice_id="INV-SH-1", unbilled=Decimal("49.96"), amount=Decimal("61.63")
+    )
+    paid = PaymentBooked(customer_id="C1", payment_id="PAY-1", applied=Decimal("61.63"), unapplied=Decimal("0.00"))
+    second = ReceivableBooked(
+        customer_id="C1", invoice_id="INV-SH-2", unbilled=Decimal("24.98"), amount=Decimal("26.79")
+    )
+    credit = CreditNoteBooked(
+        customer_id="C1", credit_note_id="CN-RMA-1", amount=Decimal("-53.58"), unapplied=Decimal("53.58")
+    )
+    row = balance_after(registered(), committed("74.94"), first, paid, second, credit)
+    assert (row["open_ar"], row["unapplied_credit"]) == (Decimal("26.79"), Decimal("53.58"))
+    view = balance_view(row, "USD")
+    assert (view["open_ar"], view["exposure"], view["unapplied_credit"]) == ("26.79", "26.79", "53.58")
+
+
+def test_balances_over_hundreds_of_the_largest_orders_are_exact() -> None:
+    order_cents = 500 * 1_000_000_000 * 99999999999999  # 500 lines of 1e9 x 999,999,999,999.99
+    orders = [committed(str(Decimal(order_cents).scaleb(-2)), f"SO-{n}") for n in range(201)]
+    row = balance_after(registered("999999999999.99"), *orders)
+    unbilled = 201 * order_cents
+    assert row["unbilled"] == Decimal(unbilled).scaleb(-2)
+    view = balance_view(row, "USD")
+    assert view["unbilled"] == view["exposure"] == "100499999999998995000000000.00"
+    whole, cents = divmod(unbilled - 99999999999999, 100)
+    assert view["credit_available"] == f"-{whole}.{cents:02d}"
+
+
 def test_balance_view_of_examples_md_section_4() -> None:
     """open_ar 320.00 and unbilled 100.00 against a 500.00 limit; a 90.00 order goes over."""
     row = {**balance_after(registered("500.00"), committed("100.00"), committed("90.00", "SO-2"))}
