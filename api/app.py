@@ -24,7 +24,7 @@ from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope
-from infra.runner import reported_stuck
+from infra.runner import stuck_followers
 from infra.service import Service
 from infra.settings import Settings, load_settings
 
@@ -37,13 +37,10 @@ async def healthz() -> dict[str, str]:
 READY_MAX_LAG = 1000  # events a read model may trail the log and still count as caught up
 
 
-def stuck_followers(svc: Service) -> dict[str, str]:
-    """Read models and workflows stuck on an error, {name: error}: those this process runs, as its
-    runner knows them, and those other processes run, as they reported them (infra/runner.py)."""
-    mine = svc.leadership.held() if svc.leadership is not None else frozenset()
-    shared = reported_stuck(svc.engine)
-    local = svc.runner.stuck() if svc.runner is not None else {}
-    return {name: error for name, error in shared.items() if name not in mine} | local
+def stuck(svc: Service) -> dict[str, str]:
+    """Read models and workflows stuck on an error, here or in another process (infra/runner.py)."""
+    held = svc.leadership.held() if svc.leadership is not None else frozenset()
+    return stuck_followers(svc.engine, svc.runner, held)
 
 
 @get("/readyz", operation_id="Ready", tags=["operations"])
@@ -53,7 +50,7 @@ async def readyz(svc: Svc) -> Response[Any]:
     try:
         lag = await anyio.to_thread.run_sync(svc.read.lag)
         workers = await anyio.to_thread.run_sync(svc.worker_status)
-        stuck = await anyio.to_thread.run_sync(stuck_followers, svc)
+        failing = await anyio.to_thread.run_sync(stuck, svc)
     except Exception as exc:  # noqa: BLE001 - any store failure means not ready
         return problem(
             503,
@@ -63,10 +60,10 @@ async def readyz(svc: Svc) -> Response[Any]:
             headers={"Retry-After": "1"},
         )
     behind = {name: n for name, n in lag.items() if n > READY_MAX_LAG}
-    ready = not behind and not stuck
+    ready = not behind and not failing
     body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "projection_lag": lag, "workers": workers}
-    if stuck:
-        body["stuck"] = stuck  # {name: error} of the read models and workflows not following the log
+    if failing:
+        body["stuck"] = failing  # {name: error} of the read models and workflows not following the log
     return Response(body, status_code=200 if ready else 503, media_type=MediaType.JSON)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from infra.runner import stuck_followers
 
 if TYPE_CHECKING:
     from infra.service import Service
@@ -36,19 +39,32 @@ class _Signals(Collector):
         for name in self.svc.follower_names:
             held.add_metric([name], 1 if name in mine else 0)
         yield held
-        signals = read.signals()
-        yield GaugeMetricFamily(
-            "o2c_backorder_lines", "Order lines waiting for stock", value=len(signals["backorders_aged"])
-        )
-        oldest = max((b["age_seconds"] for b in signals["backorders_aged"]), default=0)
+        counts = read.gauge_counts()  # totals counted in SQL: the signals' lists are limited (100 oldest)
+        yield GaugeMetricFamily("o2c_backorder_lines", "Order lines waiting for stock", value=counts["backorder_lines"])
+        oldest_at = counts["backorder_oldest_at"]
+        oldest = max(int((datetime.now(UTC) - oldest_at).total_seconds()), 0) if oldest_at is not None else 0
         yield GaugeMetricFamily("o2c_backorder_oldest_age_seconds", "Age of the oldest open backorder", value=oldest)
         yield GaugeMetricFamily(
-            "o2c_over_allocated_positions",
-            "Positions reserving more than on hand",
-            value=len(signals["over_allocated"]),
+            "o2c_over_allocated_positions", "Positions reserving more than on hand", value=counts["over_allocated"]
         )
-        yield GaugeMetricFamily("o2c_invoices_awaiting_tax", "Invoices waiting for tax", value=signals["awaiting_tax"])
-        yield GaugeMetricFamily("o2c_dead_letters", "Invoices in the dead-letter list", value=signals["dead_letters"])
+        awaiting_tax, dead_letters = read.invoice_counts()
+        yield GaugeMetricFamily("o2c_invoices_awaiting_tax", "Invoices waiting for tax", value=awaiting_tax)
+        yield GaugeMetricFamily("o2c_dead_letters", "Invoices in the dead-letter list", value=dead_letters)
+        parked = GaugeMetricFamily(
+            "o2c_parked_events", "Events a read model skipped because it cannot apply them", labels=["projection"]
+        )
+        for name, projection in read.projections.items():
+            parked.add_metric([name], projection.parked_count())
+        yield parked
+        stuck = GaugeMetricFamily(
+            "o2c_follower_stuck",
+            "1 while the read model or workflow is stuck on an error (not following the log)",
+            labels=["name"],
+        )
+        failing = stuck_followers(self.svc.engine, self.svc.runner, mine)
+        for name in self.svc.follower_names:
+            stuck.add_metric([name], 1 if name in failing else 0)
+        yield stuck
         statuses = GaugeMetricFamily("o2c_orders", "Orders by status", labels=["status"])
         for status, count in read.order_status_counts().items():
             statuses.add_metric([status], count)

@@ -310,6 +310,23 @@ class ReadModels:
             "parked_events": parked,
         }
 
+    def gauge_counts(self) -> dict[str, Any]:
+        """Totals for the metrics gauges, counted in SQL (never the length of a limited list): open
+        backorder lines, when the oldest was accepted (None: none open), over-allocated positions."""
+        atp = self.projections["atp"]
+        atp.refresh()
+        waiting, positions = atp.tables["backorders"], atp.tables["positions"]
+        lines = sa.select(sa.func.count(), sa.func.min(waiting.c.accepted_at)).select_from(waiting)
+        over = sa.select(sa.func.count()).select_from(positions).where(positions.c.reserved > positions.c.on_hand)
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(lines).one()
+            over_allocated = conn.execute(over).scalar()
+        return {
+            "backorder_lines": int(count or 0),
+            "backorder_oldest_at": _utc(oldest) if oldest is not None else None,
+            "over_allocated": int(over_allocated or 0),
+        }
+
 
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)

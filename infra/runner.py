@@ -67,6 +67,14 @@ def reported_stuck(engine: sa.Engine) -> dict[str, str]:
         return {name: error for name, error in conn.execute(query).all()}
 
 
+def stuck_followers(engine: sa.Engine, runner: Runner | None, held: frozenset[str]) -> dict[str, str]:
+    """Read models and workflows stuck on an error, {name: error}: those this process feeds (`held`),
+    as its runner knows them, and the others as the processes that feed them reported them."""
+    shared = reported_stuck(engine)
+    local = runner.stuck() if runner is not None else {}
+    return {name: error for name, error in shared.items() if name not in held} | local
+
+
 @dataclass
 class Failing:
     """A follower whose last attempt failed: the error, how many attempts in a row, since when."""

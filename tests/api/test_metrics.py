@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from prometheus_client.parser import text_string_to_metric_families
 
+from infra import commands
+from infra.ledger import Context, UnitOfWork
+from infra.service import Service
 from tests.conftest import Api, wait_until
 
 
@@ -42,3 +47,29 @@ def test_metrics_count_traffic_outcomes_duplicates_and_business_signals(seeded: 
     assert found[("o2c_invoices_awaiting_tax", ())] == 0
     assert ("o2c_projection_lag_events", (("projection", "atp"),)) in found
     assert any(name == "o2c_http_request_seconds_bucket" for name, _ in found)
+
+
+def test_the_backorder_gauges_count_every_open_line_not_the_first_hundred(seeded: Api) -> None:
+    """Issue 11 (10): 605 open lines read 100, the length of the signals' limited list."""
+    api = seeded
+    svc: Service = api.client.app.state.service  # type: ignore[union-attr]
+    now = datetime.now(UTC)
+    orders = 130  # no stock anywhere: each order's one line waits for it
+
+    def place_many(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
+        for i in range(orders):
+            line = commands.OrderLineInput("1", "BOLT-10", 1, None)
+            accepted = now - timedelta(hours=2) if i == 0 else now  # the first is two hours old
+            cmd = commands.PlaceOrderInput(f"SO-{i}", "C1", "edi", None, True, (line,), accepted)
+            commands.place_order(uow, cmd)
+        return 200, {}
+
+    svc.ledger.run(Context(actor="test", correlation_id="c-many", causation_id="test"), place_many)
+    found = wait_until(lambda: (s := samples(api)).get(("o2c_orders", (("status", "backordered"),))) == orders and s)
+    assert found, samples(api)
+    assert found[("o2c_backorder_lines", ())] == orders
+    assert 2 * 3600 <= found[("o2c_backorder_oldest_age_seconds", ())] < 2 * 3600 + 60
+    assert found[("o2c_over_allocated_positions", ())] == 0
+    assert len(api.get("/v1/ops/signals").json()["backorders_aged"]) == 100  # the list stays a sample
+    assert found[("o2c_parked_events", (("projection", "atp"),))] == 0
+    assert found[("o2c_follower_stuck", (("name", "atp"),))] == 0
