@@ -96,7 +96,7 @@ class OrdersController(Controller):
             raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
         if as_of_version is not None and version < as_of_version:
             raise NotFoundError(f"Order {order_id} has only {version} versions", order_id=order_id, version=version)
-        head = await anyio.to_thread.run_sync(svc.store.head)
+        head = await anyio.to_thread.run_sync(svc.store.public_head)
         return {**order_view(state, svc.settings.currency), "version": version, "position": head}
 
     @post(

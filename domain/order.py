@@ -17,7 +17,7 @@ from domain.errors import (
     OrderShippedError,
 )
 from domain.events import Event, register
-from domain.values import ZERO, line_amount, money
+from domain.values import line_amount, sum_money
 
 
 class PlacedLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -181,7 +181,7 @@ class Order:
 
     @property
     def total(self) -> Decimal:
-        return money(sum((line.amount for line in self.lines), ZERO))
+        return sum_money(line.amount for line in self.lines)
 
     def line(self, line_id: str) -> Line:
         return next(line for line in self.lines if line.line_id == line_id)
@@ -314,7 +314,7 @@ class PlaceOrder:
 
     @property
     def total(self) -> Decimal:
-        return money(sum((line_amount(ln.qty, ln.unit_price) for ln in self.lines), ZERO))
+        return sum_money(line_amount(ln.qty, ln.unit_price) for ln in self.lines)
 
 
 def _allocation_events(
@@ -438,7 +438,7 @@ def cancel(state: Order, reason: str) -> list[Event]:
         )
         for ln in open_lines
     ]
-    amount = money(sum((line_amount(ln.open_qty, ln.unit_price) for ln in open_lines), ZERO))
+    amount = sum_money(line_amount(ln.open_qty, ln.unit_price) for ln in open_lines)
     return [
         OrderCancelled(
             order_id=state.order_id,

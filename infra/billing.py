@@ -12,7 +12,7 @@ from domain import credit_notes, customer, inventory, invoice, order, payment
 from domain.errors import NotFoundError, NotInvoicedError, UnknownCustomerError, UnknownOrderError
 from domain.invoice import InvoiceLine
 from domain.values import ZERO, line_amount, subtract
-from infra.commands import _order, _record_position, _warehouse
+from infra.commands import _order, _record_position, _warehouse, serve_the_queue_first
 from infra.ledger import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT, UnitOfWork
 
 INVOICE_NUMBERS = "invoices"
@@ -152,6 +152,7 @@ def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
                 sku=sku, warehouse_id=cmd.warehouse_id, return_id=cmd.return_id, order_id=cmd.order_id, qty=qty
             )
             _record_position(uow, sku, cmd.warehouse_id, [restocked])
+        serve_the_queue_first(uow, [sku for sku, _ in cmd.lines])  # restocked units go to older backorders
 
     cn_id = f"CN-{cmd.return_id}"
     items = [

@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from tests.conftest import Api, make_settings, seed
+from tests.conftest import Api, make_settings, seed, wait_until
 from tests.http import line, ok, place, problem, read, receive
 
 Start = Callable[..., Api]
@@ -207,3 +207,23 @@ def test_a_refusal_by_a_rule_is_replayed_for_the_same_key_and_body(seeded: Api) 
     problem(bad, 422, "invalid_request")
     ok(place(api, "SO-2", [line("BOLT-10", 1)], headers={"Idempotency-Key": "m"}))
     assert "strict-1" not in str(read(api, "/v1/events", after=0, limit=1000))
+
+
+def test_restocked_returns_go_to_older_backorders_in_the_same_write(seeded: Api) -> None:
+    api = seeded
+    receive(api, "R-1", "W-A", "BOLT-10", 2)
+    ok(place(api, "SO-1", [line("BOLT-10", 2)]))
+    shipment = {"shipment_id": "SH-1", "order_id": "SO-1", "warehouse_id": "W-A", "lines": [line("BOLT-10", 2)]}
+    ok(api.post("/v1/shipments", shipment))
+    assert wait_until(lambda: api.get("/v1/invoices/INV-SH-1").json().get("status") == "issued", timeout=10)
+    assert ok(place(api, "SO-2", [line("BOLT-10", 1)]))["status"] == "backordered"
+    back = {
+        "return_id": "RMA-1",
+        "order_id": "SO-1",
+        "warehouse_id": "W-A",
+        "lines": [line("BOLT-10", 1)],
+        "restock": True,
+    }
+    ok(api.post("/v1/returns", back))
+    assert read(api, "/v1/orders/SO-2")["status"] == "allocated"
+    assert ok(place(api, "SO-3", [line("BOLT-10", 1)]))["status"] == "backordered"
