@@ -14,6 +14,7 @@ from eventsourcing.persistence import PersistenceError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
+from api.models import PATTERN_MESSAGES
 from domain.errors import DomainError
 from infra.ledger import StoreUnavailableError
 from infra.store import unreachable
@@ -57,6 +58,31 @@ def problem(
 
 
 _PATH = re.compile(r"at `\$((?:\.[A-Za-z_0-9]+|\[\d+\])*)`")
+_REGEX = "Expected `str` matching regex "
+_PLAIN = {f"{_REGEX}{pattern!r}": words for pattern, words in PATTERN_MESSAGES.items()}
+_MISSING = re.compile(r"Missing required (\w+) parameter (['\"])(.*?)\2")
+MAX_ECHO = 100  # characters of a client's own field name a problem repeats
+
+
+def _plain(message: str) -> str:
+    """msgspec names a refused pattern by its regex; the common ones are said in words instead."""
+    return _PLAIN.get(message, message) if message.startswith(_REGEX) else message
+
+
+def _echo(name: str) -> str:
+    return name if len(name) <= MAX_ECHO else name[:MAX_ECHO] + "..."
+
+
+def invalid(errors: list[dict[str, str]]) -> ProblemError:
+    """422 invalid_request; `detail` repeats the first error so a log line alone says what was wrong."""
+    first = errors[0]
+    return ProblemError(
+        422,
+        "invalid_request",
+        "The request is not valid",
+        f"{first['field']}: {first['message']}",
+        errors=errors,
+    )
 
 
 def validation_problem(exc: msgspec.ValidationError) -> ProblemError:
@@ -70,15 +96,26 @@ def validation_problem(exc: msgspec.ValidationError) -> ProblemError:
         missing = message.split("`")[1]
         field = f"{path}.{missing}" if path else missing
     elif message.startswith("Object contains unknown field"):
-        unknown = message.split("`")[1]
+        unknown = _echo(message.split("`")[1])
         field = f"{path}.{unknown}" if path else unknown
-    return ProblemError(
-        422,
-        "invalid_request",
-        "The request is not valid",
-        f"{field}: {message}",
-        errors=[{"field": field, "message": message}],
-    )
+        message = f"Object contains unknown field `{unknown}`"
+    return invalid([{"field": field, "message": _plain(message)}])
+
+
+def parameter_problem(exc: ValidationException) -> ProblemError:
+    """Query, path and header parameters that are missing or do not convert (e.g. limit=abc), each named."""
+    errors = [
+        {"field": _echo(str(e.get("key") or "")), "message": _plain(str(e.get("message") or "is not valid"))}
+        for e in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(e, dict)
+    ]
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    missing = _MISSING.search(detail)
+    if missing:  # Litestar says this in its detail alone, with no `extra`
+        errors = [{"field": _echo(missing.group(3)), "message": f"required {missing.group(1)} parameter is missing"}]
+    if not errors:
+        errors = [{"field": "", "message": detail or "Invalid parameters"}]
+    return invalid(errors)
 
 
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
@@ -133,13 +170,7 @@ _CODES = {
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        # Query or path parameters that do not convert (e.g. limit=abc).
-        errors = [
-            {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
-            for e in (exc.extra if isinstance(exc.extra, list) else [])
-            if isinstance(e, dict)
-        ]
-        return problem(422, "invalid_request", "The request is not valid", "Invalid parameters", errors=errors)
+        return _problem(request, parameter_problem(exc))
     if status == 405 and "//" in request.url.path:
         status = 404  # an empty id segment: the router collapsed it, but no resource has that id
     code, title = _CODES.get(status, ("error", "Error"))

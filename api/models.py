@@ -9,11 +9,26 @@ from msgspec import Meta
 
 from domain.values import MAX_LINES, MAX_QTY
 
-Id = Annotated[str, Meta(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", min_length=1, max_length=64)]
+ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
+# Free text (names, reasons, references, addresses, ...) refuses the control characters U+0000-U+001F and U+007F
+# (API.md, Corrections to the first edition). Every string a request body accepts carries a pattern; the free-text
+# ones carry this one (tests/api/test_input_edge.py checks every body model for it).
+TEXT_PATTERN = r"\A[^\x00-\x1f\x7f]*\Z"
+# What a refused pattern means, in words (api/errors.py puts these in `errors[].message`).
+PATTERN_MESSAGES = {
+    TEXT_PATTERN: "must not contain control characters (U+0000-U+001F, U+007F)",
+    ID_PATTERN: "must be 1-64 characters of A-Z a-z 0-9 . _ : -",
+}
+
+Id = Annotated[str, Meta(pattern=ID_PATTERN, min_length=1, max_length=64)]
 Qty = Annotated[int, Meta(gt=0, le=MAX_QTY)]
 Price = Annotated[str, Meta(pattern=r"\A[0-9]{1,12}(\.[0-9]{1,2})?\Z", description="Money, a string with 2 places")]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Text = Annotated[str, Meta(max_length=1000)]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
+Text = Annotated[str, Meta(max_length=1000, pattern=TEXT_PATTERN)]
+Reason = Annotated[str, Meta(min_length=1, max_length=1000, pattern=TEXT_PATTERN)]
+Label = Annotated[str, Meta(max_length=200, pattern=TEXT_PATTERN)]  # carrier, tracking, signed_by
+Uom = Annotated[str, Meta(min_length=1, max_length=16, pattern=TEXT_PATTERN)]
+Timestamp = Annotated[str, Meta(min_length=10, max_length=64, pattern=TEXT_PATTERN)]  # parsed as RFC 3339 later
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -23,7 +38,7 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class PutProductRequest(Body):
     name: Name
     unit_price: Price
-    uom: Annotated[str, Meta(min_length=1, max_length=16)] = "EA"
+    uom: Uom = "EA"
 
 
 class PutWarehouseRequest(Body):
@@ -34,7 +49,7 @@ class PutCustomerRequest(Body):
     name: Name
     credit_limit: Price
     tax_region: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9._:-]{1,32}\Z")]
-    status: Literal["active", "blocked"] = "active"
+    status: Literal["active", "blocked"]  # required (API.md): no default
 
 
 class PutContractPriceRequest(Body):
@@ -57,7 +72,7 @@ class AdjustmentRequest(Body):
     warehouse_id: Id
     sku: Id
     qty_delta: Annotated[int, Meta(ge=-MAX_QTY, le=MAX_QTY, extra_json_schema={"not": {"const": 0}})]
-    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+    reason: Reason
 
 
 class CountRequest(Body):
@@ -109,14 +124,14 @@ class ShipmentRequest(Body):
     order_id: Id
     warehouse_id: Id
     lines: Annotated[list[ShipmentLineRequest], Meta(min_length=1, max_length=MAX_LINES)]
-    carrier: Annotated[str, Meta(max_length=200)] | None = None
-    tracking: Annotated[str, Meta(max_length=200)] | None = None
+    carrier: Label | None = None
+    tracking: Label | None = None
     freight: Price = "0.00"
 
 
 class DeliveryRequest(Body):
-    delivered_at: Annotated[str, Meta(min_length=10, max_length=64)]
-    signed_by: Annotated[str, Meta(max_length=200)] | None = None
+    delivered_at: Timestamp
+    signed_by: Label | None = None
 
 
 class ReturnLineRequest(Body):
