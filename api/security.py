@@ -14,7 +14,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ProblemError
+from api.errors import ProblemError, invalid
+from api.models import PATTERN_MESSAGES, TEXT_PATTERN
 from infra import logs
 from infra.service import Service
 
@@ -25,9 +26,33 @@ def new_correlation_id() -> str:
     return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
-_CID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+# A correlation id is echoed in a response header and stored on every event: only a plain token of at most
+# 128 characters is taken as given; anything else (control characters, spaces, markup, longer, sent twice) is
+# replaced by a generated one rather than refused, so tracing never fails a request. fullmatch: `$` would let
+# a trailing newline through.
+_CID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
+_TEXT = re.compile(TEXT_PATTERN)
 _QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes: access lines at debug
 access_log = logs.get_logger("o2c.access")
+
+
+def _invalid_header(name: str, message: str) -> ProblemError:
+    return invalid([{"field": name, "message": message}])
+
+
+def check_idempotency_key(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """The Idempotency-Key is stored with the command's answer and names it in its causation id: once, 1-255
+    characters, and the rule of text fields (no control characters), else 422 invalid_request naming it."""
+    given = [v for k, v in connection.scope["headers"] if k == b"idempotency-key"]
+    if not given:
+        return
+    if len(given) > 1:
+        raise _invalid_header("Idempotency-Key", "must be sent once")
+    key = given[0].decode("latin-1")
+    if not 1 <= len(key) <= 255:
+        raise _invalid_header("Idempotency-Key", "must be 1-255 characters")
+    if not _TEXT.match(key):
+        raise _invalid_header("Idempotency-Key", PATTERN_MESSAGES[TEXT_PATTERN])
 
 
 async def require_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -88,8 +113,9 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-correlation-id"), "")
-        cid = given if _CID.match(given) else new_correlation_id()
+        given = [v for k, v in scope["headers"] if k == b"x-correlation-id"]
+        cid = given[0].decode("latin-1") if len(given) == 1 else ""
+        cid = cid if _CID.fullmatch(cid) else new_correlation_id()
         scope.setdefault("state", {})["correlation_id"] = cid
         logs.clear()
         logs.bind(correlation_id=cid)
