@@ -262,6 +262,10 @@ def commit_batch(
     attempt(records, upto)
 
 
+def _quiet(changes: Cache, position: int) -> None:
+    """Catching up tables that are not live yet tells no listener."""
+
+
 class Projection:
     """A live projection: the runner feeds it batches; queries read its active tables."""
 
@@ -279,6 +283,10 @@ class Projection:
             self.tables.create(conn)
         self._position: int | None = None
         self._checked_at = 0.0
+        self._swap_checked_at = 0.0
+        # True while this process's runner feeds the projection (it holds its lock): then only the
+        # feeder follows a swap made elsewhere, after catching the new tables up (see `process`).
+        self.fed_here = False
         self.cache: Cache = {}
         self.listeners: list[Callable[[Cache], None]] = []  # told the rows each committed batch changed
 
@@ -291,17 +299,53 @@ class Projection:
         return int(gen)
 
     def refresh(self, max_age: float = 1.0) -> None:
-        """Follow a swap done by another process (a rebuild elsewhere)."""
-        if time.monotonic() - self._checked_at < max_age:
+        """Readers follow a swap done by another process (a rebuild elsewhere), never backwards: the
+        new tables are taken only once they have processed at least as much of the log as the old
+        ones, so a read that waited for a position never answers from tables behind it."""
+        if self.fed_here or time.monotonic() - self._checked_at < max_age:
             return
         self._checked_at = time.monotonic()
         gen = self._active_generation()
-        if gen != self.generation:
-            with self.lock:
-                self.generation = gen
-                self.tables = Tables(self.spec, gen)
-                self._position = None
-                self.cache = {}
+        if gen == self.generation:
+            return
+        with self.lock, self.engine.connect() as conn:
+            if read_position(conn, f"{self.name}@{gen}") < read_position(conn, self.tracking_name):
+                return  # its feeder has not caught the new tables up yet: keep answering from these
+            self._switch(gen, Tables(self.spec, gen), None, {})
+
+    def _switch(self, generation: int, tables: Tables, position: int | None, cache: Cache) -> None:
+        self.generation = generation
+        self.tables = tables
+        self._position = position
+        self.cache = cache
+
+    def _follow_swap(self) -> None:
+        """The feeder takes a generation swapped in elsewhere: it first brings the new tables up to
+        its own position (under the lock, so no read sees them behind), then feeds them instead.
+        Older generations than the one it leaves are dropped: no process reads them any more."""
+        if time.monotonic() - self._swap_checked_at < 1.0:
+            return
+        self._swap_checked_at = time.monotonic()
+        gen = self._active_generation()
+        if gen == self.generation:
+            return
+        target = self.position()
+        tables = Tables(self.spec, gen)
+        tracking = f"{self.name}@{gen}"
+        with self.engine.connect() as conn:
+            reached = read_position(conn, tracking)
+        cache: Cache = {}
+        while reached < target:
+            records = [r for r in self.store.read(reached, 2000) if (r.position or 0) <= target]
+            upto = records[-1].position or target if records else target
+            commit_batch(self.engine, self.spec, tables, tracking, records, upto, reached, cache, _quiet)
+            reached = upto
+        left = self.generation
+        self._switch(gen, tables, max(reached, target), cache)
+        log.info("following generation %s of %s (left %s)", gen, self.name, left)
+        with self.engine.begin() as conn:
+            for stale in range(max(left - 5, 1), left):
+                Tables(self.spec, stale).drop(conn)
 
     @property
     def tracking_name(self) -> str:
@@ -324,6 +368,7 @@ class Projection:
 
     def process(self, records: Sequence[Recorded], upto: int) -> None:
         with self.lock:
+            self._follow_swap()
             expected = self.position()
             if upto <= expected:
                 return  # already applied (e.g. a rebuild swapped in while this batch was read)

@@ -101,6 +101,7 @@ class ReadModels:
         if projection is None:
             return
         with projection.lock:  # not in the middle of a batch (its listeners are being told)
+            projection.fed_here = here
             if not here:
                 self.running.discard(name)
                 if name == "atp":

@@ -118,7 +118,11 @@ class _Rebuilding:
         return old
 
     def drop_older(self, replaced: Tables) -> None:
-        """Keep the generation just replaced (other processes may still read it for a moment)."""
+        """Keep the generation just replaced (other processes may still read it for a moment). A
+        rebuild run beside the process that feeds the projection drops nothing: that feeder may still
+        be on an older generation, and drops what it leaves once it follows the swap."""
+        if not self.projection.fed_here:
+            return
         with self.engine.begin() as conn:
             for stale in range(max(replaced.generation - 1, 1), replaced.generation):
                 Tables(self.spec, stale).drop(conn)
