@@ -61,7 +61,10 @@ class InvoicesController(Controller):
         inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, invoice_id)
         if inv is None:
             raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
-        return {**invoice_view(inv, svc.settings.currency), "position": await anyio.to_thread.run_sync(svc.store.head)}
+        return {
+            **invoice_view(inv, svc.settings.currency),
+            "position": await anyio.to_thread.run_sync(svc.store.public_head),
+        }
 
     @get("/{invoice_id:str}/history", opt=READ, operation_id="GetInvoiceHistory")
     async def invoice_history(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> dict[str, Any]:

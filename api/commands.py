@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from api.errors import PROBLEM, ProblemError
-from api.security import new_correlation_id
+from api.errors import PROBLEM
+from api.security import check_idempotency_key, new_correlation_id
 from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
 from infra import logs
 from infra.keys import Principal
@@ -87,14 +87,7 @@ async def execute(
     dedupe: list[Dedupe] = []
     idem_key = request.headers.get("idempotency-key")
     if idem_key is not None:
-        if not 1 <= len(idem_key) <= 255:
-            raise ProblemError(
-                422,
-                "invalid_request",
-                "The request is not valid",
-                "Idempotency-Key must be 1-255 characters",
-                errors=[{"field": "Idempotency-Key", "message": "must be 1-255 characters"}],
-            )
+        check_idempotency_key(request)  # once, 1-255 characters, no control characters (done by parse too)
         dedupe.append(
             Dedupe(
                 f"idem:{principal.name}",

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from domain.values import is_valid_id
+
 SCOPES = frozenset(
     {"catalog:write", "orders:write", "inventory:write", "shipments:write", "finance:write", "read", "admin"}
 )
@@ -69,6 +71,8 @@ class KeyRing:
         metadata.create_all(engine)
 
     def create(self, name: str, scopes: frozenset[str]) -> str:
+        if not is_valid_id(name):  # the name is the actor of every event the key records
+            raise ValueError(f"a key name is 1-64 characters of A-Z a-z 0-9 . _ : - (got {name!r})")
         key = "o2c_" + secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
             existing = conn.execute(sa.select(api_keys.c.name).where(api_keys.c.name == name)).first()

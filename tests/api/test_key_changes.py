@@ -37,3 +37,19 @@ def test_a_key_made_elsewhere_works_within_a_second_and_stops_within_a_second(se
         assert first_time(served, key, 401) <= 1.0
     finally:
         engine.dispose()
+
+
+def test_a_key_name_is_an_id_because_it_becomes_the_actor_of_every_event(settings: Settings) -> None:
+    engine: sa.Engine = make_engine(settings)
+    try:
+        ring = KeyRing(engine, admin_key=None)
+        for bad in ("", "web shop", "portal\n", "x" * 65, "<script>"):
+            try:
+                ring.create(bad, frozenset({"read"}))
+            except ValueError as exc:
+                assert "key name" in str(exc)
+            else:
+                raise AssertionError(f"{bad!r} was accepted as a key name")
+        assert ring.create("portal:acme-1", frozenset({"read"})).startswith("o2c_")
+    finally:
+        engine.dispose()
