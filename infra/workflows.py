@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -123,7 +124,7 @@ class BackorderFill(ParkingFollower):
             def handle(uow: UnitOfWork, sku: str = sku) -> tuple[int, dict[str, object]]:
                 return 200, {"filled": commands.fill_backorders(uow, sku)}
 
-            self._act(record, lambda ctx=ctx, handle=handle: self.ledger.run(ctx, handle))
+            self._act(record, partial(self.ledger.run, ctx, handle))
         with self.engine.begin() as conn:
             save_position(conn, self.name, upto)
 
@@ -165,14 +166,14 @@ class Billing(ParkingFollower):
                     billing.open_invoice(uow, sid, proof)
                     return 200, {}
 
-                self._act(record, lambda ctx=ctx, handle=handle: self.ledger.run(ctx, handle))
+                self._act(record, partial(self.ledger.run, ctx, handle))
             elif isinstance(event, shipment.ShipmentDelivered) and self.trigger == "delivery":
 
                 def proof(uow: UnitOfWork, e: shipment.ShipmentDelivered = event) -> tuple[int, dict[str, object]]:
                     billing.receive_proof(uow, e.shipment_id, e.delivered_at)
                     return 200, {}
 
-                self._act(record, lambda ctx=ctx, proof=proof: self.ledger.run(ctx, proof))
+                self._act(record, partial(self.ledger.run, ctx, proof))
         with self.engine.begin() as conn:
             save_position(conn, self.name, upto)
 
@@ -194,7 +195,7 @@ class TaxWorker(BackgroundLoop):
         self._not_before: dict[str, float] = {}  # invoices whose last try failed unexpectedly wait (monotonic)
 
     def backoff(self, attempt: int) -> float:
-        delay = min(self.settings.tax_retry_base * 2 ** (attempt - 1), self.settings.tax_retry_max)
+        delay: float = min(self.settings.tax_retry_base * 2.0 ** (attempt - 1), self.settings.tax_retry_max)
         return delay * random.uniform(0.5, 1.5)
 
     def run_due(self) -> int:
