@@ -64,9 +64,11 @@ def test_the_backorder_gauges_count_every_open_line_not_the_first_hundred(seeded
             commands.place_order(uow, cmd)
         return 200, {}
 
-    svc.ledger.run(Context(actor="test", correlation_id="c-many", causation_id="test"), place_many)
-    found = wait_until(lambda: (s := samples(api)).get(("o2c_orders", (("status", "backordered"),))) == orders and s)
-    assert found, samples(api)
+    position = svc.ledger.run(Context(actor="test", correlation_id="c-many", causation_id="test"), place_many).position
+    for path in ("/v1/atp/BOLT-10", "/v1/orders"):  # both read models have the orders
+        assert api.get(path, min_position=position).status_code == 200
+    found = samples(api)
+    assert found[("o2c_orders", (("status", "backordered"),))] == orders
     assert found[("o2c_backorder_lines", ())] == orders
     assert 2 * 3600 <= found[("o2c_backorder_oldest_age_seconds", ())] < 2 * 3600 + 60
     assert found[("o2c_over_allocated_positions", ())] == 0
