@@ -23,7 +23,7 @@ from api.orders import OrdersController
 from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
 from api.reference import ReferenceController
-from api.security import correlation_middleware, require_scope
+from api.security import correlation_middleware, require_scope, single_query_values
 from infra.runner import stuck_followers
 from infra.service import Service
 from infra.settings import Settings, load_settings
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             DeadLettersController,
         ],
         dependencies={"svc": Provide(provide_service, sync_to_thread=False)},
-        guards=[require_scope],
+        guards=[require_scope, single_query_values],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[correlation_middleware, allow_header_middleware, rate_limit_middleware(settings.rate_limit)],
         lifespan=[lifespan],

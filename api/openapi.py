@@ -414,7 +414,7 @@ def refine(app: Litestar) -> None:
             operation.security = []  # public: no key needed
             if operation.operation_id == "Ready":
                 responses["503"] = OpenAPIResponse(
-                    description="Not ready: read models behind, or the store unreachable",
+                    description="Not ready: read models behind, a read model or workflow stuck on an error, or the store unreachable",
                     content={
                         "application/json": OpenAPIMediaType(schema=_schema({"type": "object"})),
                         PROBLEM: OpenAPIMediaType(schema=_schema({"$ref": _REF.format(name="Problem")})),

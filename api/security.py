@@ -141,3 +141,11 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
             logs.clear()
 
     return middleware
+
+
+async def single_query_values(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard: a query parameter given twice (`?limit=1&limit=2`) is ambiguous: 422 naming it, never last-wins."""
+    params = connection.query_params
+    repeated = sorted({k for k in params if len(params.getall(k)) > 1})
+    if repeated:
+        raise invalid([{"field": k, "message": "must be given once"} for k in repeated])

@@ -42,7 +42,7 @@ class Settings:
     tax_retry_max: float = 300.0
     tax_timeout: float = 2.0
     breaker_threshold: int = 5  # consecutive engine failures that open the circuit
-    breaker_cooldown: float = 30.0  # seconds the circuit stays open before one trial call
+    breaker_cooldown: float = 5.0  # seconds the circuit stays open before one trial call
     min_position_wait: float = 5.0
     rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT  # O2C_RATE_LIMIT; None: no limit
     log_format: str = "json"  # O2C_LOG_FORMAT: json (one object per line) or console

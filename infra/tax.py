@@ -12,7 +12,7 @@ import httpx
 import msgspec
 
 from domain.invoice import Invoice, effective_rate, tax_from_rate
-from domain.values import ZERO, format_money, parse_money
+from domain.values import ZERO, format_money, parse_amount
 from infra.settings import Settings
 
 
@@ -68,7 +68,7 @@ class HttpTaxEngine:
         if response.status_code != 200:
             raise TaxUnavailableError(f"tax engine answered {response.status_code}")
         try:
-            tax = parse_money(msgspec.json.decode(response.content, type=_Reply).tax_amount)
+            tax = parse_amount(msgspec.json.decode(response.content, type=_Reply).tax_amount)
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
             raise TaxUnavailableError(f"malformed tax engine reply: {exc}") from None
         if tax < ZERO:

@@ -24,6 +24,7 @@ from tests.conftest import (
     ADMIN_KEY,
     PG_HOST,
     PG_PORT,
+    Api,
     _pg_answers,
     _stores,
     create_pg_database,
@@ -336,3 +337,12 @@ def test_an_unknown_field_is_named_but_a_huge_name_is_not_echoed_whole(edge: Edg
     [field] = fields(problem)
     assert field.startswith("kkk") and len(field) <= 103, field
     assert len(problem["detail"]) < 300, problem
+
+
+@pytest.mark.parametrize("query", ["limit=1&limit=2", "customer_id=C1&customer_id=C2"])
+def test_a_query_parameter_given_twice_is_refused_and_named(seeded: Api, query: str) -> None:
+    r = seeded.client.get(f"/v1/orders?{query}", headers=seeded.headers())
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "invalid_request"
+    assert [e["field"] for e in body["errors"]] == [query.split("=")[0]]
