@@ -16,8 +16,8 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 
 from api.models import PATTERN_MESSAGES
 from domain.errors import DomainError
+from infra.eventstore.store import unreachable
 from infra.ledger import StoreUnavailableError
-from infra.store import unreachable
 
 log = logging.getLogger("o2c.api")
 PROBLEM = "application/problem+json"

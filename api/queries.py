@@ -15,8 +15,8 @@ from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.views import ts
 from domain.errors import NotFoundError, SkuNotFoundError
 from domain.values import is_valid_id
-from infra.codec import event_data
-from infra.feed import read_feed
+from infra.eventstore.codec import event_data
+from infra.eventstore.feed import read_feed
 from infra.ledger import ORDER, POSITION, Kind, position_key
 from infra.service import Service
 from projections.balances import balance_view

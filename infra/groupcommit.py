@@ -22,8 +22,8 @@ from uuid import UUID
 import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
+from infra.eventstore.store import STORE_ERRORS
 from infra.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded, needs_write
-from infra.store import STORE_ERRORS
 
 log = logging.getLogger("o2c.groupcommit")
 

@@ -16,9 +16,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
@@ -26,9 +25,10 @@ from eventsourcing.persistence import IntegrityError
 from domain import backorders, catalog, customer, inventory, invoice, order, payment, shipment, transfer
 from domain.errors import DomainError
 from domain.events import Event
-from infra.codec import CommandRecorded, Meta
+from infra.eventstore.codec import CommandRecorded, Meta
+from infra.eventstore.store import STORE_ERRORS, EventStore, NewEvent, unreachable
+from infra.eventstore.streams import stream_id
 from infra.snapshots import EVERY, crossed
-from infra.store import STORE_ERRORS, EventStore, NewEvent, unreachable
 
 if TYPE_CHECKING:
     from infra.groupcommit import GroupCommitter
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 S = TypeVar("S")
-NAMESPACE = UUID("5b0f5c3e-8d0c-4b4e-9a55-0c2c0e7a0201")
 UNREACHABLE_PATIENCE = 3.0  # seconds a command keeps retrying a store it cannot reach before a 503
 
 
@@ -49,13 +48,7 @@ class Kind(Generic[S]):
     evolve: Callable[[S, Event], S]
 
     def stream_id(self, key: str) -> UUID:
-        return _stream_id(self.name, key)
-
-
-@lru_cache(maxsize=200_000)
-def _stream_id(kind: str, key: str) -> UUID:
-    """Stream ids are asked for many times per command: hashing each time cost ~1 ms per order."""
-    return uuid5(NAMESPACE, f"{kind}:{key}")
+        return stream_id(self.name, key)
 
 
 def _position_initial(key: str) -> inventory.Position:

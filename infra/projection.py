@@ -24,12 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from infra.codec import Recorded
+from infra.eventstore.codec import Recorded
+from infra.eventstore.store import EventStore
 from infra.rowio import Cache, _load, _write
 from infra.rowio import rows as rows  # re-exported: readers import it from here
 from infra.rowio import write_rows as write_rows
 from infra.storable import UnstorableRowError, cannot_store, printable, unstorable
-from infra.store import EventStore
 from infra.tracking import ensure_tables, read_position, save_position
 from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infra.eventstore.store import EventStore
 from infra.projection import Projection, rows
-from infra.store import EventStore
 from projections import ALL
 from projections.atp import atp_view
 from projections.base import Key, Row

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 import sqlalchemy as sa
 
 from infra import projection as live
-from infra.codec import Recorded
+from infra.eventstore.codec import Recorded
 from infra.projection import Projection, Tables, apply_batch, commit_batch, parked, registry
 from infra.rowio import Cache, write_rows
 from infra.storable import cannot_store

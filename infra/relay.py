@@ -27,11 +27,11 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from infra.feed import read_feed
+from infra.eventstore.engine import make_engine
+from infra.eventstore.feed import read_feed
+from infra.eventstore.store import EventStore
 from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for
-from infra.service import make_engine
 from infra.settings import Settings
-from infra.store import EventStore
 from infra.tracking import TrackingConflictError, ensure_tables, read_position, save_position
 
 log = logging.getLogger("o2c.relay")

@@ -23,10 +23,10 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from infra.codec import Recorded
+from infra.eventstore.codec import Recorded
+from infra.eventstore.store import EventStore
 from infra.leader import Leadership
 from infra.storable import printable
-from infra.store import EventStore
 
 log = logging.getLogger("o2c.runner")
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infra.eventstore.engine import make_engine
+from infra.eventstore.store import EventStore
 from infra.groupcommit import GroupCommitter
 from infra.keys import KeyRing
 from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
@@ -18,35 +20,10 @@ from infra.readmodels import ReadModels
 from infra.runner import Runner
 from infra.settings import Settings
 from infra.snapshots import Snapshots
-from infra.store import EventStore
 from infra.workflows import BackorderFill, Billing, TaxWorker
 
 TAX = "workflow:tax"  # the tax worker's lock name
 WORKFLOWS = (BackorderFill.name, Billing.name, TAX)
-
-
-def make_engine(settings: Settings) -> sa.Engine:
-    if settings.is_postgres:
-        engine = sa.create_engine(
-            settings.sqlalchemy_url(),
-            pool_size=10,
-            max_overflow=20,
-            pool_pre_ping=True,
-            connect_args={"connect_timeout": 5},  # an unreachable server fails fast (503), never hangs
-        )
-        # Batch executemany INSERTs into multi-row VALUES pages (read-model writes), not row by row.
-        engine.dialect.use_insertmanyvalues_wo_returning = True  # type: ignore[attr-defined]
-        return engine
-    engine = sa.create_engine(settings.sqlalchemy_url(), connect_args={"timeout": 30, "check_same_thread": False})
-
-    @sa.event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    return engine
 
 
 def make_leadership(settings: Settings, engine: sa.Engine, names: list[str], retry: float = 1.0) -> Leadership:

@@ -2,7 +2,7 @@
 
 A read model parks an event that makes a row no store can hold (`unstorable`, checked before the
 write) and an event whose write the store refuses (`cannot_store`, the driver's own verdict); both are
-"cannot apply this event", never "retry later" (that is `infra.store.unreachable`).
+"cannot apply this event", never "retry later" (that is `infra.eventstore.store.unreachable`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlite3
 import psycopg
 import sqlalchemy as sa
 
-from infra.store import unreachable
+from infra.eventstore.store import unreachable
 from projections.base import Row, TableSpec
 
 

@@ -15,14 +15,14 @@ import sqlalchemy as sa
 from domain import inventory, invoice, shipment
 from domain.errors import DomainError
 from infra import billing, commands
-from infra.codec import Recorded
+from infra.eventstore.codec import Recorded
+from infra.eventstore.store import unreachable
 from infra.ledger import INVOICE, Context, Ledger, StoreUnavailableError, UnitOfWork
 from infra.projection import park, parked
 from infra.readmodels import ReadModels
 from infra.runner import BackgroundLoop
 from infra.settings import Settings
 from infra.storable import cannot_store
-from infra.store import unreachable
 from infra.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
 from infra.tracking import ensure_tables, read_position, save_position
 

@@ -15,7 +15,7 @@ from typing import Any
 from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
-from infra.codec import Recorded
+from infra.eventstore.codec import Recorded
 from infra.ledger import Context, Outcome, UnitOfWork
 from infra.projection import rows
 from infra.runner import Runner

@@ -24,8 +24,8 @@ import httpx
 import psycopg
 import pytest
 
+from infra.eventstore.store import EVENTS_TABLE
 from infra.settings import load_settings
-from infra.store import EVENTS_TABLE
 from tests.conftest import ADMIN_KEY, Api, _free_port, seed, wait_until
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,11 +9,12 @@ from typing import Any, ClassVar
 
 from domain import catalog
 from domain.events import EVENT_TYPES, Event
-from infra import codec, commands
+from infra import commands
+from infra.eventstore import codec
+from infra.eventstore.store import NewEvent
 from infra.ledger import WAREHOUSE, Context, UnitOfWork
 from infra.service import Service
 from infra.settings import Settings
-from infra.store import NewEvent
 
 
 def next_years_warehouse_defined() -> type[Event]:

@@ -21,8 +21,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from infra.eventstore.store import unreachable
 from infra.settings import Settings
-from infra.store import unreachable
 from tests.conftest import ADMIN_KEY, PG_HOST, PG_PORT, PG_USER, Api, make_settings, seed, wait_until
 from tests.reliability.harness import (
     Proxy,

@@ -21,7 +21,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from domain.events import Event
-from infra.codec import INTERNAL_TOPICS, Meta, Recorded, decode, encode
+from infra.eventstore.codec import INTERNAL_TOPICS, Meta, Recorded, decode, encode
 from infra.settings import Settings
 
 EVENTS_TABLE = "stored_events"

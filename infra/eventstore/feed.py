@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid5
 
-from infra.codec import INTERNAL_TOPICS, Recorded, event_data
-from infra.ledger import NAMESPACE
-from infra.store import EventStore
+from infra.eventstore.codec import INTERNAL_TOPICS, Recorded, event_data
+from infra.eventstore.store import EventStore
+from infra.eventstore.streams import NAMESPACE
 
 PUBLIC_KIND = {"position": "inventory", "backorders": "backorders"}
 
