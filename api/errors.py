@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from api.models import PATTERN_MESSAGES
 from domain.errors import DomainError
 from infra.eventstore.store import unreachable
-from infra.ledger import StoreUnavailableError
+from infra.ledger.ledger import StoreUnavailableError
 
 log = logging.getLogger("o2c.api")
 PROBLEM = "application/problem+json"

@@ -20,7 +20,7 @@ from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import billing, commands
 from infra.billing import invoice_id_for
-from infra.ledger import INVOICE, SHIPMENT, UnitOfWork
+from infra.ledger.ledger import INVOICE, SHIPMENT, UnitOfWork
 
 WRITE = {"scope": "shipments:write"}
 

@@ -14,7 +14,7 @@ from api.models import AdjustmentRequest, CountRequest, EmptyRequest, ReceiptReq
 from api.reference import IdPath
 from api.views import position_view, transfer_view
 from infra import commands
-from infra.ledger import POSITION, UnitOfWork, position_key
+from infra.ledger.ledger import POSITION, UnitOfWork, position_key
 
 WRITE = {"scope": "inventory:write"}
 

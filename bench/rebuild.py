@@ -19,7 +19,7 @@ from eventsourcing.utils import Environment
 
 from bench.db import temp_database
 from bench.workload import commands_stream, run_command, setup
-from infra.ledger import Ledger
+from infra.ledger.ledger import Ledger
 from infra.projection import rebuild_together
 from infra.service import Service
 from infra.settings import Settings

@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.db import temp_database
 from domain import inventory
-from infra.ledger import POSITION, Context, StateCache, UnitOfWork, load_state, position_key
+from infra.ledger.ledger import POSITION, Context, StateCache, UnitOfWork, load_state, position_key
 from infra.service import Service
 from infra.settings import Settings
 

@@ -21,7 +21,7 @@ from domain.errors import (
     UnknownWarehouseError,
 )
 from domain.values import format_money
-from infra.ledger import (
+from infra.ledger.ledger import (
     ACCOUNT,
     BOOK,
     CUSTOMER,

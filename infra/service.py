@@ -11,15 +11,15 @@ import sqlalchemy as sa
 
 from infra.eventstore.engine import make_engine
 from infra.eventstore.store import EventStore
-from infra.groupcommit import GroupCommitter
 from infra.keys import KeyRing
 from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
-from infra.ledger import Ledger
+from infra.ledger.groupcommit import GroupCommitter
+from infra.ledger.ledger import Ledger
+from infra.ledger.snapshots import Snapshots
 from infra.metrics import Metrics
 from infra.readmodels import ReadModels
 from infra.runner import Runner
 from infra.settings import Settings
-from infra.snapshots import Snapshots
 from infra.workflows import BackorderFill, Billing, TaxWorker
 
 TAX = "workflow:tax"  # the tax worker's lock name

@@ -15,8 +15,8 @@ from eventsourcing.persistence import OperationalError
 from domain import catalog, customer
 from domain.errors import DomainError, InsufficientStockError
 from infra import commands
-from infra.groupcommit import GroupCommitter
-from infra.ledger import ORDER, POSITION, Context, UnitOfWork, position_key
+from infra.ledger.groupcommit import GroupCommitter
+from infra.ledger.ledger import ORDER, POSITION, Context, UnitOfWork, position_key
 from infra.service import Service
 from infra.settings import Settings
 

@@ -25,7 +25,7 @@ import infra.projection
 from domain import catalog, inventory
 from domain.errors import NotFoundError
 from infra import billing, commands
-from infra.ledger import INVOICE, POSITION, PRODUCT, Outcome, UnitOfWork
+from infra.ledger.ledger import INVOICE, POSITION, PRODUCT, Outcome, UnitOfWork
 from infra.projection import parked
 from infra.runner import Runner
 from infra.service import Service

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 
 from domain import inventory
 from infra.eventstore.store import EventStore
-from infra.ledger import ORDER, POSITION, Context, StateCache, UnitOfWork, load_state, position_key
+from infra.ledger.ledger import ORDER, POSITION, Context, StateCache, UnitOfWork, load_state, position_key
+from infra.ledger.snapshots import EVERY, Snapshots, snapshots_table
 from infra.service import Service
 from infra.settings import Settings
-from infra.snapshots import EVERY, Snapshots, snapshots_table
 
 CTX = Context(actor="test", correlation_id="c", causation_id="c")
 KEY = position_key("BOLT", "W-A")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from domain import inventory
-from infra.ledger import POSITION, Context, UnitOfWork, position_key
+from infra.ledger.ledger import POSITION, Context, UnitOfWork, position_key
 from infra.service import Service
 from infra.settings import Settings
 

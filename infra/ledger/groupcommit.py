@@ -23,7 +23,7 @@ import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
 from infra.eventstore.store import STORE_ERRORS
-from infra.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded, needs_write
+from infra.ledger.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded, needs_write
 
 log = logging.getLogger("o2c.groupcommit")
 

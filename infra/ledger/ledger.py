@@ -28,13 +28,13 @@ from domain.events import Event
 from infra.eventstore.codec import CommandRecorded, Meta
 from infra.eventstore.store import STORE_ERRORS, EventStore, NewEvent, unreachable
 from infra.eventstore.streams import stream_id
-from infra.snapshots import EVERY, crossed
+from infra.ledger.snapshots import EVERY, crossed
 
 if TYPE_CHECKING:
-    from infra.groupcommit import GroupCommitter
-    from infra.snapshots import Snapshots
+    from infra.ledger.groupcommit import GroupCommitter
+    from infra.ledger.snapshots import Snapshots
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("infra.ledger")
 S = TypeVar("S")
 UNREACHABLE_PATIENCE = 3.0  # seconds a command keeps retrying a store it cannot reach before a 503
 
