@@ -19,7 +19,8 @@ from domain import payment
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import billing
-from infra.ledger.ledger import INVOICE, UnitOfWork
+from infra.ledger.kinds import INVOICE
+from infra.ledger.unitofwork import UnitOfWork
 
 FINANCE = {"scope": "finance:write"}
 READ = {"scope": "read"}

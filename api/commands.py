@@ -14,7 +14,8 @@ from api.security import check_idempotency_key, new_correlation_id
 from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
 from infra import logs
 from infra.keys import Principal
-from infra.ledger.ledger import Context, Dedupe, Handler, Outcome, StoreUnavailableError
+from infra.ledger.ledger import StoreUnavailableError
+from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome
 from infra.service import Service
 
 log = logs.get_logger("o2c.commands")

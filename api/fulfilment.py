@@ -20,7 +20,8 @@ from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import billing, commands
 from infra.billing import invoice_id_for
-from infra.ledger.ledger import INVOICE, SHIPMENT, UnitOfWork
+from infra.ledger.kinds import INVOICE, SHIPMENT
+from infra.ledger.unitofwork import UnitOfWork
 
 WRITE = {"scope": "shipments:write"}
 

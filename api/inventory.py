@@ -14,7 +14,8 @@ from api.models import AdjustmentRequest, CountRequest, EmptyRequest, ReceiptReq
 from api.reference import IdPath
 from api.views import position_view, transfer_view
 from infra import commands
-from infra.ledger.ledger import POSITION, UnitOfWork, position_key
+from infra.ledger.kinds import POSITION, position_key
+from infra.ledger.unitofwork import UnitOfWork
 
 WRITE = {"scope": "inventory:write"}
 

@@ -20,7 +20,8 @@ from api.views import order_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
-from infra.ledger.ledger import ORDER, UnitOfWork
+from infra.ledger.kinds import ORDER
+from infra.ledger.unitofwork import UnitOfWork
 
 ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
 OrderStatus = Literal[

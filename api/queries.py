@@ -17,7 +17,7 @@ from domain.errors import NotFoundError, SkuNotFoundError
 from domain.values import is_valid_id
 from infra.eventstore.codec import event_data
 from infra.eventstore.feed import read_feed
-from infra.ledger.ledger import ORDER, POSITION, Kind, position_key
+from infra.ledger.kinds import ORDER, POSITION, Kind, position_key
 from infra.service import Service
 from projections.balances import balance_view
 

@@ -17,7 +17,8 @@ from domain import catalog, customer
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
-from infra.ledger.ledger import CUSTOMER, PRODUCT, WAREHOUSE, UnitOfWork
+from infra.ledger.kinds import CUSTOMER, PRODUCT, WAREHOUSE
+from infra.ledger.unitofwork import UnitOfWork
 
 IdPath = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", max_length=64)]
 MAX_POSITION = 2**63 - 1  # positions, versions and cursors are stored as 64-bit integers (PostgreSQL bigint)

@@ -27,7 +27,7 @@ import httpx
 from bench.db import temp_database
 from bench.rebuild import generate
 from bench.workload import WAREHOUSES, setup
-from infra.ledger.ledger import Context, UnitOfWork
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.projection import rebuild_together
 from infra.service import Service
 from infra.settings import Settings

@@ -18,7 +18,7 @@ from bench.__main__ import stock
 from bench.db import temp_database
 from bench.workload import commands_stream, setup
 from infra import commands
-from infra.ledger.ledger import Context, UnitOfWork
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from infra.settings import Settings
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from bench.db import temp_database
 from domain import inventory
-from infra.ledger.ledger import POSITION, Context, StateCache, UnitOfWork, load_state, position_key
+from infra.ledger.cache import StateCache, load_state
+from infra.ledger.kinds import POSITION, position_key
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from infra.settings import Settings
 

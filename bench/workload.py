@@ -11,7 +11,7 @@ from typing import Any
 from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
-from infra.ledger.ledger import Context, UnitOfWork
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 
 WAREHOUSES = ("W-1", "W-2", "W-3")

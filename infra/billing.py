@@ -13,7 +13,8 @@ from domain.errors import NotFoundError, NotInvoicedError, UnknownCustomerError,
 from domain.invoice import InvoiceLine
 from domain.values import ZERO, line_amount, subtract
 from infra.commands import _order, _record_position, _warehouse, serve_the_queue_first
-from infra.ledger.ledger import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT, UnitOfWork
+from infra.ledger.kinds import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT
+from infra.ledger.unitofwork import UnitOfWork
 
 INVOICE_NUMBERS = "invoices"
 CREDIT_NOTE_NUMBERS = "credit-notes"

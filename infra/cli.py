@@ -164,7 +164,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from api.queries import history
-    from infra.ledger.ledger import ORDER
+    from infra.ledger.kinds import ORDER
     from infra.service import Service
 
     svc = Service.start(_settings_or_exit())

@@ -21,7 +21,7 @@ from domain.errors import (
     UnknownWarehouseError,
 )
 from domain.values import format_money
-from infra.ledger.ledger import (
+from infra.ledger.kinds import (
     ACCOUNT,
     BOOK,
     CUSTOMER,
@@ -32,9 +32,9 @@ from infra.ledger.ledger import (
     TRANSFER,
     WAREHOUSE,
     WAREHOUSE_INDEX,
-    UnitOfWork,
     position_key,
 )
+from infra.ledger.unitofwork import UnitOfWork
 
 INDEX_KEY = "all"
 

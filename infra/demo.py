@@ -13,7 +13,7 @@ from typing import Any
 from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
-from infra.ledger.ledger import Context, Dedupe, UnitOfWork
+from infra.ledger.unitofwork import Context, Dedupe, UnitOfWork
 from infra.service import Service
 
 WAREHOUSES = [("DAL-1", "Dallas DC"), ("CHI-1", "Chicago DC"), ("ATL-1", "Atlanta DC")]

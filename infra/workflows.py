@@ -17,7 +17,9 @@ from domain.errors import DomainError
 from infra import billing, commands
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import unreachable
-from infra.ledger.ledger import INVOICE, Context, Ledger, StoreUnavailableError, UnitOfWork
+from infra.ledger.kinds import INVOICE
+from infra.ledger.ledger import Ledger, StoreUnavailableError
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.projection import park, parked
 from infra.readmodels import ReadModels
 from infra.runner import BackgroundLoop

@@ -23,7 +23,9 @@ import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
 
 from infra.eventstore.store import STORE_ERRORS
-from infra.ledger.ledger import RECORD, Context, Dedupe, Handler, Ledger, Outcome, UnitOfWork, _Loaded, needs_write
+from infra.ledger.kinds import RECORD
+from infra.ledger.ledger import Ledger
+from infra.ledger.unitofwork import Context, Dedupe, Handler, Loaded, Outcome, UnitOfWork, needs_write
 
 log = logging.getLogger("o2c.groupcommit")
 
@@ -153,7 +155,7 @@ class GroupCommitter:
             for job in batch:
                 job.finish(error=_RunAlone())
             return
-        shared: dict[UUID, _Loaded] = {}
+        shared: dict[UUID, Loaded] = {}
         recorded_here: set[UUID] = set()
         accepted: list[tuple[_Job, UnitOfWork, int, dict[str, Any]]] = []
         deferred: list[_Job] = []
@@ -163,7 +165,7 @@ class GroupCommitter:
                 for d in job.dedupe:
                     if RECORD.stream_id(d.record_key) in recorded_here:
                         raise _Deferred
-                replay = ledger._replay(uow, job.dedupe)
+                replay = ledger.replay(uow, job.dedupe)
                 if replay is not None:
                     job.finish(replay)
                     continue
@@ -171,7 +173,7 @@ class GroupCommitter:
                 if needs_write(uow, job.dedupe):
                     ledger.add_records(uow, job.dedupe, status, body)
                     recorded_here.update(RECORD.stream_id(d.record_key) for d in job.dedupe)
-                    shared.update(uow._loaded)
+                    shared.update(uow.loaded)
                 accepted.append((job, uow, status, body))
             except _Deferred:
                 deferred.append(job)

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 if TYPE_CHECKING:
-    from infra.ledger.ledger import Kind
+    from infra.ledger.kinds import Kind
 
 log = logging.getLogger("o2c.snapshots")
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra import commands
-from infra.ledger.ledger import Context, UnitOfWork
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from tests.conftest import Api, wait_until
 

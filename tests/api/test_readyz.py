@@ -15,7 +15,8 @@ from litestar.testing import TestClient
 
 from api.app import READY_MAX_LAG, create_app
 from domain import catalog
-from infra.ledger.ledger import PRODUCT, Context, UnitOfWork
+from infra.ledger.kinds import PRODUCT
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from infra.settings import Settings
 from tests.conftest import Api, seed, wait_until

@@ -16,7 +16,7 @@ from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
 from infra.eventstore.codec import Recorded
-from infra.ledger.ledger import Context, Outcome, UnitOfWork
+from infra.ledger.unitofwork import Context, Outcome, UnitOfWork
 from infra.projection import rows
 from infra.runner import Runner
 from infra.service import Service

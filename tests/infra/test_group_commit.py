@@ -16,7 +16,8 @@ from domain import catalog, customer
 from domain.errors import DomainError, InsufficientStockError
 from infra import commands
 from infra.ledger.groupcommit import GroupCommitter
-from infra.ledger.ledger import ORDER, POSITION, Context, UnitOfWork, position_key
+from infra.ledger.kinds import ORDER, POSITION, position_key
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from infra.settings import Settings
 

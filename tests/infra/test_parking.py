@@ -25,7 +25,8 @@ import infra.projection
 from domain import catalog, inventory
 from domain.errors import NotFoundError
 from infra import billing, commands
-from infra.ledger.ledger import INVOICE, POSITION, PRODUCT, Outcome, UnitOfWork
+from infra.ledger.kinds import INVOICE, POSITION, PRODUCT
+from infra.ledger.unitofwork import Outcome, UnitOfWork
 from infra.projection import parked
 from infra.runner import Runner
 from infra.service import Service

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from domain.order import Order
 from domain.values import ZERO, line_amount
 from infra import billing, commands
-from infra.ledger.ledger import BOOK, ORDER, POSITION, SHIPMENT, position_key
+from infra.ledger.kinds import BOOK, ORDER, POSITION, SHIPMENT, position_key
 from infra.runner import Runner
 from infra.service import Service
 from infra.workflows import TaxWorker

@@ -25,7 +25,7 @@ import infra.projection
 import projections.atp
 from domain import inventory
 from infra import commands
-from infra.ledger.ledger import UnitOfWork
+from infra.ledger.unitofwork import UnitOfWork
 from infra.runner import Runner
 from infra.service import Service
 from infra.tracking import read_position, tracking

@@ -11,8 +11,10 @@ import sqlalchemy as sa
 
 from domain import inventory
 from infra.eventstore.store import EventStore
-from infra.ledger.ledger import ORDER, POSITION, Context, StateCache, UnitOfWork, load_state, position_key
+from infra.ledger.cache import StateCache, load_state
+from infra.ledger.kinds import ORDER, POSITION, position_key
 from infra.ledger.snapshots import EVERY, Snapshots, snapshots_table
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from infra.settings import Settings
 

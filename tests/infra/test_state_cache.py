@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from domain import inventory
-from infra.ledger.ledger import POSITION, Context, UnitOfWork, position_key
+from infra.ledger.kinds import POSITION, position_key
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from infra.settings import Settings
 

@@ -27,7 +27,8 @@ import pytest
 from domain import catalog, customer
 from domain.invoice import Invoice, InvoiceLine
 from infra import commands
-from infra.ledger.ledger import INVOICE, Context, UnitOfWork
+from infra.ledger.kinds import INVOICE
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.runner import Runner
 from infra.service import Service
 from infra.settings import Settings

@@ -12,7 +12,8 @@ from domain.events import EVENT_TYPES, Event
 from infra import commands
 from infra.eventstore import codec
 from infra.eventstore.store import NewEvent
-from infra.ledger.ledger import WAREHOUSE, Context, UnitOfWork
+from infra.ledger.kinds import WAREHOUSE
+from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from infra.settings import Settings
 

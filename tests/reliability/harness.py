@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import uvicorn
 
 from api.app import create_app
-from infra.ledger.ledger import POSITION, position_key
+from infra.ledger.kinds import POSITION, position_key
 from infra.service import Service
 from infra.settings import Settings
 from projections.invoices import decode_state as decode_invoice

@@ -1,0 +1,145 @@
+"""One attempt of one command: the streams it loaded, the events it decided, who asked and why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from domain.errors import DomainError
+from domain.events import Event
+from infra.eventstore.codec import Meta
+from infra.eventstore.store import EventStore, NewEvent
+from infra.ledger.cache import StateCache, load_state
+from infra.ledger.kinds import Kind
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who asked, and why: copied onto every event the command records."""
+
+    actor: str
+    correlation_id: str
+    causation_id: str
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class Loaded:
+    """A stream as one command (or one group commit) has it: its state and version."""
+
+    kind: Kind[Any]
+    key: str
+    state: Any
+    version: int
+
+
+class UnitOfWork:
+    """Streams loaded for one attempt of one command, and the events it decided."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        ctx: Context,
+        cache: StateCache | None = None,
+        shared: dict[UUID, Loaded] | None = None,
+    ) -> None:
+        self.store = store
+        self.ctx = ctx
+        self.cache = cache or StateCache(max_streams=1000)
+        self._loaded: dict[UUID, Loaded] = {}
+        self._shared = shared  # streams as earlier commands of the same group commit left them
+        self.pending: list[NewEvent] = []
+
+    def _load(self, kind: Kind[S], key: str) -> Loaded:
+        sid = kind.stream_id(key)
+        loaded = self._loaded.get(sid)
+        if loaded is None and self._shared is not None and sid in self._shared:
+            seen = self._shared[sid]
+            loaded = self._loaded[sid] = Loaded(seen.kind, seen.key, seen.state, seen.version)
+        if loaded is None:
+            state, version = load_state(self.store, self.cache, kind, key)
+            loaded = self._loaded[sid] = Loaded(kind, key, state, version)
+        return loaded
+
+    @property
+    def loaded_streams(self) -> list[UUID]:
+        return list(self._loaded)
+
+    @property
+    def loaded(self) -> dict[UUID, Loaded]:
+        """Every stream this attempt loaded, as its decisions left it."""
+        return self._loaded
+
+    def committed(self) -> None:
+        """The write succeeded: the new states are the streams' latest."""
+        for sid, loaded in self._loaded.items():
+            self.cache.put(sid, loaded.kind, loaded.state, loaded.version)
+
+    def get(self, kind: Kind[S], key: str) -> S:
+        state: S = self._load(kind, key).state
+        return state
+
+    def version(self, kind: Kind[Any], key: str) -> int:
+        return self._load(kind, key).version
+
+    def record(self, kind: Kind[S], key: str, events: list[Event]) -> S:
+        """Apply decided events to the stream's state and queue them for the atomic write."""
+        loaded = self._load(kind, key)
+        sid = kind.stream_id(key)
+        meta = Meta(
+            kind=kind.name,
+            key=key,
+            occurred_at=self.ctx.occurred_at,
+            actor=self.ctx.actor,
+            correlation_id=self.ctx.correlation_id,
+            causation_id=self.ctx.causation_id,
+        )
+        for event in events:
+            loaded.version += 1
+            loaded.state = kind.evolve(loaded.state, event)
+            self.pending.append(NewEvent(sid, loaded.version, meta, event))
+        state: S = loaded.state
+        return state
+
+    @property
+    def has_events(self) -> bool:
+        return bool(self.pending)
+
+
+@dataclass(frozen=True)
+class Dedupe:
+    """A repeat of a command is answered from its record, not decided again.
+
+    `scope`+`key` name the record; a different `fingerprint` under the same name is an error.
+    """
+
+    scope: str
+    key: str
+    fingerprint: str
+    on_mismatch: Callable[[], DomainError]
+    always: bool = False  # recorded even when the command itself records nothing (an idempotency key)
+
+    @property
+    def record_key(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    position: int
+    replayed: bool = False
+
+
+def needs_write(uow: UnitOfWork, dedupe: tuple[Dedupe, ...]) -> bool:
+    """A command is saved when it decided events, or when it carries a key that must be recorded anyway."""
+    return uow.has_events or any(d.always for d in dedupe)
+
+
+Handler = Callable[[UnitOfWork], tuple[int, dict[str, Any]]]
