@@ -19,7 +19,7 @@ from api.deps import Svc, wait_for_read_models
 from api.orders import ORDER_STATUSES
 from api.reference import MinPosition
 from api.views import ts
-from infra.readmodels import ReadModels
+from infra.readside.readmodels import ReadModels
 
 # Backorder age buckets: (name, label, lower bound in seconds); each runs up to the next bound.
 AGE_BUCKETS = (

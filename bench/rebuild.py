@@ -20,7 +20,7 @@ from eventsourcing.utils import Environment
 from bench.db import temp_database
 from bench.workload import commands_stream, run_command, setup
 from infra.ledger.ledger import Ledger
-from infra.projection import rebuild_together
+from infra.readside.projection import rebuild_together
 from infra.service import Service
 from infra.settings import Settings
 

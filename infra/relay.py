@@ -31,8 +31,8 @@ from infra.eventstore.engine import make_engine
 from infra.eventstore.feed import read_feed
 from infra.eventstore.store import EventStore
 from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for
+from infra.readside.tracking import TrackingConflictError, ensure_tables, read_position, save_position
 from infra.settings import Settings
-from infra.tracking import TrackingConflictError, ensure_tables, read_position, save_position
 
 log = logging.getLogger("o2c.relay")
 

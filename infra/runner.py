@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import EventStore
 from infra.leader import Leadership
-from infra.storable import printable
+from infra.readside.storable import printable
 
 log = logging.getLogger("o2c.runner")
 

@@ -17,7 +17,7 @@ from infra.ledger.groupcommit import GroupCommitter
 from infra.ledger.ledger import Ledger
 from infra.ledger.snapshots import Snapshots
 from infra.metrics import Metrics
-from infra.readmodels import ReadModels
+from infra.readside.readmodels import ReadModels
 from infra.runner import Runner
 from infra.settings import Settings
 from infra.workflows import BackorderFill, Billing, TaxWorker

@@ -20,13 +20,13 @@ from infra.eventstore.store import unreachable
 from infra.ledger.kinds import INVOICE
 from infra.ledger.ledger import Ledger, StoreUnavailableError
 from infra.ledger.unitofwork import Context, UnitOfWork
-from infra.projection import park, parked
-from infra.readmodels import ReadModels
+from infra.readside.projection import park, parked
+from infra.readside.readmodels import ReadModels
+from infra.readside.storable import cannot_store
+from infra.readside.tracking import ensure_tables, read_position, save_position
 from infra.runner import BackgroundLoop
 from infra.settings import Settings
-from infra.storable import cannot_store
 from infra.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
-from infra.tracking import ensure_tables, read_position, save_position
 
 log = logging.getLogger("o2c.workflows")
 WORKFLOW_GENERATION = 0  # workflows have no generations; their parked events are kept under 0

@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from infra import commands
 from infra.eventstore.codec import Recorded
 from infra.ledger.unitofwork import Context, Outcome, UnitOfWork
-from infra.projection import rows
+from infra.readside.projection import rows
 from infra.runner import Runner
 from infra.service import Service
 from infra.tax import make_tax_engine

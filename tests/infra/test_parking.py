@@ -21,13 +21,13 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-import infra.projection
+import infra.readside.projection
 from domain import catalog, inventory
 from domain.errors import NotFoundError
 from infra import billing, commands
 from infra.ledger.kinds import INVOICE, POSITION, PRODUCT
 from infra.ledger.unitofwork import Outcome, UnitOfWork
-from infra.projection import parked
+from infra.readside.projection import parked
 from infra.runner import Runner
 from infra.service import Service
 from infra.workflows import Billing
@@ -113,7 +113,7 @@ def test_a_value_the_store_refuses_at_write_time_is_isolated_to_its_event_live_a
 ) -> None:
     """The store's own refusal, with no check before the write: the batch of ~60 events that fails
     is split until the one event is found; the others apply, in order, exactly once."""
-    monkeypatch.setattr(infra.projection, "unstorable", lambda *args: None, raising=False)
+    monkeypatch.setattr(infra.readside.projection, "unstorable", lambda *args: None, raising=False)
     with service(database_url) as svc:
         position = history_with_one_bad_event(svc, huge_receipt, around=30)
         runner = make_runner(svc, batch_size=1000)  # the whole log is one batch
@@ -137,7 +137,7 @@ def test_a_value_the_store_refuses_at_write_time_is_isolated_to_its_event_live_a
 def test_a_store_that_cannot_be_reached_parks_nothing_and_the_batch_is_retried(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_write = infra.projection._write
+    real_write = infra.readside.projection._write
     failures = []
 
     def connection_lost(conn: sa.Connection, table: sa.Table, *args: Any) -> None:
@@ -149,7 +149,7 @@ def test_a_store_that_cannot_be_reached_parks_nothing_and_the_batch_is_retried(
 
     with service(database_url) as svc:
         seed_reference(svc, SKUS, {"C1": "100000.00"})
-        monkeypatch.setattr(infra.projection, "_write", connection_lost)
+        monkeypatch.setattr(infra.readside.projection, "_write", connection_lost)
         atp = svc.read["atp"]
         runner = Runner(svc.store, [atp])
         runner.run_once()

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from bench.workload import commands_stream, run_command, setup
-from infra import projection
-from infra.projection import rebuild_together
+from infra.readside import projection
+from infra.readside.projection import rebuild_together
 from infra.service import Service
 from infra.settings import Settings
 from tests.infra.readside import make_runner, settle, snapshot

@@ -29,10 +29,10 @@ from nats.js.api import PubAck, RawStreamMsg
 from nats.js.errors import NotFoundError
 
 from infra.leader import AdvisoryLocks, lock_holders
+from infra.readside.tracking import read_position
 from infra.relay import Relay, RelayConfig
 from infra.service import Service
 from infra.settings import ConfigError, load_settings
-from infra.tracking import read_position
 from tests.conftest import Api, make_settings, settle, wait_until
 
 REPO = Path(__file__).resolve().parents[2]

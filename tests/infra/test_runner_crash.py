@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import infra.projection
+import infra.readside.projection
 import projections.atp
 from domain import inventory
 from infra import commands
 from infra.ledger.unitofwork import UnitOfWork
+from infra.readside.tracking import read_position, tracking
 from infra.runner import Runner
 from infra.service import Service
-from infra.tracking import read_position, tracking
 from projections import ALL
 from projections.orders import decode_state
 from tests.conftest import Api, wait_until
@@ -113,7 +113,7 @@ def test_a_crash_before_the_commit_leaves_no_row_of_the_batch_and_the_position_u
         assert snapshot(svc, ("atp",)) == expected_rows(svc, "atp", done)
 
         written: list[list[dict[str, Any]]] = []
-        real_save = infra.projection.save_position
+        real_save = infra.readside.projection.save_position
 
         def crash_after_writing(conn: sa.Connection, name: str, position: int, **kw: Any) -> None:
             table = atp.tables["positions"]
@@ -121,7 +121,7 @@ def test_a_crash_before_the_commit_leaves_no_row_of_the_batch_and_the_position_u
             written.append([dict(r) for r in found])
             raise SimulatedCrash(f"killed before saving {name} at {position}")
 
-        monkeypatch.setattr(infra.projection, "save_position", crash_after_writing)
+        monkeypatch.setattr(infra.readside.projection, "save_position", crash_after_writing)
         crashing = batches[2] + batches[3]
         upto = crashing[-1].position or 0
         with pytest.raises(SimulatedCrash):
@@ -135,7 +135,7 @@ def test_a_crash_before_the_commit_leaves_no_row_of_the_batch_and_the_position_u
         assert atp.position() == done
         assert snapshot(svc, ("atp",)) == expected_rows(svc, "atp", done)
 
-        monkeypatch.setattr(infra.projection, "save_position", real_save)
+        monkeypatch.setattr(infra.readside.projection, "save_position", real_save)
 
     with service(database_url) as restarted:  # a new process on the same database
         assert restarted.read.position("atp") == done
@@ -151,7 +151,7 @@ def test_a_runner_whose_projection_crashes_once_retries_it_and_applies_every_eve
 ) -> None:
     with service(database_url) as svc:
         small_history(svc)
-        real_save = infra.projection.save_position
+        real_save = infra.readside.projection.save_position
         crashes = Counter[str]()
 
         def crash_once_per_projection(conn: sa.Connection, name: str, position: int, **kw: Any) -> None:
@@ -161,7 +161,7 @@ def test_a_runner_whose_projection_crashes_once_retries_it_and_applies_every_eve
                 raise SimulatedCrash(f"{name} dies at {position}")
             real_save(conn, name, position, **kw)
 
-        monkeypatch.setattr(infra.projection, "save_position", crash_once_per_projection)
+        monkeypatch.setattr(infra.readside.projection, "save_position", crash_once_per_projection)
         runner = make_runner(svc, batch_size=6)
         for _ in range(50):
             if runner.run_once() == 0:
@@ -170,7 +170,7 @@ def test_a_runner_whose_projection_crashes_once_retries_it_and_applies_every_eve
         assert runner.errors == {}
         expected = {k: v for name in ALL for k, v in expected_rows(svc, name).items()}
         assert snapshot(svc) == expected
-        monkeypatch.setattr(infra.projection, "save_position", real_save)
+        monkeypatch.setattr(infra.readside.projection, "save_position", real_save)
         assert rebuild_all(svc) == expected
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from infra.eventstore.store import EventStore
-from infra.projection import Projection, rows
+from infra.readside.projection import Projection, rows
 from projections import ALL
 from projections.atp import atp_view
 from projections.base import Key, Row

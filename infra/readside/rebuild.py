@@ -15,12 +15,12 @@ from contextlib import ExitStack
 
 import sqlalchemy as sa
 
-from infra import projection as live
 from infra.eventstore.codec import Recorded
-from infra.projection import Projection, Tables, apply_batch, commit_batch, parked, registry
-from infra.rowio import Cache, write_rows
-from infra.storable import cannot_store
-from infra.tracking import save_position
+from infra.readside import projection as live
+from infra.readside.projection import Projection, Tables, apply_batch, commit_batch, parked, registry
+from infra.readside.rowio import Cache, write_rows
+from infra.readside.storable import cannot_store
+from infra.readside.tracking import save_position
 
 log = logging.getLogger("o2c.projection")
 REDO_BATCH = 500  # events per transaction while a refused flush is redone

@@ -26,11 +26,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import EventStore
-from infra.rowio import Cache, _load, _write
-from infra.rowio import rows as rows  # re-exported: readers import it from here
-from infra.rowio import write_rows as write_rows
-from infra.storable import UnstorableRowError, cannot_store, printable, unstorable
-from infra.tracking import ensure_tables, read_position, save_position
+from infra.readside.rowio import Cache, _load, _write
+from infra.readside.rowio import rows as rows  # re-exported: readers import it from here
+from infra.readside.rowio import write_rows as write_rows
+from infra.readside.storable import UnstorableRowError, cannot_store, printable, unstorable
+from infra.readside.tracking import ensure_tables, read_position, save_position
 from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
 
 log = logging.getLogger("o2c.projection")
@@ -404,7 +404,7 @@ class Projection:
         stop: threading.Event | None = None,
     ) -> dict[str, int]:
         """Fill a fresh generation from position 0, then swap it in. Queries keep answering meanwhile."""
-        from infra.rebuild import rebuild_together
+        from infra.readside.rebuild import rebuild_together
 
         return rebuild_together([self], batch_size, progress, stop)[self.name]
 
@@ -426,7 +426,7 @@ class Projection:
 def __getattr__(name: str) -> Any:
     """`rebuild_together` and `_Rebuilding` live in infra/rebuild.py; still importable from here."""
     if name in ("rebuild_together", "_Rebuilding"):
-        from infra import rebuild
+        from infra.readside import rebuild
 
         return getattr(rebuild, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
