@@ -18,6 +18,7 @@ from domain.values import is_valid_id
 from infra.eventstore.codec import event_data
 from infra.eventstore.feed import read_feed
 from infra.ledger.kinds import ORDER, POSITION, Kind, position_key
+from infra.readside.rebuild import rebuild_together
 from infra.service import Service
 from projections.balances import balance_view
 
@@ -155,7 +156,7 @@ class AdminController(Controller):
         if name not in svc.read.projections:
             raise NotFoundError(f"No read model named {name}; choose from {', '.join(svc.read.projections)}", name=name)
         projection = svc.read[name]
-        svc.in_background(f"rebuild-{name}", lambda: projection.rebuild(stop=svc.stopping))
+        svc.in_background(f"rebuild-{name}", lambda: rebuild_together([projection], stop=svc.stopping))
         return Response(
             {"name": name, "status": "rebuilding", "from_generation": projection.generation},
             status_code=202,

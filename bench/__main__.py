@@ -28,7 +28,7 @@ from bench.db import temp_database
 from bench.rebuild import generate
 from bench.workload import WAREHOUSES, setup
 from infra.ledger.unitofwork import Context, UnitOfWork
-from infra.readside.projection import rebuild_together
+from infra.readside.rebuild import rebuild_together
 from infra.service import Service
 from infra.settings import Settings
 

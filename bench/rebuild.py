@@ -20,7 +20,7 @@ from eventsourcing.utils import Environment
 from bench.db import temp_database
 from bench.workload import commands_stream, run_command, setup
 from infra.ledger.ledger import Ledger
-from infra.readside.projection import rebuild_together
+from infra.readside.rebuild import rebuild, rebuild_together
 from infra.service import Service
 from infra.settings import Settings
 
@@ -66,7 +66,7 @@ def main() -> None:
             projections = list(svc.read.projections.values())
             for projection in projections:
                 t0 = time.perf_counter()
-                result = projection.rebuild()
+                result = rebuild(projection)
                 seconds = time.perf_counter() - t0
                 print(
                     f"{projection.name:<26}{result['events']:>10,}{seconds:>10.2f}{result['events'] / seconds:>12,.0f}"

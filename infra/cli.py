@@ -185,7 +185,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from infra.readside.projection import rebuild_together
+    from infra.readside.rebuild import rebuild_together
     from infra.service import Service
 
     svc = Service.start(_settings_or_exit())

@@ -20,9 +20,10 @@ from infra.eventstore.store import unreachable
 from infra.ledger.kinds import INVOICE
 from infra.ledger.ledger import Ledger, StoreUnavailableError
 from infra.ledger.unitofwork import Context, UnitOfWork
-from infra.readside.projection import park, parked
+from infra.readside.batches import park
 from infra.readside.readmodels import ReadModels
 from infra.readside.storable import cannot_store
+from infra.readside.tables import parked
 from infra.readside.tracking import ensure_tables, read_position, save_position
 from infra.runner import BackgroundLoop
 from infra.settings import Settings

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from infra.eventstore.store import EventStore
-from infra.readside.projection import Projection, rows
+from infra.readside.projection import Projection
+from infra.readside.rowio import rows
 from projections import ALL
 from projections.atp import atp_view
 from projections.base import Key, Row

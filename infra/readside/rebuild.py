@@ -16,10 +16,12 @@ from contextlib import ExitStack
 import sqlalchemy as sa
 
 from infra.eventstore.codec import Recorded
-from infra.readside import projection as live
-from infra.readside.projection import Projection, Tables, apply_batch, commit_batch, parked, registry
+from infra.readside import batches  # its CACHE_ROWS and FLUSH_ROWS are read at run time (tests lower them)
+from infra.readside.batches import apply_batch, commit_batch
+from infra.readside.projection import Projection
 from infra.readside.rowio import Cache, write_rows
 from infra.readside.storable import cannot_store
+from infra.readside.tables import Tables, parked, registry
 from infra.readside.tracking import save_position
 
 log = logging.getLogger("o2c.projection")
@@ -70,8 +72,8 @@ class _Rebuilding:
             self.events += len(records)
             for name, rows in changes.items():
                 self.unwritten.setdefault(name, {}).update(rows)
-            too_big = sum(len(rows) for rows in self.cache.values()) > live.CACHE_ROWS
-            if too_big or not records or sum(len(rows) for rows in self.unwritten.values()) > live.FLUSH_ROWS:
+            too_big = sum(len(rows) for rows in self.cache.values()) > batches.CACHE_ROWS
+            if too_big or not records or sum(len(rows) for rows in self.unwritten.values()) > batches.FLUSH_ROWS:
                 write_rows(conn, self.spec, self.tables, self.unwritten)
                 save_position(conn, self.tracking, self.position)
                 self.unwritten = {}
@@ -172,6 +174,17 @@ def rebuild_together(
         job.drop_older(old)
         log.info("rebuilt %s: generation %s, %s events", job.projection.name, job.generation, job.events)
     return {j.projection.name: _result(j.generation, j) for j in jobs}
+
+
+def rebuild(
+    projection: Projection,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str, int]:
+    """Fill a fresh generation of one projection from position 0, then swap it in. Queries keep
+    answering meanwhile."""
+    return rebuild_together([projection], batch_size, progress, stop)[projection.name]
 
 
 def _result(generation: int, job: _Rebuilding) -> dict[str, int]:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from projections.base import Key, ProjectionSpec, Row, TableSpec
 
 if TYPE_CHECKING:
-    from infra.readside.projection import Tables
+    from infra.readside.tables import Tables
 
 CHUNK = 400
 Cache = dict[str, dict[Key, Row | None]]

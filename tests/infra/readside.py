@@ -17,7 +17,8 @@ from domain.errors import DomainError
 from infra import commands
 from infra.eventstore.codec import Recorded
 from infra.ledger.unitofwork import Context, Outcome, UnitOfWork
-from infra.readside.projection import rows
+from infra.readside.rebuild import rebuild
+from infra.readside.rowio import rows
 from infra.runner import Runner
 from infra.service import Service
 from infra.tax import make_tax_engine
@@ -128,7 +129,7 @@ def rebuild_all(svc: Service) -> dict[str, list[Row]]:
     """Rebuild every read model from the log (generation g+1) and snapshot the result."""
     for projection in svc.read.projections.values():
         before = projection.generation
-        projection.rebuild()
+        rebuild(projection)
         assert projection.generation == before + 1
     return snapshot(svc)
 

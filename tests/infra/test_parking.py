@@ -21,13 +21,14 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-import infra.readside.projection
+import infra.readside.batches
 from domain import catalog, inventory
 from domain.errors import NotFoundError
 from infra import billing, commands
 from infra.ledger.kinds import INVOICE, POSITION, PRODUCT
 from infra.ledger.unitofwork import Outcome, UnitOfWork
-from infra.readside.projection import parked
+from infra.readside.rebuild import rebuild
+from infra.readside.tables import parked
 from infra.runner import Runner
 from infra.service import Service
 from infra.workflows import Billing
@@ -96,7 +97,7 @@ def test_an_event_whose_rows_the_store_cannot_hold_is_parked_and_the_read_model_
         assert snapshot(svc, ("atp",)) == expected_without(svc, "atp", position)
         incremental = snapshot(svc)
 
-        rebuilt = atp.rebuild()  # finishes, and parks the same event in the new generation
+        rebuilt = rebuild(atp)  # finishes, and parks the same event in the new generation
         assert rebuilt["position"] == svc.store.head()
         assert parked_positions(svc, "atp") == [(topic, position)]
         assert snapshot(svc) == incremental
@@ -113,7 +114,7 @@ def test_a_value_the_store_refuses_at_write_time_is_isolated_to_its_event_live_a
 ) -> None:
     """The store's own refusal, with no check before the write: the batch of ~60 events that fails
     is split until the one event is found; the others apply, in order, exactly once."""
-    monkeypatch.setattr(infra.readside.projection, "unstorable", lambda *args: None, raising=False)
+    monkeypatch.setattr(infra.readside.batches, "unstorable", lambda *args: None)
     with service(database_url) as svc:
         position = history_with_one_bad_event(svc, huge_receipt, around=30)
         runner = make_runner(svc, batch_size=1000)  # the whole log is one batch
@@ -128,7 +129,7 @@ def test_a_value_the_store_refuses_at_write_time_is_isolated_to_its_event_live_a
         assert snapshot(svc, ("atp",)) == expected_without(svc, "atp", position)
         incremental = snapshot(svc)
 
-        atp.rebuild()  # the deferred flush fails: the rebuild redoes its unwritten part event by event
+        rebuild(atp)  # the deferred flush fails: the rebuild redoes its unwritten part event by event
         assert parked_positions(svc, "atp") == [("StockReceived", position)]
         assert snapshot(svc) == incremental
         assert atp.stored_position() == svc.store.head()
@@ -137,7 +138,7 @@ def test_a_value_the_store_refuses_at_write_time_is_isolated_to_its_event_live_a
 def test_a_store_that_cannot_be_reached_parks_nothing_and_the_batch_is_retried(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_write = infra.readside.projection._write
+    real_write = infra.readside.batches._write
     failures = []
 
     def connection_lost(conn: sa.Connection, table: sa.Table, *args: Any) -> None:
@@ -149,7 +150,7 @@ def test_a_store_that_cannot_be_reached_parks_nothing_and_the_batch_is_retried(
 
     with service(database_url) as svc:
         seed_reference(svc, SKUS, {"C1": "100000.00"})
-        monkeypatch.setattr(infra.readside.projection, "_write", connection_lost)
+        monkeypatch.setattr(infra.readside.batches, "_write", connection_lost)
         atp = svc.read["atp"]
         runner = Runner(svc.store, [atp])
         runner.run_once()

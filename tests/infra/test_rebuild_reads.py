@@ -11,7 +11,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from api.app import create_app
-from infra.readside.projection import rebuild_together
+from infra.readside.rebuild import rebuild_together
 from infra.service import Service
 from infra.settings import Settings
 from tests.conftest import Api, seed

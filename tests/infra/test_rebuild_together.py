@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from bench.workload import commands_stream, run_command, setup
-from infra.readside import projection
-from infra.readside.projection import rebuild_together
+from infra.readside import batches
+from infra.readside.rebuild import rebuild_together
 from infra.service import Service
 from infra.settings import Settings
 from tests.infra.readside import make_runner, settle, snapshot
@@ -44,8 +44,8 @@ def test_one_pass_rebuild_equals_the_incremental_read_models(svc: Service) -> No
 
 def test_small_flushes_and_cache_resets_change_nothing(svc: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     incremental = snapshot(svc)
-    monkeypatch.setattr(projection, "FLUSH_ROWS", 7)
-    monkeypatch.setattr(projection, "CACHE_ROWS", 13)
+    monkeypatch.setattr(batches, "FLUSH_ROWS", 7)
+    monkeypatch.setattr(batches, "CACHE_ROWS", 13)
 
     rebuild_together(list(svc.read.projections.values()), batch_size=50)
 

@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import infra.readside.projection
+import infra.readside.batches
 import projections.atp
 from domain import inventory
 from infra import commands
 from infra.ledger.unitofwork import UnitOfWork
+from infra.readside.rebuild import rebuild
 from infra.readside.tracking import read_position, tracking
 from infra.runner import Runner
 from infra.service import Service
@@ -113,7 +114,7 @@ def test_a_crash_before_the_commit_leaves_no_row_of_the_batch_and_the_position_u
         assert snapshot(svc, ("atp",)) == expected_rows(svc, "atp", done)
 
         written: list[list[dict[str, Any]]] = []
-        real_save = infra.readside.projection.save_position
+        real_save = infra.readside.batches.save_position
 
         def crash_after_writing(conn: sa.Connection, name: str, position: int, **kw: Any) -> None:
             table = atp.tables["positions"]
@@ -121,7 +122,7 @@ def test_a_crash_before_the_commit_leaves_no_row_of_the_batch_and_the_position_u
             written.append([dict(r) for r in found])
             raise SimulatedCrash(f"killed before saving {name} at {position}")
 
-        monkeypatch.setattr(infra.readside.projection, "save_position", crash_after_writing)
+        monkeypatch.setattr(infra.readside.batches, "save_position", crash_after_writing)
         crashing = batches[2] + batches[3]
         upto = crashing[-1].position or 0
         with pytest.raises(SimulatedCrash):
@@ -135,7 +136,7 @@ def test_a_crash_before_the_commit_leaves_no_row_of_the_batch_and_the_position_u
         assert atp.position() == done
         assert snapshot(svc, ("atp",)) == expected_rows(svc, "atp", done)
 
-        monkeypatch.setattr(infra.readside.projection, "save_position", real_save)
+        monkeypatch.setattr(infra.readside.batches, "save_position", real_save)
 
     with service(database_url) as restarted:  # a new process on the same database
         assert restarted.read.position("atp") == done
@@ -151,7 +152,7 @@ def test_a_runner_whose_projection_crashes_once_retries_it_and_applies_every_eve
 ) -> None:
     with service(database_url) as svc:
         small_history(svc)
-        real_save = infra.readside.projection.save_position
+        real_save = infra.readside.batches.save_position
         crashes = Counter[str]()
 
         def crash_once_per_projection(conn: sa.Connection, name: str, position: int, **kw: Any) -> None:
@@ -161,7 +162,7 @@ def test_a_runner_whose_projection_crashes_once_retries_it_and_applies_every_eve
                 raise SimulatedCrash(f"{name} dies at {position}")
             real_save(conn, name, position, **kw)
 
-        monkeypatch.setattr(infra.readside.projection, "save_position", crash_once_per_projection)
+        monkeypatch.setattr(infra.readside.batches, "save_position", crash_once_per_projection)
         runner = make_runner(svc, batch_size=6)
         for _ in range(50):
             if runner.run_once() == 0:
@@ -170,7 +171,7 @@ def test_a_runner_whose_projection_crashes_once_retries_it_and_applies_every_eve
         assert runner.errors == {}
         expected = {k: v for name in ALL for k, v in expected_rows(svc, name).items()}
         assert snapshot(svc) == expected
-        monkeypatch.setattr(infra.readside.projection, "save_position", real_save)
+        monkeypatch.setattr(infra.readside.batches, "save_position", real_save)
         assert rebuild_all(svc) == expected
 
 
@@ -219,7 +220,7 @@ def test_a_batch_read_before_a_rebuild_swapped_in_is_not_applied_twice(database_
 
         mine = atp.position()  # what the runner saw ...
         batch = svc.store.read(mine, 500)  # ... and read
-        atp.rebuild()  # meanwhile: catches up to the head and swaps in
+        rebuild(atp)  # meanwhile: catches up to the head and swaps in
         atp.process(batch, batch[-1].position or mine)  # the runner goes on with its batch
 
         assert atp.stored_position() == head

@@ -1,0 +1,79 @@
+"""The SQL tables of a read model's generation, and the service's own tables about read models:
+which generation is live (`o2c_projections`) and which events were parked (`o2c_parked`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from projections.base import Column, ProjectionSpec, TableSpec
+
+metadata = sa.MetaData()
+registry = sa.Table(
+    "o2c_projections",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("generation", sa.Integer, nullable=False),
+)
+parked = sa.Table(
+    "o2c_parked",
+    metadata,
+    sa.Column("projection", sa.String(100), primary_key=True),
+    sa.Column("generation", sa.Integer, primary_key=True),
+    sa.Column("position", sa.BigInteger, primary_key=True),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class Money(sa.types.TypeDecorator[Decimal]):
+    """Money kept as its exact decimal string on every store (SQLite has no exact decimal). Unbounded
+    text: a sum over any number of orders or invoices has no fixed width (domain.values)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+_TYPES: dict[str, Any] = {
+    "str": sa.String(200),
+    "int": sa.BigInteger,
+    "money": Money(),
+    "json": sa.Text,
+    "time": sa.DateTime(timezone=True),
+    "bool": sa.Boolean,
+}
+
+
+def _column(spec: TableSpec, col: Column) -> sa.Column[Any]:
+    return sa.Column(col.name, _TYPES[col.type], primary_key=col.name in spec.key, index=col.index)
+
+
+class Tables:
+    """The SQL tables of one generation of a projection."""
+
+    def __init__(self, spec: ProjectionSpec, generation: int) -> None:
+        self.spec = spec
+        self.generation = generation
+        self.metadata = sa.MetaData()
+        self.by_name: dict[str, sa.Table] = {
+            t.name: sa.Table(f"rm_{t.name}_{generation}", self.metadata, *(_column(t, c) for c in t.columns))
+            for t in spec.tables
+        }
+
+    def __getitem__(self, name: str) -> sa.Table:
+        return self.by_name[name]
+
+    def create(self, conn: sa.Connection) -> None:
+        self.metadata.create_all(conn)
+
+    def drop(self, conn: sa.Connection) -> None:
+        self.metadata.drop_all(conn)
