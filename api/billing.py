@@ -18,7 +18,7 @@ from api.views import invoice_view, payment_view
 from domain import payment
 from domain.errors import NotFoundError
 from domain.values import parse_money
-from infra import billing
+from infra.commands import billing
 from infra.ledger.kinds import INVOICE
 from infra.ledger.unitofwork import UnitOfWork
 

@@ -18,8 +18,9 @@ from api.reference import IdPath, MinPosition
 from api.views import shipment_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
-from infra import billing, commands
-from infra.billing import invoice_id_for
+from infra import commands
+from infra.commands import billing
+from infra.commands.billing import invoice_id_for
 from infra.ledger.kinds import INVOICE, SHIPMENT
 from infra.ledger.unitofwork import UnitOfWork
 

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from domain import inventory, invoice, shipment
 from domain.errors import DomainError
-from infra import billing, commands
+from infra import commands
+from infra.commands import billing
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import unreachable
 from infra.ledger.kinds import INVOICE

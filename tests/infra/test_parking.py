@@ -24,7 +24,8 @@ import sqlalchemy as sa
 import infra.readside.batches
 from domain import catalog, inventory
 from domain.errors import NotFoundError
-from infra import billing, commands
+from infra import commands
+from infra.commands import billing
 from infra.ledger.kinds import INVOICE, POSITION, PRODUCT
 from infra.ledger.unitofwork import Outcome, UnitOfWork
 from infra.readside.rebuild import rebuild

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from domain.order import Order
 from domain.values import ZERO, line_amount
-from infra import billing, commands
+from infra import commands
+from infra.commands import billing
 from infra.ledger.kinds import BOOK, ORDER, POSITION, SHIPMENT, position_key
 from infra.runner import Runner
 from infra.service import Service
