@@ -18,7 +18,7 @@ from api.views import invoice_view, payment_view
 from domain import payment
 from domain.errors import NotFoundError
 from domain.values import parse_money
-from infra.commands import billing
+from infra import commands
 from infra.ledger.kinds import INVOICE
 from infra.ledger.unitofwork import UnitOfWork
 
@@ -83,12 +83,12 @@ class FinanceController(Controller):
     @post("/returns", opt={**FINANCE, "body": ReturnRequest}, operation_id="RecordReturn")
     async def record_return(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, ReturnRequest)
-        cmd = billing.ReturnInput(
+        cmd = commands.ReturnInput(
             body.return_id, body.order_id, body.warehouse_id, tuple((ln.sku, ln.qty) for ln in body.lines), body.restock
         )
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            note = billing.record_return(uow, cmd)
+            note = commands.record_return(uow, cmd)
             return 201, {
                 "return_id": body.return_id,
                 "order_id": body.order_id,
@@ -112,7 +112,7 @@ class FinanceController(Controller):
         )
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            received = billing.receive_payment(uow, body.payment_id, body.customer_id, amount, requested)
+            received = commands.receive_payment(uow, body.payment_id, body.customer_id, amount, requested)
             return 201, payment_view(received, svc.settings.currency)
 
         return await execute(request, svc, handle, body, business=("payment", body.payment_id))
@@ -137,7 +137,7 @@ class DeadLettersController(Controller):
         body, _ = await parse(request, EmptyRequest, allow_empty=True)
 
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            inv = billing.retry_dead_letter(uow, entry_id)
+            inv = commands.retry_dead_letter(uow, entry_id)
             return 200, {
                 "id": entry_id,
                 "kind": "tax",

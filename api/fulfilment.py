@@ -19,8 +19,6 @@ from api.views import shipment_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
-from infra.commands import billing
-from infra.commands.billing import invoice_id_for
 from infra.ledger.kinds import INVOICE, SHIPMENT
 from infra.ledger.unitofwork import UnitOfWork
 
@@ -50,7 +48,7 @@ def parse_rfc3339(text: str, field: str) -> datetime:
 
 def _invoice_id(uow: UnitOfWork, shipment_id: str) -> str | None:
     """The shipment's invoice id once billing has opened it."""
-    return invoice_id_for(shipment_id) if uow.get(INVOICE, invoice_id_for(shipment_id)) else None
+    return commands.invoice_id_for(shipment_id) if uow.get(INVOICE, commands.invoice_id_for(shipment_id)) else None
 
 
 class ShipmentsController(Controller):
@@ -76,7 +74,7 @@ class ShipmentsController(Controller):
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
             state = commands.ship(uow, cmd)
             # With the delivery trigger the invoice exists from shipment on (awaiting proof), in this write.
-            inv = billing.open_invoice(uow, cmd.shipment_id, needs_proof=True) if by_delivery else None
+            inv = commands.open_invoice(uow, cmd.shipment_id, needs_proof=True) if by_delivery else None
             return 201, shipment_view(state, svc.settings.currency, inv.invoice_id if inv else None)
 
         return await execute(request, svc, handle, body, business=("shipment", body.shipment_id))
@@ -96,7 +94,7 @@ class ShipmentsController(Controller):
         def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
             state = commands.deliver(uow, shipment_id, delivered_at, body.signed_by)
             if by_delivery and uow.has_events:  # the proof releases the invoice to tax in the same write
-                billing.receive_proof(uow, shipment_id, delivered_at)
+                commands.receive_proof(uow, shipment_id, delivered_at)
             return 200, shipment_view(state, svc.settings.currency, _invoice_id(uow, shipment_id))
 
         return await execute(request, svc, handle, body)
@@ -107,5 +105,5 @@ class ShipmentsController(Controller):
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, SHIPMENT, shipment_id)
         if state is None:
             raise NotFoundError(f"Shipment {shipment_id} does not exist", shipment_id=shipment_id)
-        inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, invoice_id_for(shipment_id))
+        inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, commands.invoice_id_for(shipment_id))
         return shipment_view(state, svc.settings.currency, inv.invoice_id if inv else None)

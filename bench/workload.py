@@ -11,6 +11,7 @@ from typing import Any
 from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
+from infra.ledger.kinds import ORDER
 from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 
@@ -80,7 +81,7 @@ def run_command(svc: Service, kind: str, payload: Any) -> int:
         elif kind == "cancel":
             commands.cancel_order(uow, payload, "bench")
         elif kind == "ship":
-            order = uow.get(commands.ORDER, payload)
+            order = uow.get(ORDER, payload)
             if order is not None:
                 for wh in WAREHOUSES:
                     lines = tuple((ln.sku, ln.allocations[wh]) for ln in order.lines if ln.allocations.get(wh))

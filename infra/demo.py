@@ -13,6 +13,7 @@ from typing import Any
 from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
+from infra.ledger.kinds import ORDER
 from infra.ledger.unitofwork import Context, Dedupe, UnitOfWork
 from infra.service import Service
 
@@ -131,7 +132,7 @@ def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
         run("order", oid, lambda uow, c=cmd: commands.place_order(uow, c))
     for i in (0, 1, 2):
         oid = f"SO-{1001 + i}"
-        state, _ = svc.ledger.load(commands.ORDER, oid)
+        state, _ = svc.ledger.load(ORDER, oid)
         if state is None or state.status in ("credit_hold", "cancelled"):
             continue
         for wid, _ in WAREHOUSES:

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from domain import inventory, invoice, shipment
 from domain.errors import DomainError
 from infra import commands
-from infra.commands import billing
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import unreachable
 from infra.ledger.kinds import INVOICE
@@ -167,14 +166,14 @@ class Billing(ParkingFollower):
                 def handle(
                     uow: UnitOfWork, sid: str = event.shipment_id, proof: bool = needs_proof
                 ) -> tuple[int, dict[str, object]]:
-                    billing.open_invoice(uow, sid, proof)
+                    commands.open_invoice(uow, sid, proof)
                     return 200, {}
 
                 self._act(record, partial(self.ledger.run, ctx, handle))
             elif isinstance(event, shipment.ShipmentDelivered) and self.trigger == "delivery":
 
                 def proof(uow: UnitOfWork, e: shipment.ShipmentDelivered = event) -> tuple[int, dict[str, object]]:
-                    billing.receive_proof(uow, e.shipment_id, e.delivered_at)
+                    commands.receive_proof(uow, e.shipment_id, e.delivered_at)
                     return 200, {}
 
                 self._act(record, partial(self.ledger.run, ctx, proof))
@@ -239,7 +238,7 @@ class TaxWorker(BackgroundLoop):
             next_at = datetime.now(UTC) + timedelta(seconds=self.backoff(attempt))
 
             def failed(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
-                billing.fail_tax(uow, invoice_id, attempt, error, next_at, self.settings.tax_max_attempts)
+                commands.fail_tax(uow, invoice_id, attempt, error, next_at, self.settings.tax_max_attempts)
                 return 200, {}
 
             done = self.ledger.run(ctx, failed)
@@ -252,7 +251,7 @@ class TaxWorker(BackgroundLoop):
             return 1
 
         def issued(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
-            billing.issue_invoice(uow, invoice_id, result.tax, result.rate, attempt)
+            commands.issue_invoice(uow, invoice_id, result.tax, result.rate, attempt)
             return 200, {}
 
         done = self.ledger.run(ctx, issued)

@@ -12,7 +12,8 @@ from domain import credit_notes, customer, inventory, invoice, order, payment
 from domain.errors import NotFoundError, NotInvoicedError, UnknownCustomerError, UnknownOrderError
 from domain.invoice import InvoiceLine
 from domain.values import ZERO, line_amount, subtract
-from infra.commands import _order, _record_position, _warehouse, serve_the_queue_first
+from infra.commands.backorders import serve_the_queue_first
+from infra.commands.lookups import record_position, require_order, require_warehouse
 from infra.ledger.kinds import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT
 from infra.ledger.unitofwork import UnitOfWork
 
@@ -33,7 +34,7 @@ def open_invoice(uow: UnitOfWork, shipment_id: str, needs_proof: bool) -> invoic
     shp = uow.get(SHIPMENT, shipment_id)
     if shp is None:
         return None
-    the_order = _order(uow, shp.order_id)
+    the_order = require_order(uow, shp.order_id)
     buyer = uow.get(CUSTOMER, shp.customer_id)
     lines = []
     for sl in shp.lines:
@@ -83,7 +84,7 @@ def issue_invoice(uow: UnitOfWork, invoice_id: str, tax: Decimal, rate: Decimal,
     uow.record(SEQUENCE, INVOICE_NUMBERS, numbered)
     issued = uow.record(INVOICE, invoice_id, invoice.issue(inv, number=number, tax=tax, tax_rate=rate, attempt=attempt))
     assert issued is not None and issued.total is not None
-    the_order = _order(uow, inv.order_id)
+    the_order = require_order(uow, inv.order_id)
     assert inv.shipment_id is not None
     uow.record(ORDER, inv.order_id, order.invoice_lines(the_order, invoice_id, inv.shipment_id))
     uow.record(
@@ -133,7 +134,7 @@ def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
     the_order = uow.get(ORDER, cmd.order_id)
     if the_order is None:
         raise UnknownOrderError(f"Order {cmd.order_id} does not exist", order_id=cmd.order_id)
-    _warehouse(uow, cmd.warehouse_id)
+    require_warehouse(uow, cmd.warehouse_id)
     planned = order.plan_return(the_order, list(cmd.lines))
     originals: dict[str, invoice.Invoice] = {}
     for rl in planned:
@@ -152,7 +153,7 @@ def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
             restocked = inventory.StockRestocked(
                 sku=sku, warehouse_id=cmd.warehouse_id, return_id=cmd.return_id, order_id=cmd.order_id, qty=qty
             )
-            _record_position(uow, sku, cmd.warehouse_id, [restocked])
+            record_position(uow, sku, cmd.warehouse_id, [restocked])
         serve_the_queue_first(uow, [sku for sku, _ in cmd.lines])  # restocked units go to older backorders
 
     cn_id = f"CN-{cmd.return_id}"

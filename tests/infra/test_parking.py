@@ -25,7 +25,6 @@ import infra.readside.batches
 from domain import catalog, inventory
 from domain.errors import NotFoundError
 from infra import commands
-from infra.commands import billing
 from infra.ledger.kinds import INVOICE, POSITION, PRODUCT
 from infra.ledger.unitofwork import Outcome, UnitOfWork
 from infra.readside.rebuild import rebuild
@@ -172,7 +171,7 @@ def ship(svc: Service, shipment_id: str, qty: int) -> None:
 def test_a_workflow_parks_an_event_it_cannot_act_on_and_goes_on_with_the_next(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_open = billing.open_invoice
+    real_open = commands.open_invoice
 
     def refuse_sh1(uow: UnitOfWork, shipment_id: str, *args: Any) -> Any:
         if shipment_id == "SH-1":
@@ -187,7 +186,7 @@ def test_a_workflow_parks_an_event_it_cannot_act_on_and_goes_on_with_the_next(
         run(svc, lambda uow: commands.place_order(uow, placed))
         ship(svc, "SH-1", 2)
         ship(svc, "SH-2", 2)
-        monkeypatch.setattr(billing, "open_invoice", refuse_sh1)
+        monkeypatch.setattr(commands, "open_invoice", refuse_sh1)
         follower = Billing(svc.ledger, svc.engine, "shipment")
         runner = Runner(svc.store, [follower])
         settle(runner)

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from domain.order import Order
 from domain.values import ZERO, line_amount
 from infra import commands
-from infra.commands import billing
 from infra.ledger.kinds import BOOK, ORDER, POSITION, SHIPMENT, position_key
 from infra.runner import Runner
 from infra.service import Service
@@ -185,7 +184,7 @@ class History:
             if amount <= 0:
                 return
             payment_id = f"PAY-{n}-{now.timestamp()}"
-            if attempt(svc, lambda uow: billing.receive_payment(uow, payment_id, cid, amount, None)):
+            if attempt(svc, lambda uow: commands.receive_payment(uow, payment_id, cid, amount, None)):
                 self.paid[cid] += amount
         elif kind == "return" and self.shipments:
             settle(self.runner, self.tax)  # returns need the shipment's invoice issued
@@ -194,8 +193,8 @@ class History:
             assert shipped is not None
             sl = shipped.lines[op[2] % len(shipped.lines)]
             return_id = f"RMA-{self.returns + 1}"
-            cmd = billing.ReturnInput(return_id, shipped.order_id, shipped.warehouse_id, ((sl.sku, 1),), op[3])
-            if attempt(svc, lambda uow: billing.record_return(uow, cmd)):
+            cmd = commands.ReturnInput(return_id, shipped.order_id, shipped.warehouse_id, ((sl.sku, 1),), op[3])
+            if attempt(svc, lambda uow: commands.record_return(uow, cmd)):
                 self.returns += 1
         no_free_stock_beside_an_open_backorder(svc)
 

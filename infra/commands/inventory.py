@@ -1,0 +1,80 @@
+"""Stock: receipts, adjustments, counts and transfers between warehouses; freed stock fills backorders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain import inventory, transfer
+from domain.errors import DuplicateIdError, NotFoundError
+from infra.commands.backorders import fill_backorders
+from infra.commands.lookups import check_skus, position_of, record_position, require_product, require_warehouse
+from infra.ledger.kinds import TRANSFER
+from infra.ledger.unitofwork import UnitOfWork
+
+
+def receive_stock(uow: UnitOfWork, receipt_id: str, warehouse_id: str, lines: Sequence[tuple[str, int]]) -> None:
+    require_warehouse(uow, warehouse_id)
+    check_skus(uow, [sku for sku, _ in lines])
+    for sku, qty in lines:
+        pos = position_of(uow, sku, warehouse_id)
+        record_position(uow, sku, warehouse_id, inventory.receive(pos, receipt_id, qty))
+    for sku in dict.fromkeys(sku for sku, _ in lines):
+        fill_backorders(uow, sku)
+
+
+def adjust_stock(
+    uow: UnitOfWork, adjustment_id: str, warehouse_id: str, sku: str, qty_delta: int, reason: str
+) -> inventory.Position:
+    require_warehouse(uow, warehouse_id)
+    require_product(uow, sku)
+    pos = position_of(uow, sku, warehouse_id)
+    state = record_position(uow, sku, warehouse_id, inventory.adjust(pos, adjustment_id, qty_delta, reason))
+    if qty_delta > 0:
+        fill_backorders(uow, sku)
+        state = position_of(uow, sku, warehouse_id)
+    return state
+
+
+def count_stock(uow: UnitOfWork, count_id: str, warehouse_id: str, sku: str, counted_qty: int) -> inventory.Position:
+    require_warehouse(uow, warehouse_id)
+    require_product(uow, sku)
+    pos = position_of(uow, sku, warehouse_id)
+    state = record_position(uow, sku, warehouse_id, inventory.count(pos, count_id, counted_qty))
+    if counted_qty > pos.on_hand:
+        fill_backorders(uow, sku)
+        state = position_of(uow, sku, warehouse_id)
+    return state
+
+
+def start_transfer(
+    uow: UnitOfWork, transfer_id: str, from_wh: str, to_wh: str, sku: str, qty: int
+) -> transfer.Transfer:
+    if uow.get(TRANSFER, transfer_id) is not None:
+        raise DuplicateIdError(f"Transfer {transfer_id} already exists", transfer_id=transfer_id)
+    require_warehouse(uow, from_wh, "from_warehouse_id")
+    require_warehouse(uow, to_wh, "to_warehouse_id")
+    require_product(uow, sku)
+    state = uow.record(TRANSFER, transfer_id, transfer.initiate(transfer_id, sku, from_wh, to_wh, qty))
+    source = position_of(uow, sku, from_wh)
+    record_position(uow, sku, from_wh, inventory.dispatch_transfer(source, transfer_id, to_wh, qty))
+    target = position_of(uow, sku, to_wh)
+    record_position(uow, sku, to_wh, inventory.expect_transfer(target, transfer_id, from_wh, qty))
+    assert state is not None
+    return state
+
+
+def receive_transfer(uow: UnitOfWork, transfer_id: str) -> transfer.Transfer:
+    state = uow.get(TRANSFER, transfer_id)
+    if state is None:
+        raise NotFoundError(f"Transfer {transfer_id} does not exist", transfer_id=transfer_id)
+    state = uow.record(TRANSFER, transfer_id, transfer.receive(state))
+    assert state is not None
+    target = position_of(uow, state.sku, state.to_warehouse_id)
+    record_position(
+        uow,
+        state.sku,
+        state.to_warehouse_id,
+        inventory.arrive_transfer(target, transfer_id, state.from_warehouse_id, state.qty),
+    )
+    fill_backorders(uow, state.sku)
+    return state

@@ -1,0 +1,206 @@
+"""Orders: place (price, credit check, allocate, reserve, backorder), release a hold, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domain import allocation, backorders, customer, inventory, order
+from domain.errors import (
+    CustomerBlockedError,
+    DuplicateIdError,
+    InvalidRequestError,
+    PriceMismatchError,
+    UnknownCustomerError,
+)
+from domain.values import format_money
+from infra.commands.backorders import serve_the_queue_first
+from infra.commands.lookups import (
+    INDEX_KEY,
+    check_skus,
+    position_of,
+    record_position,
+    require_order,
+    require_product,
+    require_warehouse,
+)
+from infra.ledger.kinds import ACCOUNT, BOOK, CUSTOMER, ORDER, WAREHOUSE_INDEX
+from infra.ledger.unitofwork import UnitOfWork
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    line_id: str
+    sku: str
+    qty: int
+    unit_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class PlaceOrderInput:
+    order_id: str
+    customer_id: str
+    channel: str
+    warehouse_id: str | None
+    allow_backorder: bool
+    lines: tuple[OrderLineInput, ...]
+    accepted_at: datetime
+
+
+def _availability(uow: UnitOfWork, skus: Sequence[str], pin: str | None) -> dict[str, dict[str, int]]:
+    warehouses = (pin,) if pin else uow.get(WAREHOUSE_INDEX, INDEX_KEY)
+    return {sku: {wh: position_of(uow, sku, wh).available for wh in warehouses} for sku in skus}
+
+
+def _reserve_plan(uow: UnitOfWork, state: order.Order, events: list) -> None:  # type: ignore[type-arg]
+    for event in events:
+        if isinstance(event, order.OrderLinesAllocated):
+            for a in event.allocations:
+                pos = position_of(uow, a.sku, a.warehouse_id)
+                record_position(uow, a.sku, a.warehouse_id, inventory.reserve(pos, state.order_id, a.line_id, a.qty))
+
+
+def _queue_backorders(uow: UnitOfWork, state: order.Order) -> None:
+    for line in state.lines:
+        if line.backordered > 0:
+            book = uow.get(BOOK, line.sku)
+            queued = book.entries.get((state.order_id, line.line_id))
+            missing = line.backordered - (queued.qty if queued else 0)
+            uow.record(
+                BOOK,
+                line.sku,
+                backorders.queue(book, state.order_id, line.line_id, state.warehouse_id, missing, state.accepted_at),
+            )
+
+
+def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
+    buyer = uow.get(CUSTOMER, cmd.customer_id)
+    if buyer is None:
+        raise UnknownCustomerError(f"Customer {cmd.customer_id} does not exist", customer_id=cmd.customer_id)
+    if buyer.status == "blocked":
+        raise CustomerBlockedError(f"Customer {cmd.customer_id} is blocked", customer_id=cmd.customer_id)
+    check_skus(uow, [ln.sku for ln in cmd.lines])
+    skus = [ln.sku for ln in cmd.lines]
+    if len(set(skus)) != len(skus):
+        dup = next(s for s in skus if skus.count(s) > 1)
+        raise InvalidRequestError(
+            f"SKU {dup} appears on more than one line", errors=[{"field": "lines", "message": f"duplicate sku {dup}"}]
+        )
+    if cmd.warehouse_id is not None:
+        require_warehouse(uow, cmd.warehouse_id)
+    if uow.get(ORDER, cmd.order_id) is not None:
+        raise DuplicateIdError(f"Order {cmd.order_id} already exists", order_id=cmd.order_id)
+
+    priced: list[order.OrderLineRequest] = []
+    mismatches = []
+    for ln in cmd.lines:
+        expected = customer.price_for(buyer, ln.sku, require_product(uow, ln.sku).unit_price)
+        if ln.unit_price is not None and ln.unit_price != expected:
+            mismatches.append(
+                {
+                    "line_id": ln.line_id,
+                    "sku": ln.sku,
+                    "sent": format_money(ln.unit_price),
+                    "expected_unit_price": format_money(expected),
+                }
+            )
+        priced.append(order.OrderLineRequest(ln.line_id, ln.sku, ln.qty, expected))
+    if mismatches:
+        first = mismatches[0]
+        raise PriceMismatchError(
+            f"Line {first['line_id']} ({first['sku']}): sent {first['sent']}, the price for customer "
+            f"{cmd.customer_id} is {first['expected_unit_price']}",
+            line_id=first["line_id"],
+            sku=first["sku"],
+            expected_unit_price=first["expected_unit_price"],
+            lines=mismatches,
+        )
+
+    place = order.PlaceOrder(
+        cmd.order_id,
+        cmd.customer_id,
+        cmd.channel,
+        cmd.warehouse_id,
+        cmd.allow_backorder,
+        tuple(priced),
+        cmd.accepted_at,
+    )
+    account = uow.get(ACCOUNT, cmd.customer_id)
+    over = customer.is_over_limit(buyer, account, place.total)
+    if not over:
+        serve_the_queue_first(uow, skus)
+    plan = (
+        {}
+        if over
+        else allocation.plan_lines(
+            [(ln.line_id, ln.sku, ln.qty) for ln in priced],
+            _availability(uow, skus, cmd.warehouse_id),
+            cmd.warehouse_id,
+        )
+    )
+    events = order.place(
+        place,
+        over_credit=over,
+        exposure=account.exposure if account else Decimal("0.00"),
+        credit_limit=buyer.credit_limit,
+        plan=plan,
+    )
+    state = uow.record(ORDER, cmd.order_id, events)
+    assert state is not None
+    _reserve_plan(uow, state, events)
+    uow.record(
+        ACCOUNT,
+        cmd.customer_id,
+        [customer.CreditCommitted(customer_id=cmd.customer_id, order_id=cmd.order_id, amount=place.total)],
+    )
+    if not over:
+        _queue_backorders(uow, state)
+    return state
+
+
+def release_hold(uow: UnitOfWork, order_id: str) -> order.Order:
+    state = require_order(uow, order_id)
+    wanted = order.wanted_for_allocation(state)
+    serve_the_queue_first(uow, [sku for _, sku, _ in wanted])
+    plan = allocation.plan_lines(
+        wanted, _availability(uow, [sku for _, sku, _ in wanted], state.warehouse_id), state.warehouse_id
+    )
+    events = order.release_hold(state, plan)
+    state = uow.record(ORDER, order_id, events)
+    assert state is not None
+    _reserve_plan(uow, state, events)
+    _queue_backorders(uow, state)
+    return state
+
+
+def cancel_order(uow: UnitOfWork, order_id: str, reason: str) -> tuple[order.Order, list[tuple[str, str]]]:
+    """Returns the order and the (sku, warehouse) positions whose stock became free."""
+    state = require_order(uow, order_id)
+    events = order.cancel(state, reason)
+    freed: list[tuple[str, str]] = []
+    for event in events:
+        if isinstance(event, order.OrderCancelled):
+            for cl in event.lines:
+                for r in cl.released:
+                    pos = position_of(uow, r.sku, r.warehouse_id)
+                    record_position(
+                        uow, r.sku, r.warehouse_id, inventory.release(pos, order_id, r.line_id, "order_cancelled")
+                    )
+                    freed.append((r.sku, r.warehouse_id))
+                book = uow.get(BOOK, cl.sku)
+                uow.record(BOOK, cl.sku, backorders.withdraw(book, order_id, cl.line_id, "order_cancelled"))
+            uow.record(
+                ACCOUNT,
+                state.customer_id,
+                [
+                    customer.CreditReleased(
+                        customer_id=state.customer_id, order_id=order_id, amount=event.amount, reason="order_cancelled"
+                    )
+                ],
+            )
+    new_state = uow.record(ORDER, order_id, events)
+    assert new_state is not None
+    serve_the_queue_first(uow, [sku for sku, _ in freed])
+    return new_state, freed
