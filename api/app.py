@@ -24,9 +24,9 @@ from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
-from infra.runner import stuck_followers
 from infra.service import Service
 from infra.settings import Settings, load_settings
+from infra.workers.runner import stuck_followers
 
 
 @get("/healthz", operation_id="Health", tags=["operations"])

@@ -12,8 +12,8 @@ from litestar import Request, Response
 from api.errors import PROBLEM
 from api.security import check_idempotency_key, new_correlation_id
 from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
-from infra import logs
-from infra.keys import Principal
+from infra.adapters import logs
+from infra.adapters.keys import Principal
 from infra.ledger.ledger import StoreUnavailableError
 from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome
 from infra.service import Service

@@ -16,7 +16,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ProblemError, invalid
 from api.models import PATTERN_MESSAGES, TEXT_PATTERN
-from infra import logs
+from infra.adapters import logs
 from infra.service import Service
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any, NoReturn
 
-from infra import logs
+from infra.adapters import logs
 from infra.settings import ConfigError, Settings, load_settings
 
 log = logs.get_logger("o2c.cli")
@@ -91,7 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level=level,
-        log_config=None,  # uvicorn's loggers go through infra.logs
+        log_config=None,  # uvicorn's loggers go through infra.adapters.logs
         access_log=False,  # the correlation middleware writes the access line, with actor and position
         timeout_graceful_shutdown=10,
     )
@@ -121,7 +121,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from infra.keys import parse_scopes
+    from infra.adapters.keys import parse_scopes
     from infra.service import Service
 
     svc = Service.start(_settings_or_exit())
@@ -235,8 +235,8 @@ def _subject_prefix(text: str) -> str:
 def cmd_relay(args: argparse.Namespace) -> int:
     import logging
 
-    from infra.relay import RelayConfig, run_relay
     from infra.settings import check_nats_url
+    from infra.workers.relay import RelayConfig, run_relay
 
     settings = _settings_or_exit()
     try:

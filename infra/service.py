@@ -9,18 +9,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infra.adapters.keys import KeyRing
+from infra.adapters.metrics import Metrics
 from infra.eventstore.engine import make_engine
 from infra.eventstore.store import EventStore
-from infra.keys import KeyRing
-from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
 from infra.ledger.groupcommit import GroupCommitter
 from infra.ledger.ledger import Ledger
 from infra.ledger.snapshots import Snapshots
-from infra.metrics import Metrics
 from infra.readside.readmodels import ReadModels
-from infra.runner import Runner
 from infra.settings import Settings
-from infra.workflows import BackorderFill, Billing, TaxWorker
+from infra.workers.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
+from infra.workers.runner import Runner
+from infra.workers.workflows import BackorderFill, Billing, TaxWorker
 
 TAX = "workflow:tax"  # the tax worker's lock name
 WORKFLOWS = (BackorderFill.name, Billing.name, TAX)
@@ -85,7 +85,7 @@ class Service:
     def start_workers(self) -> Runner:
         """Run the projections and workflows in background threads, each only while this process
         holds its lock (PostgreSQL); a stand-by process takes over within seconds of a holder dying."""
-        from infra.tax import make_tax_engine
+        from infra.adapters.tax import make_tax_engine
 
         self.leadership = make_leadership(self.settings, self.engine, self.follower_names)
         self.leadership.listeners.append(self.read.follow)

@@ -8,8 +8,8 @@ import time
 import httpx
 import sqlalchemy as sa
 
+from infra.adapters.keys import KeyRing
 from infra.eventstore.engine import make_engine
-from infra.keys import KeyRing
 from infra.settings import Settings
 
 

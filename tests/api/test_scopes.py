@@ -19,9 +19,9 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import TestClient
 
-import infra.keys
+import infra.adapters.keys
 from api.app import create_app
-from infra.keys import SCOPES, KeyRing, api_keys
+from infra.adapters.keys import SCOPES, KeyRing, api_keys
 from infra.service import Service
 from tests.conftest import ADMIN_KEY, make_settings
 
@@ -169,14 +169,14 @@ def test_the_bootstrap_key_is_compared_in_constant_time(
     world: tuple[TestClient[Any], Service, Keys], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, svc, _ = world
-    real = infra.keys.hmac.compare_digest
+    real = infra.adapters.keys.hmac.compare_digest
     calls: list[tuple[Any, Any]] = []
 
     def recording(a: Any, b: Any) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(infra.keys.hmac, "compare_digest", recording)
+    monkeypatch.setattr(infra.adapters.keys.hmac, "compare_digest", recording)
     principal = svc.keys.authenticate(ADMIN_KEY)
     assert principal is not None and principal.name == "admin"
     assert calls and all(len(a) == len(b) == 64 for a, b in calls)  # digests, never the key itself

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from infra.adapters.keys import KeyRing
 from infra.eventstore.engine import make_engine
-from infra.keys import KeyRing
 from infra.settings import Settings
 from tests.conftest import ADMIN_KEY, Api, make_settings, wait_until
 from tests.infra.test_tax_engine import FakeTaxEngine

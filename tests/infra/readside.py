@@ -15,14 +15,14 @@ from typing import Any
 from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
+from infra.adapters.tax import make_tax_engine
 from infra.eventstore.codec import Recorded
 from infra.ledger.unitofwork import Context, Outcome, UnitOfWork
 from infra.readside.rebuild import rebuild
 from infra.readside.rowio import rows
-from infra.runner import Runner
 from infra.service import Service
-from infra.tax import make_tax_engine
-from infra.workflows import BackorderFill, Billing, TaxWorker
+from infra.workers.runner import Runner
+from infra.workers.workflows import BackorderFill, Billing, TaxWorker
 from projections.base import EventInfo, Key, ProjectionSpec, Row
 from tests.conftest import create_pg_database, drop_pg_database, make_settings
 from tests.projections.fold import stored

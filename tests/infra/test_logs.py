@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from infra import logs
+from infra.adapters import logs
 from tests.conftest import Api, _free_port, seed, wait_until
 from tests.infra.test_lifecycle import ServerProcess, json_lines
 

@@ -29,9 +29,9 @@ from infra.ledger.kinds import INVOICE, POSITION, PRODUCT
 from infra.ledger.unitofwork import Outcome, UnitOfWork
 from infra.readside.rebuild import rebuild
 from infra.readside.tables import parked
-from infra.runner import Runner
 from infra.service import Service
-from infra.workflows import Billing
+from infra.workers.runner import Runner
+from infra.workers.workflows import Billing
 from projections import ALL
 from tests.infra.readside import fold_log, make_runner, run, seed_reference, service, settle, snapshot, store_of
 

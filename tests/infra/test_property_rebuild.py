@@ -23,9 +23,9 @@ from domain.order import Order
 from domain.values import ZERO, line_amount
 from infra import commands
 from infra.ledger.kinds import BOOK, ORDER, POSITION, SHIPMENT, position_key
-from infra.runner import Runner
 from infra.service import Service
-from infra.workflows import TaxWorker
+from infra.workers.runner import Runner
+from infra.workers.workflows import TaxWorker
 from projections import ALL
 from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state

@@ -28,11 +28,11 @@ import pytest
 from nats.js.api import PubAck, RawStreamMsg
 from nats.js.errors import NotFoundError
 
-from infra.leader import AdvisoryLocks, lock_holders
 from infra.readside.tracking import read_position
-from infra.relay import Relay, RelayConfig
 from infra.service import Service
 from infra.settings import ConfigError, load_settings
+from infra.workers.leader import AdvisoryLocks, lock_holders
+from infra.workers.relay import Relay, RelayConfig
 from tests.conftest import Api, make_settings, settle, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -226,7 +226,7 @@ def test_a_relay_stopped_midway_resumes_where_it_stopped(database_url: str, api:
 
 CRASHING_RELAY = """
 import asyncio, os, sys
-from infra.relay import Relay, RelayConfig
+from infra.workers.relay import Relay, RelayConfig
 from infra.settings import Settings
 
 database_url, nats_url, stream, prefix, crash_after = sys.argv[1:]

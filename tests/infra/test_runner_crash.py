@@ -28,8 +28,8 @@ from infra import commands
 from infra.ledger.unitofwork import UnitOfWork
 from infra.readside.rebuild import rebuild
 from infra.readside.tracking import read_position, tracking
-from infra.runner import Runner
 from infra.service import Service
+from infra.workers.runner import Runner
 from projections import ALL
 from projections.orders import decode_state
 from tests.conftest import Api, wait_until
@@ -232,7 +232,7 @@ def test_a_batch_read_before_a_rebuild_swapped_in_is_not_applied_twice(database_
 ORDERS, RECEIPTS = 200, 1500  # about 3,600 events: several batches of the worker's 500
 WORKER = """
 import sys, time
-from infra.runner import Runner
+from infra.workers.runner import Runner
 from infra.service import Service
 from infra.settings import Settings
 svc = Service.start(Settings(database_url=sys.argv[1]))

@@ -27,11 +27,11 @@ import pytest
 import sqlalchemy as sa
 
 from infra import commands
-from infra.leader import APPLICATION_NAME, Leadership, lock_holders
+from infra.adapters.tax import make_tax_engine
 from infra.readside.tracking import tracking
-from infra.runner import Runner
 from infra.service import LeaderTaxWorker, Service, make_leadership
-from infra.tax import make_tax_engine
+from infra.workers.leader import APPLICATION_NAME, Leadership, lock_holders
+from infra.workers.runner import Runner
 from tests.conftest import ADMIN_KEY, Api, _free_port, seed, wait_until
 from tests.infra.readside import make_runner, rebuild_all, run, seed_reference, service, settle, snapshot
 

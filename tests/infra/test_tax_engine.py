@@ -27,12 +27,7 @@ import pytest
 from domain import catalog, customer
 from domain.invoice import Invoice, InvoiceLine
 from infra import commands
-from infra.ledger.kinds import INVOICE
-from infra.ledger.unitofwork import Context, UnitOfWork
-from infra.runner import Runner
-from infra.service import Service
-from infra.settings import Settings
-from infra.tax import (
+from infra.adapters.tax import (
     CircuitBreaker,
     CircuitOpenError,
     HttpTaxEngine,
@@ -41,7 +36,12 @@ from infra.tax import (
     TaxUnavailableError,
     make_tax_engine,
 )
-from infra.workflows import Billing, TaxWorker
+from infra.ledger.kinds import INVOICE
+from infra.ledger.unitofwork import Context, UnitOfWork
+from infra.service import Service
+from infra.settings import Settings
+from infra.workers.runner import Runner
+from infra.workers.workflows import Billing, TaxWorker
 from tests.conftest import make_settings, wait_until
 
 MONEY = re.compile(r"-?\d+\.\d{2}")
@@ -639,9 +639,9 @@ def status_of(svc: Service, invoice_id: str) -> str | None:
 @pytest.fixture
 def quick_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     """The breaker's longest wait before a trial call, made short for the test."""
-    import infra.tax
+    import infra.adapters.tax
 
-    monkeypatch.setattr(infra.tax, "PROBE_AFTER_MAX", 0.3, raising=False)
+    monkeypatch.setattr(infra.adapters.tax, "PROBE_AFTER_MAX", 0.3)
 
 
 def test_with_the_engine_down_and_the_breaker_opening_each_invoice_dead_letters_after_three_calls_in_seconds(

@@ -30,9 +30,9 @@ from nats.js.errors import NotFoundError
 from infra.eventstore.engine import make_engine
 from infra.eventstore.feed import read_feed
 from infra.eventstore.store import EventStore
-from infra.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for
 from infra.readside.tracking import TrackingConflictError, ensure_tables, read_position, save_position
 from infra.settings import Settings
+from infra.workers.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for
 
 log = logging.getLogger("o2c.relay")
 

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from infra.runner import stuck_followers
+from infra.workers.runner import stuck_followers
 
 if TYPE_CHECKING:
     from infra.service import Service

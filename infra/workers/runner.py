@@ -25,8 +25,8 @@ import sqlalchemy as sa
 
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import EventStore
-from infra.leader import Leadership
 from infra.readside.storable import printable
+from infra.workers.leader import Leadership
 
 log = logging.getLogger("o2c.runner")
 

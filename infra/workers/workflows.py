@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from domain import inventory, invoice, shipment
 from domain.errors import DomainError
 from infra import commands
+from infra.adapters.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import unreachable
 from infra.ledger.kinds import INVOICE
@@ -25,9 +26,8 @@ from infra.readside.readmodels import ReadModels
 from infra.readside.storable import cannot_store
 from infra.readside.tables import parked
 from infra.readside.tracking import ensure_tables, read_position, save_position
-from infra.runner import BackgroundLoop
 from infra.settings import Settings
-from infra.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
+from infra.workers.runner import BackgroundLoop
 
 log = logging.getLogger("o2c.workflows")
 WORKFLOW_GENERATION = 0  # workflows have no generations; their parked events are kept under 0
