@@ -26,7 +26,6 @@ from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
 from infra.service import Service
 from infra.settings import Settings, load_settings
-from infra.workers.runner import stuck_followers
 
 
 @get("/healthz", operation_id="Health", tags=["operations"])
@@ -37,12 +36,6 @@ async def healthz() -> dict[str, str]:
 READY_MAX_LAG = 1000  # events a read model may trail the log and still count as caught up
 
 
-def stuck(svc: Service) -> dict[str, str]:
-    """Read models and workflows stuck on an error, here or in another process (infra/runner.py)."""
-    held = svc.leadership.held() if svc.leadership is not None else frozenset()
-    return stuck_followers(svc.engine, svc.runner, held)
-
-
 @get("/readyz", operation_id="Ready", tags=["operations"])
 async def readyz(svc: Svc) -> Response[Any]:
     """Ready when the store answers, no read model or workflow is stuck on an error (whatever its
@@ -50,7 +43,7 @@ async def readyz(svc: Svc) -> Response[Any]:
     try:
         lag = await anyio.to_thread.run_sync(svc.read.lag)
         workers = await anyio.to_thread.run_sync(svc.worker_status)
-        failing = await anyio.to_thread.run_sync(stuck, svc)
+        failing = await anyio.to_thread.run_sync(svc.stuck)
     except Exception as exc:  # noqa: BLE001 - any store failure means not ready
         return problem(
             503,

@@ -19,7 +19,7 @@ from infra.ledger.snapshots import Snapshots
 from infra.readside.readmodels import ReadModels
 from infra.settings import Settings
 from infra.workers.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
-from infra.workers.runner import Runner
+from infra.workers.runner import Runner, stuck_followers
 from infra.workers.workflows import BackorderFill, Billing, TaxWorker
 
 TAX = "workflow:tax"  # the tax worker's lock name
@@ -73,7 +73,7 @@ class Service:
         if settings.group_commit:
             ledger.group = GroupCommitter(ledger)
         svc = cls(settings, engine, store, ledger, keys, read)
-        svc.metrics = Metrics(svc)
+        svc.metrics = Metrics(read, svc)
         ledger.on_retry.append(svc.metrics.retries.inc)
         return svc
 
@@ -108,13 +108,21 @@ class Service:
         """Who runs each projection and workflow: "this process", "other" (another process holds
         its lock) or "none" (nobody does: no worker is up). SQLite cannot see another process's
         workers, so there a name not run here is "unknown"."""
-        mine = self.leadership.held() if self.leadership is not None else frozenset()
+        mine = self.held()
         if not self.settings.is_postgres:
             return {n: "this process" if n in mine else "unknown" for n in self.follower_names}
         with self.engine.connect() as conn:
             holders = lock_holders(conn, self.follower_names)
         where = {n: "other" if n in holders else "none" for n in self.follower_names}
         return {n: "this process" if n in mine else where[n] for n in self.follower_names}
+
+    def held(self) -> frozenset[str]:
+        """The projections and workflows this process runs now (holds the lock of); no I/O."""
+        return self.leadership.held() if self.leadership is not None else frozenset()
+
+    def stuck(self) -> dict[str, str]:
+        """Read models and workflows stuck on an error, here or in another process (infra/workers/runner.py)."""
+        return stuck_followers(self.engine, self.runner, self.held())
 
     def in_background(self, name: str, target: Callable[[], object]) -> None:
         """Run a long job (a rebuild) in a thread that close() waits for."""

@@ -2,28 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from infra.workers.runner import stuck_followers
 
-if TYPE_CHECKING:
-    from infra.service import Service
+class Parked(Protocol):
+    def parked_count(self) -> int: ...
+
+
+class ReadSide(Protocol):
+    """What the gauges read at scrape time: the read models (infra/readside/readmodels.py)."""
+
+    @property
+    def projections(self) -> Mapping[str, Parked]: ...
+
+    def lag(self) -> dict[str, int]: ...
+
+    def gauge_counts(self) -> dict[str, Any]: ...
+
+    def invoice_counts(self) -> tuple[int, int]: ...
+
+    def order_status_counts(self) -> dict[str, int]: ...
+
+
+class Followers(Protocol):
+    """Who runs the projections and workflows, and which are stuck (the service, infra/service.py)."""
+
+    @property
+    def follower_names(self) -> list[str]: ...
+
+    def held(self) -> frozenset[str]: ...
+
+    def stuck(self) -> dict[str, str]: ...
 
 
 class _Signals(Collector):
     """Read at scrape time from the read models (never from the event store)."""
 
-    def __init__(self, svc: Service) -> None:
-        self.svc = svc
+    def __init__(self, read: ReadSide, followers: Followers) -> None:
+        self.read = read
+        self.followers = followers
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        read = self.svc.read
+        read = self.read
         lag = GaugeMetricFamily(
             "o2c_projection_lag_events", "Events a read model trails the log by", labels=["projection"]
         )
@@ -35,8 +61,9 @@ class _Signals(Collector):
             "1 when this process runs the projection or workflow (holds its lock)",
             labels=["name"],
         )
-        mine = self.svc.leadership.held() if self.svc.leadership is not None else frozenset()
-        for name in self.svc.follower_names:
+        mine = self.followers.held()
+        names = self.followers.follower_names
+        for name in names:
             held.add_metric([name], 1 if name in mine else 0)
         yield held
         counts = read.gauge_counts()  # totals counted in SQL: the signals' lists are limited (100 oldest)
@@ -61,8 +88,8 @@ class _Signals(Collector):
             "1 while the read model or workflow is stuck on an error (not following the log)",
             labels=["name"],
         )
-        failing = stuck_followers(self.svc.engine, self.svc.runner, mine)
-        for name in self.svc.follower_names:
+        failing = self.followers.stuck()
+        for name in names:
             stuck.add_metric([name], 1 if name in failing else 0)
         yield stuck
         statuses = GaugeMetricFamily("o2c_orders", "Orders by status", labels=["status"])
@@ -72,7 +99,7 @@ class _Signals(Collector):
 
 
 class Metrics:
-    def __init__(self, svc: Service) -> None:
+    def __init__(self, read: ReadSide, followers: Followers) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "o2c_http_requests", "HTTP requests", ["route", "method", "status"], registry=self.registry
@@ -91,7 +118,7 @@ class Metrics:
         self.retries = Counter(
             "o2c_command_retries", "Commands decided again after a version conflict", registry=self.registry
         )
-        self.registry.register(_Signals(svc))
+        self.registry.register(_Signals(read, followers))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
