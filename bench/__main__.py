@@ -138,7 +138,7 @@ def bench_store(store: str, seconds: float, clients: int, preload: int = 0) -> d
         events, prepared = prepare(url, preload)
         port = free_port()
         env = {**os.environ, "O2C_DATABASE_URL": url, "O2C_ADMIN_KEY": KEY}
-        cmd = [sys.executable, "-m", "infra.cli", "serve", "--port", str(port), "--log-level", "warning"]
+        cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--log-level", "warning"]
         server = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         result: dict[str, object] = {"store": store, "events_before": events, "prepare_s": round(prepared, 1)}

@@ -42,7 +42,7 @@ COMMANDS = [
 
 
 def run_o2c(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "infra.cli", *args]
+    command = [sys.executable, "-m", "api.cli", *args]
     return subprocess.run(
         command, cwd=cwd, env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=90
     )

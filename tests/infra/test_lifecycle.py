@@ -68,7 +68,7 @@ class ServerProcess:
             logged = self.log_path.stat().st_size if self.log_path.exists() else 0
             with self.log_path.open("ab") as log:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "infra.cli", "serve", "--port", str(self.port), *self.args],
+                    [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port), *self.args],
                     cwd=REPO,
                     env=self.env,
                     stdout=subprocess.DEVNULL,
@@ -237,7 +237,7 @@ def test_a_sigterm_stops_the_worker_between_batches_with_exit_0(database_url: st
         assert server.terminate()[0] == 0
     with log_path.open("ab") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "worker"],
+            [sys.executable, "-m", "api.cli", "worker"],
             cwd=REPO,
             env=o2c_env(database_url, O2C_LOG_LEVEL="debug"),
             stdout=subprocess.DEVNULL,

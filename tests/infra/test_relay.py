@@ -174,7 +174,7 @@ def test_the_cli_relay_publishes_the_feed_in_order_follows_new_events_and_stops_
     start_book(api)
     record(api, 1, 5)
     env = {**os.environ, "O2C_DATABASE_URL": database_url}
-    cmd = [sys.executable, "-m", "infra.cli", "relay", "--nats", stream.nats_url, "--stream", stream.stream]
+    cmd = [sys.executable, "-m", "api.cli", "relay", "--nats", stream.nats_url, "--stream", stream.stream]
     cmd += ["--subject-prefix", stream.subject_prefix]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
     try:
@@ -330,7 +330,7 @@ def test_the_nats_url_setting_is_validated() -> None:
 
 def test_the_relay_command_rejects_a_bad_nats_url_naming_the_flag(tmp_path: Path) -> None:
     env = {**os.environ, "O2C_DATABASE_URL": f"sqlite:///{tmp_path / 'o2c.db'}"}
-    cmd = [sys.executable, "-m", "infra.cli", "relay", "--nats", "http://nowhere"]
+    cmd = [sys.executable, "-m", "api.cli", "relay", "--nats", "http://nowhere"]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--nats must look like nats://" in done.stderr

@@ -191,7 +191,7 @@ class Processes:
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         out = (self.logs / f"{name}.log").open("wb")
         child = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", *args], cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "api.cli", *args], cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT
         )
         self.children.append(child)
         return child

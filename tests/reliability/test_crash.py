@@ -42,7 +42,7 @@ def o2c_serve(database_url: str, log: Path) -> Iterator[tuple[str, subprocess.Po
     }
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "serve", "--port", str(port), "--log-level", "warning"],
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--log-level", "warning"],
             cwd=REPO,
             env=env,
             stdout=out,

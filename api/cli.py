@@ -71,7 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, workers=not args.no_workers)
     logs.configure(settings.log_format, level)  # again: building the Litestar app installed its own logging
     if args.demo:
-        from infra.demo import load_demo
+        from api.demo import load_demo
         from infra.service import Service
 
         svc = Service.start(settings)
@@ -150,7 +150,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from infra.demo import load_demo
+    from api.demo import load_demo
     from infra.service import Service
 
     svc = Service.start(_settings_or_exit())
