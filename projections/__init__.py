@@ -1,4 +1,4 @@
-"""Read models: pure evolve functions over rows; infra/projection.py stores them in SQL tables."""
+"""Read models: pure evolve functions over rows; infra/readside/ stores them in SQL tables."""
 
 from projections.atp import ATP
 from projections.balances import BALANCES

@@ -2,7 +2,7 @@
 
 Each follower keeps its own tracking position. The library's SQLite recorder has no subscription,
 so the runner polls with a short interval and is woken at once after local writes. With a
-`Leadership` (infra/leader.py) the runner feeds only the followers this process holds the lock of,
+`Leadership` (infra/workers/leader.py) the runner feeds only the followers this process holds the lock of,
 and checks that before every batch.
 
 A follower whose batches keep failing (STUCK_AFTER attempts in a row) is stuck: `Runner.stuck()`

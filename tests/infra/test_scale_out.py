@@ -1,6 +1,6 @@
 """Scale-out on PostgreSQL: every projection and workflow runs in exactly one process at a time.
 
-Each worker process competes for one advisory lock per follower (infra/leader.py). The first test
+Each worker process competes for one advisory lock per follower (infra/workers/leader.py). The first test
 drives two services' runners by hand in this process, each with its own lock connection, and
 checks the hand-over both ways, including the ATP read model moving between memory and the tables.
 The second starts real processes (two API-only servers, two workers), SIGKILLs the worker that
