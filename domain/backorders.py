@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import assert_never
 
+from domain.decider import Decider
 from domain.events import Event, register
 
 
@@ -143,3 +145,56 @@ def fill(state: Book, entry: Entry, warehouse_id: str, qty: int) -> list[Event]:
             sku=state.sku, order_id=entry.order_id, line_id=entry.line_id, warehouse_id=warehouse_id, qty=qty
         )
     ]
+
+
+@dataclass(frozen=True)
+class QueueBackorder:
+    """An order line waits for `qty` more of the SKU (from `warehouse_id` only, when pinned)."""
+
+    sku: str
+    order_id: str
+    line_id: str
+    warehouse_id: str | None
+    qty: int
+    accepted_at: datetime
+
+
+@dataclass(frozen=True)
+class FillQueuedLine:
+    """A waiting line got `qty` from `warehouse_id` (see `plan_fill`)."""
+
+    sku: str
+    order_id: str
+    line_id: str
+    warehouse_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class WithdrawBackorder:
+    sku: str
+    order_id: str
+    line_id: str
+    reason: str
+
+
+BookCommand = QueueBackorder | FillQueuedLine | WithdrawBackorder
+
+
+def initial_state(sku: str) -> Book:
+    return Book(sku=sku)
+
+
+def decide(command: BookCommand, state: Book) -> list[Event]:
+    match command:
+        case QueueBackorder(order_id=o, line_id=line, warehouse_id=wh, qty=qty, accepted_at=accepted_at):
+            return queue(state, o, line, wh, qty, accepted_at)
+        case FillQueuedLine(order_id=o, line_id=line, warehouse_id=wh, qty=qty):
+            entry = state.entries.get((o, line))
+            return fill(state, entry, wh, qty) if entry is not None else []  # nothing waits: nothing to fill
+        case WithdrawBackorder(order_id=o, line_id=line, reason=reason):
+            return withdraw(state, o, line, reason)
+    assert_never(command)
+
+
+decider: Decider[BookCommand, Book] = Decider(decide, evolve_book, initial_state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain.decider import Decider
 from domain.events import Event, register
 
 
@@ -109,3 +110,39 @@ def decide_index_warehouse(state: tuple[str, ...] | None, warehouse_id: str) -> 
     if state and warehouse_id in state:
         return []
     return [WarehouseIndexed(warehouse_id=warehouse_id)]
+
+
+@dataclass(frozen=True)
+class IndexWarehouse:
+    warehouse_id: str
+
+
+def decide_product(command: PutProduct, state: Product | None) -> list[Event]:
+    return decide_put_product(state, command)
+
+
+def decide_warehouse(command: PutWarehouse, state: Warehouse | None) -> list[Event]:
+    return decide_put_warehouse(state, command)
+
+
+def decide_warehouse_index(command: IndexWarehouse, state: tuple[str, ...] | None) -> list[Event]:
+    return decide_index_warehouse(state, command.warehouse_id)
+
+
+def _no_product(sku: str) -> Product | None:
+    return None
+
+
+def _no_warehouse(warehouse_id: str) -> Warehouse | None:
+    return None
+
+
+def _empty_index(key: str) -> tuple[str, ...] | None:
+    return ()
+
+
+product_decider: Decider[PutProduct, Product | None] = Decider(decide_product, evolve_product, _no_product)
+warehouse_decider: Decider[PutWarehouse, Warehouse | None] = Decider(decide_warehouse, evolve_warehouse, _no_warehouse)
+warehouse_index_decider: Decider[IndexWarehouse, tuple[str, ...] | None] = Decider(
+    decide_warehouse_index, evolve_warehouse_index, _empty_index
+)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, assert_never
 
+from domain.decider import Decider
+from domain.errors import CustomerBlockedError, NotFoundError, UnknownCustomerError
 from domain.events import Event, register
 from domain.values import ZERO, add, subtract
 
@@ -165,6 +167,21 @@ def decide_set_contract_price(state: Customer, cmd: SetContractPrice) -> list[Ev
     ]
 
 
+def ensure_exists(customer: Customer | None, customer_id: str) -> Customer:
+    """The customer a command names; 422 unknown_customer when there is none."""
+    if customer is None:
+        raise UnknownCustomerError(f"Customer {customer_id} does not exist", customer_id=customer_id)
+    return customer
+
+
+def ensure_may_order(customer: Customer | None, customer_id: str) -> Customer:
+    """Only a known customer that is not blocked may place orders (checked in that order)."""
+    buyer = ensure_exists(customer, customer_id)
+    if buyer.status == "blocked":
+        raise CustomerBlockedError(f"Customer {customer_id} is blocked", customer_id=customer_id)
+    return buyer
+
+
 def price_for(customer: Customer, sku: str, list_price: Decimal) -> Decimal:
     """The contract price for the SKU if the customer has one, else the list price."""
     return customer.prices.get(sku, list_price)
@@ -221,6 +238,124 @@ def evolve_account(state: Account | None, event: Event) -> Account | None:
     return state
 
 
+def exceeds_credit(order_value: Decimal, exposure: Decimal, credit_limit: Decimal) -> bool:
+    """An order is held when its value plus the customer's exposure is over the credit limit."""
+    return add(order_value, exposure) > credit_limit
+
+
 def is_over_limit(customer: Customer, account: Account | None, order_value: Decimal) -> bool:
-    exposure = account.exposure if account else ZERO
-    return add(order_value, exposure) > customer.credit_limit
+    return exceeds_credit(order_value, account.exposure if account else ZERO, customer.credit_limit)
+
+
+def commit_credit(account: Account, order_id: str, amount: Decimal) -> list[Event]:
+    """An accepted order's whole value (held or not) now counts against the customer's credit."""
+    return [CreditCommitted(customer_id=account.customer_id, order_id=order_id, amount=amount)]
+
+
+def release_credit(account: Account, order_id: str, amount: Decimal, reason: str) -> list[Event]:
+    """Order value that will not be billed (cancelled qty) no longer counts against credit."""
+    return [CreditReleased(customer_id=account.customer_id, order_id=order_id, amount=amount, reason=reason)]
+
+
+def book_receivable(account: Account, invoice_id: str, unbilled: Decimal, amount: Decimal) -> list[Event]:
+    return [ReceivableBooked(customer_id=account.customer_id, invoice_id=invoice_id, unbilled=unbilled, amount=amount)]
+
+
+def book_credit_note(account: Account, credit_note_id: str, amount: Decimal, unapplied: Decimal) -> list[Event]:
+    return [
+        CreditNoteBooked(
+            customer_id=account.customer_id, credit_note_id=credit_note_id, amount=amount, unapplied=unapplied
+        )
+    ]
+
+
+def book_payment(account: Account, payment_id: str, applied: Decimal, unapplied: Decimal) -> list[Event]:
+    return [PaymentBooked(customer_id=account.customer_id, payment_id=payment_id, applied=applied, unapplied=unapplied)]
+
+
+# --- deciders: commands as values, one `decide` per aggregate ---------------------------------
+
+
+@dataclass(frozen=True)
+class CommitCredit:
+    customer_id: str
+    order_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ReleaseCredit:
+    customer_id: str
+    order_id: str
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class BookReceivable:
+    customer_id: str
+    invoice_id: str
+    unbilled: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BookCreditNote:
+    customer_id: str
+    credit_note_id: str
+    amount: Decimal
+    unapplied: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class BookPayment:
+    customer_id: str
+    payment_id: str
+    applied: Decimal
+    unapplied: Decimal
+
+
+CustomerCommand = PutCustomer | SetContractPrice
+AccountCommand = CommitCredit | ReleaseCredit | BookReceivable | BookCreditNote | BookPayment
+
+
+def initial_customer(customer_id: str) -> Customer | None:
+    return None
+
+
+def initial_account(customer_id: str) -> Account | None:
+    """An account stream starts empty; its first event opens it."""
+    return None
+
+
+def decide_customer(command: CustomerCommand, state: Customer | None) -> list[Event]:
+    match command:
+        case PutCustomer():
+            return decide_put_customer(state, command)
+        case SetContractPrice(customer_id=customer_id):
+            if state is None:
+                raise NotFoundError(f"Customer {customer_id} does not exist", customer_id=customer_id)
+            return decide_set_contract_price(state, command)
+    assert_never(command)
+
+
+def decide_account(command: AccountCommand, state: Account | None) -> list[Event]:
+    account = state or Account(command.customer_id)
+    match command:
+        case CommitCredit(order_id=order_id, amount=amount):
+            return commit_credit(account, order_id, amount)
+        case ReleaseCredit(order_id=order_id, amount=amount, reason=reason):
+            return release_credit(account, order_id, amount, reason)
+        case BookReceivable(invoice_id=invoice_id, unbilled=unbilled, amount=amount):
+            return book_receivable(account, invoice_id, unbilled, amount)
+        case BookCreditNote(credit_note_id=credit_note_id, amount=amount, unapplied=unapplied):
+            return book_credit_note(account, credit_note_id, amount, unapplied)
+        case BookPayment(payment_id=payment_id, applied=applied, unapplied=unapplied):
+            return book_payment(account, payment_id, applied, unapplied)
+    assert_never(command)
+
+
+customer_decider: Decider[CustomerCommand, Customer | None] = Decider(
+    decide_customer, evolve_customer, initial_customer
+)
+account_decider: Decider[AccountCommand, Account | None] = Decider(decide_account, evolve_account, initial_account)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import assert_never
 
-from domain.errors import AlreadyReceivedError, InvalidRequestError
+from domain.decider import Decider
+from domain.errors import AlreadyReceivedError, DuplicateIdError, InvalidRequestError, NotFoundError
 from domain.events import Event, register
 
 
@@ -63,3 +65,40 @@ def receive(state: Transfer) -> list[Event]:
             transfer_id=state.transfer_id, sku=state.sku, to_warehouse_id=state.to_warehouse_id, qty=state.qty
         )
     ]
+
+
+@dataclass(frozen=True)
+class InitiateTransfer:
+    transfer_id: str
+    sku: str
+    from_warehouse_id: str
+    to_warehouse_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class ReceiveTransfer:
+    transfer_id: str
+
+
+TransferCommand = InitiateTransfer | ReceiveTransfer
+
+
+def initial_state(transfer_id: str) -> Transfer | None:
+    return None
+
+
+def decide(command: TransferCommand, state: Transfer | None) -> list[Event]:
+    match command:
+        case InitiateTransfer(transfer_id=tid, sku=sku, from_warehouse_id=from_wh, to_warehouse_id=to_wh, qty=qty):
+            if state is not None:
+                raise DuplicateIdError(f"Transfer {tid} already exists", transfer_id=tid)
+            return initiate(tid, sku, from_wh, to_wh, qty)
+        case ReceiveTransfer(transfer_id=tid):
+            if state is None:
+                raise NotFoundError(f"Transfer {tid} does not exist", transfer_id=tid)
+            return receive(state)
+    assert_never(command)
+
+
+decider: Decider[TransferCommand, Transfer | None] = Decider(decide, evolve_transfer, initial_state)

@@ -1,150 +1,25 @@
-"""InventoryPosition: one per SKU and warehouse. On hand, reserved, in transit, reservations."""
+"""Stock position decisions, and `decide` for the commands of one position."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from typing import assert_never
 
 from domain.errors import ExceedsAllocationError, InsufficientStockError
-from domain.events import Event, register
-
-
-class PositionEvent(Event, frozen=True, kw_only=True):
-    sku: str
-    warehouse_id: str
-
-
-class StockReceived(PositionEvent, frozen=True, kw_only=True):
-    receipt_id: str
-    qty: int
-
-
-class StockAdjusted(PositionEvent, frozen=True, kw_only=True):
-    adjustment_id: str
-    qty_delta: int
-    reason: str
-
-
-class StockCounted(PositionEvent, frozen=True, kw_only=True):
-    count_id: str
-    counted_qty: int
-    qty_delta: int
-
-
-class StockReserved(PositionEvent, frozen=True, kw_only=True):
-    order_id: str
-    line_id: str
-    qty: int
-
-
-class ReservationReleased(PositionEvent, frozen=True, kw_only=True):
-    order_id: str
-    line_id: str
-    qty: int
-    reason: str
-
-
-class StockShipped(PositionEvent, frozen=True, kw_only=True):
-    shipment_id: str
-    order_id: str
-    line_id: str
-    qty: int
-
-
-class TransferDispatched(PositionEvent, frozen=True, kw_only=True):
-    """Stock left this warehouse for another; it is in transit there."""
-
-    transfer_id: str
-    to_warehouse_id: str
-    qty: int
-
-
-class TransferExpected(PositionEvent, frozen=True, kw_only=True):
-    """Stock is on its way to this warehouse."""
-
-    transfer_id: str
-    from_warehouse_id: str
-    qty: int
-
-
-class TransferArrived(PositionEvent, frozen=True, kw_only=True):
-    transfer_id: str
-    from_warehouse_id: str
-    qty: int
-
-
-class StockRestocked(PositionEvent, frozen=True, kw_only=True):
-    """Returned goods put back on hand."""
-
-    return_id: str
-    order_id: str
-    qty: int
-
-
-register(
-    StockReceived,
+from domain.events import Event
+from domain.inventory.events import (
+    ReservationReleased,
     StockAdjusted,
     StockCounted,
+    StockReceived,
     StockReserved,
-    ReservationReleased,
+    StockRestocked,
     StockShipped,
+    TransferArrived,
     TransferDispatched,
     TransferExpected,
-    TransferArrived,
-    StockRestocked,
 )
-
-
-@dataclass(frozen=True)
-class Position:
-    sku: str
-    warehouse_id: str
-    on_hand: int = 0
-    reserved: int = 0
-    in_transit: int = 0
-    reservations: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-    def reserved_for(self, order_id: str, line_id: str) -> int:
-        return self.reservations.get((order_id, line_id), 0)
-
-
-def _reserve(state: Position, key: tuple[str, str], delta: int) -> dict[tuple[str, str], int]:
-    reservations = dict(state.reservations)
-    left = reservations.get(key, 0) + delta
-    if left:
-        reservations[key] = left
-    else:
-        reservations.pop(key, None)
-    return reservations
-
-
-def evolve_position(state: Position, event: Event) -> Position:
-    match event:
-        case StockReceived(qty=qty) | StockRestocked(qty=qty):
-            return replace(state, on_hand=state.on_hand + qty)
-        case StockAdjusted(qty_delta=delta) | StockCounted(qty_delta=delta):
-            return replace(state, on_hand=state.on_hand + delta)
-        case StockReserved(order_id=o, line_id=line, qty=qty):
-            return replace(state, reserved=state.reserved + qty, reservations=_reserve(state, (o, line), qty))
-        case ReservationReleased(order_id=o, line_id=line, qty=qty):
-            return replace(state, reserved=state.reserved - qty, reservations=_reserve(state, (o, line), -qty))
-        case StockShipped(order_id=o, line_id=line, qty=qty):
-            return replace(
-                state,
-                on_hand=state.on_hand - qty,
-                reserved=state.reserved - qty,
-                reservations=_reserve(state, (o, line), -qty),
-            )
-        case TransferDispatched(qty=qty):
-            return replace(state, on_hand=state.on_hand - qty)
-        case TransferExpected(qty=qty):
-            return replace(state, in_transit=state.in_transit + qty)
-        case TransferArrived(qty=qty):
-            return replace(state, in_transit=state.in_transit - qty, on_hand=state.on_hand + qty)
-    return state
+from domain.inventory.state import Position
 
 
 def receive(state: Position, receipt_id: str, qty: int) -> list[Event]:
@@ -281,3 +156,126 @@ def arrive_transfer(state: Position, transfer_id: str, from_warehouse_id: str, q
             qty=qty,
         )
     ]
+
+
+def restock(state: Position, return_id: str, order_id: str, qty: int) -> list[Event]:
+    """Returned goods go back on hand."""
+    return [
+        StockRestocked(sku=state.sku, warehouse_id=state.warehouse_id, return_id=return_id, order_id=order_id, qty=qty)
+    ]
+
+
+@dataclass(frozen=True)
+class PositionCommand:
+    sku: str
+    warehouse_id: str
+
+
+@dataclass(frozen=True)
+class ReceiveStock(PositionCommand):
+    receipt_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class AdjustStock(PositionCommand):
+    adjustment_id: str
+    qty_delta: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class CountStock(PositionCommand):
+    count_id: str
+    counted_qty: int
+
+
+@dataclass(frozen=True)
+class ReserveStock(PositionCommand):
+    order_id: str
+    line_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class ReleaseReservation(PositionCommand):
+    """Release all the order line holds here."""
+
+    order_id: str
+    line_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ShipStock(PositionCommand):
+    shipment_id: str
+    order_id: str
+    line_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class DispatchTransfer(PositionCommand):
+    transfer_id: str
+    to_warehouse_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class ExpectTransfer(PositionCommand):
+    transfer_id: str
+    from_warehouse_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class ArriveTransfer(PositionCommand):
+    transfer_id: str
+    from_warehouse_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class RestockReturn(PositionCommand):
+    return_id: str
+    order_id: str
+    qty: int
+
+
+InventoryCommand = (
+    ReceiveStock
+    | AdjustStock
+    | CountStock
+    | ReserveStock
+    | ReleaseReservation
+    | ShipStock
+    | DispatchTransfer
+    | ExpectTransfer
+    | ArriveTransfer
+    | RestockReturn
+)
+
+
+def decide(command: InventoryCommand, state: Position) -> list[Event]:
+    match command:
+        case ReceiveStock(receipt_id=receipt_id, qty=qty):
+            return receive(state, receipt_id, qty)
+        case AdjustStock(adjustment_id=adjustment_id, qty_delta=delta, reason=reason):
+            return adjust(state, adjustment_id, delta, reason)
+        case CountStock(count_id=count_id, counted_qty=counted):
+            return count(state, count_id, counted)
+        case ReserveStock(order_id=order_id, line_id=line_id, qty=qty):
+            return reserve(state, order_id, line_id, qty)
+        case ReleaseReservation(order_id=order_id, line_id=line_id, reason=reason):
+            return release(state, order_id, line_id, reason)
+        case ShipStock(shipment_id=shipment_id, order_id=order_id, line_id=line_id, qty=qty):
+            return ship(state, shipment_id, order_id, line_id, qty)
+        case DispatchTransfer(transfer_id=transfer_id, to_warehouse_id=to_wh, qty=qty):
+            return dispatch_transfer(state, transfer_id, to_wh, qty)
+        case ExpectTransfer(transfer_id=transfer_id, from_warehouse_id=from_wh, qty=qty):
+            return expect_transfer(state, transfer_id, from_wh, qty)
+        case ArriveTransfer(transfer_id=transfer_id, from_warehouse_id=from_wh, qty=qty):
+            return arrive_transfer(state, transfer_id, from_wh, qty)
+        case RestockReturn(return_id=return_id, order_id=order_id, qty=qty):
+            return restock(state, return_id, order_id, qty)
+    assert_never(command)

@@ -1,0 +1,100 @@
+"""Order: lines, prices, allocations, backorders, shipments, cancellation, status.
+
+`events` holds what is stored, `state` what the events add up to (`evolve_order`), `commands` what
+may be asked and `decide` the rules. Every public name is re-exported here: `order.X` is the way in.
+"""
+
+from domain.decider import Decider
+from domain.order.commands import (
+    CancelOrder,
+    FillBackorder,
+    MarkShipmentInvoiced,
+    OrderCommand,
+    OrderLineRequest,
+    PlaceOrder,
+    Plan,
+    RecordDelivery,
+    RecordReturn,
+    RecordShipment,
+    ReleaseHold,
+)
+from domain.order.decide import (
+    cancel,
+    decide,
+    ensure_one_line_per_sku,
+    fill_backorder,
+    invoice_lines,
+    place,
+    plan_return,
+    record_delivery,
+    record_return,
+    record_shipment,
+    release_hold,
+    wanted_for_allocation,
+)
+from domain.order.events import (
+    ORDER_EVENTS,
+    CancelledLine,
+    LineAllocation,
+    LineQty,
+    OrderCancelled,
+    OrderCreditHeld,
+    OrderCreditReleased,
+    OrderDeliveryRecorded,
+    OrderLinesAllocated,
+    OrderLinesInvoiced,
+    OrderPlaced,
+    OrderReturnRecorded,
+    OrderShipmentRecorded,
+    PlacedLine,
+    ReturnedLine,
+)
+from domain.order.state import Line, Order, evolve_order, initial_state
+
+decider: Decider[OrderCommand, Order | None] = Decider(decide, evolve_order, initial_state)
+
+__all__ = [
+    "ORDER_EVENTS",
+    "CancelOrder",
+    "CancelledLine",
+    "FillBackorder",
+    "Line",
+    "LineAllocation",
+    "LineQty",
+    "MarkShipmentInvoiced",
+    "Order",
+    "OrderCancelled",
+    "OrderCommand",
+    "OrderCreditHeld",
+    "OrderCreditReleased",
+    "OrderDeliveryRecorded",
+    "OrderLineRequest",
+    "OrderLinesAllocated",
+    "OrderLinesInvoiced",
+    "OrderPlaced",
+    "OrderReturnRecorded",
+    "OrderShipmentRecorded",
+    "PlaceOrder",
+    "PlacedLine",
+    "Plan",
+    "RecordDelivery",
+    "RecordReturn",
+    "RecordShipment",
+    "ReleaseHold",
+    "ReturnedLine",
+    "cancel",
+    "decide",
+    "decider",
+    "ensure_one_line_per_sku",
+    "evolve_order",
+    "fill_backorder",
+    "initial_state",
+    "invoice_lines",
+    "place",
+    "plan_return",
+    "record_delivery",
+    "record_return",
+    "record_shipment",
+    "release_hold",
+    "wanted_for_allocation",
+]

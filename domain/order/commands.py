@@ -1,0 +1,115 @@
+"""What may be asked of an order, as values. Each carries the facts its decision needs from
+elsewhere (prices, the credit position, an allocation plan), so `decide` reads no other stream."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from domain.values import ZERO, line_amount, sum_money
+
+Plan = Mapping[str, Sequence[tuple[str, int]]]  # line id -> [(warehouse id, qty)], from domain.allocation
+
+
+@dataclass(frozen=True)
+class OrderLineRequest:
+    """An order line at its price (see domain.pricing)."""
+
+    line_id: str
+    sku: str
+    qty: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    """Accept an order. `exposure` and `credit_limit` are the customer's (no limit: never held);
+    `plan` is where each line's stock comes from, ignored when the order is held."""
+
+    order_id: str
+    customer_id: str
+    channel: str
+    warehouse_id: str | None
+    allow_backorder: bool
+    lines: tuple[OrderLineRequest, ...]
+    accepted_at: datetime
+    exposure: Decimal = ZERO
+    credit_limit: Decimal | None = None
+    plan: Plan = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return sum_money(line_amount(ln.qty, ln.unit_price) for ln in self.lines)
+
+
+@dataclass(frozen=True)
+class ReleaseHold:
+    order_id: str
+    plan: Plan = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FillBackorder:
+    """Stock freed at `warehouse_id` goes to a backordered line (at most what it still lacks)."""
+
+    order_id: str
+    line_id: str
+    warehouse_id: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordShipment:
+    """Ship (sku, qty) pairs from the order's allocation at the warehouse."""
+
+    order_id: str
+    shipment_id: str
+    warehouse_id: str
+    lines: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class RecordDelivery:
+    order_id: str
+    shipment_id: str
+    delivered_at: datetime
+
+
+@dataclass(frozen=True)
+class MarkShipmentInvoiced:
+    """The shipment's invoice was issued: its quantities count as invoiced on the order lines."""
+
+    order_id: str
+    invoice_id: str
+    shipment_id: str
+
+
+@dataclass(frozen=True)
+class RecordReturn:
+    """Returned (sku, qty) pairs, matched to the order's shipments oldest first."""
+
+    order_id: str
+    return_id: str
+    warehouse_id: str
+    restock: bool
+    lines: tuple[tuple[str, int], ...]
+
+
+OrderCommand = (
+    PlaceOrder
+    | ReleaseHold
+    | FillBackorder
+    | CancelOrder
+    | RecordShipment
+    | RecordDelivery
+    | MarkShipmentInvoiced
+    | RecordReturn
+)

@@ -1,0 +1,124 @@
+"""The order stream's events and the line records they carry (their names and fields are stored)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import msgspec
+
+from domain.events import Event, register
+
+
+class PlacedLine(msgspec.Struct, frozen=True, kw_only=True):
+    line_id: str
+    sku: str
+    qty: int
+    unit_price: Decimal
+    amount: Decimal
+
+
+class LineAllocation(msgspec.Struct, frozen=True, kw_only=True):
+    line_id: str
+    sku: str
+    warehouse_id: str
+    qty: int
+
+
+class LineQty(msgspec.Struct, frozen=True, kw_only=True):
+    line_id: str
+    sku: str
+    qty: int
+
+
+class CancelledLine(msgspec.Struct, frozen=True, kw_only=True):
+    line_id: str
+    sku: str
+    qty: int
+    released: list[LineAllocation]
+
+
+class ReturnedLine(msgspec.Struct, frozen=True, kw_only=True):
+    shipment_id: str
+    line_id: str
+    sku: str
+    qty: int
+
+
+class OrderPlaced(Event, frozen=True, kw_only=True):
+    order_id: str
+    customer_id: str
+    channel: str
+    warehouse_id: str | None
+    allow_backorder: bool
+    lines: list[PlacedLine]
+    total: Decimal
+    accepted_at: datetime
+
+
+class OrderCreditHeld(Event, frozen=True, kw_only=True):
+    order_id: str
+    customer_id: str
+    order_value: Decimal
+    exposure: Decimal
+    credit_limit: Decimal
+
+
+class OrderCreditReleased(Event, frozen=True, kw_only=True):
+    order_id: str
+    customer_id: str
+
+
+class OrderLinesAllocated(Event, frozen=True, kw_only=True):
+    order_id: str
+    allocations: list[LineAllocation]
+    reason: str  # placement | hold_release | backorder_fill
+
+
+class OrderCancelled(Event, frozen=True, kw_only=True):
+    order_id: str
+    customer_id: str
+    reason: str
+    lines: list[CancelledLine]
+    amount: Decimal
+
+
+class OrderShipmentRecorded(Event, frozen=True, kw_only=True):
+    order_id: str
+    shipment_id: str
+    warehouse_id: str
+    lines: list[LineQty]
+
+
+class OrderDeliveryRecorded(Event, frozen=True, kw_only=True):
+    order_id: str
+    shipment_id: str
+    delivered_at: datetime
+
+
+class OrderReturnRecorded(Event, frozen=True, kw_only=True):
+    order_id: str
+    return_id: str
+    warehouse_id: str
+    restock: bool
+    lines: list[ReturnedLine]
+
+
+class OrderLinesInvoiced(Event, frozen=True, kw_only=True):
+    order_id: str
+    invoice_id: str
+    lines: list[LineQty]
+
+
+ORDER_EVENTS: tuple[type[Event], ...] = (
+    OrderReturnRecorded,
+    OrderLinesInvoiced,
+    OrderPlaced,
+    OrderCreditHeld,
+    OrderCreditReleased,
+    OrderLinesAllocated,
+    OrderCancelled,
+    OrderShipmentRecorded,
+    OrderDeliveryRecorded,
+)
+register(*ORDER_EVENTS)

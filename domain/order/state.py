@@ -1,0 +1,188 @@
+"""The order as its events leave it: lines with their allocations, shipments, status; `evolve_order`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+from domain.events import Event
+from domain.order.events import (
+    OrderCancelled,
+    OrderCreditHeld,
+    OrderCreditReleased,
+    OrderDeliveryRecorded,
+    OrderLinesAllocated,
+    OrderLinesInvoiced,
+    OrderPlaced,
+    OrderReturnRecorded,
+    OrderShipmentRecorded,
+)
+from domain.values import line_amount, sum_money
+
+
+@dataclass(frozen=True)
+class Line:
+    line_id: str
+    sku: str
+    qty: int
+    unit_price: Decimal
+    allocations: dict[str, int] = field(default_factory=dict)
+    shipped: int = 0
+    delivered: int = 0
+    invoiced: int = 0
+    returned: int = 0
+    cancelled: int = 0
+
+    @property
+    def amount(self) -> Decimal:
+        return line_amount(self.qty, self.unit_price)
+
+    @property
+    def allocated(self) -> int:
+        return sum(self.allocations.values())
+
+    @property
+    def backordered(self) -> int:
+        return self.qty - self.allocated - self.shipped - self.cancelled
+
+    @property
+    def open_qty(self) -> int:
+        """Quantity not yet shipped or cancelled."""
+        return self.qty - self.shipped - self.cancelled
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    customer_id: str
+    channel: str
+    warehouse_id: str | None
+    allow_backorder: bool
+    accepted_at: datetime
+    lines: tuple[Line, ...]
+    on_hold: bool = False
+    cancelled: bool = False
+    shipments: dict[str, bool] = field(default_factory=dict)  # shipment id -> delivered
+    shipped_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # shipment -> line -> qty
+    returned_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # shipment -> line -> qty
+
+    @property
+    def total(self) -> Decimal:
+        return sum_money(line.amount for line in self.lines)
+
+    def line(self, line_id: str) -> Line:
+        return next(line for line in self.lines if line.line_id == line_id)
+
+    def line_for_sku(self, sku: str) -> Line | None:
+        return next((line for line in self.lines if line.sku == sku), None)
+
+    @property
+    def status(self) -> str:
+        shipped = sum(line.shipped for line in self.lines)
+        if shipped == 0:
+            if self.cancelled:
+                return "cancelled"
+            if self.on_hold:
+                return "credit_hold"
+            if any(line.backordered > 0 for line in self.lines):
+                return "backordered"
+            return "allocated"
+        if any(line.open_qty > 0 for line in self.lines):
+            return "partially_shipped"
+        if self.shipments and all(self.shipments.values()):
+            return "delivered"
+        return "shipped"
+
+
+def initial_state(order_id: str) -> Order | None:
+    """No order exists before its OrderPlaced."""
+    return None
+
+
+def _with_lines(state: Order, lines: Mapping[str, Line]) -> Order:
+    return replace(state, lines=tuple(lines.get(line.line_id, line) for line in state.lines))
+
+
+def _shift_allocation(line: Line, warehouse_id: str, delta: int) -> dict[str, int]:
+    allocations = dict(line.allocations)
+    left = allocations.get(warehouse_id, 0) + delta
+    if left:
+        allocations[warehouse_id] = left
+    else:
+        allocations.pop(warehouse_id, None)
+    return allocations
+
+
+def evolve_order(state: Order | None, event: Event) -> Order | None:
+    if isinstance(event, OrderPlaced):
+        lines = tuple(Line(pl.line_id, pl.sku, pl.qty, pl.unit_price) for pl in event.lines)
+        return Order(
+            event.order_id,
+            event.customer_id,
+            event.channel,
+            event.warehouse_id,
+            event.allow_backorder,
+            event.accepted_at,
+            lines,
+        )
+    if state is None:
+        return None
+    match event:
+        case OrderCreditHeld():
+            return replace(state, on_hold=True)
+        case OrderCreditReleased():
+            return replace(state, on_hold=False)
+        case OrderLinesAllocated(allocations=allocations):
+            changed: dict[str, Line] = {}
+            for a in allocations:
+                line = changed.get(a.line_id) or state.line(a.line_id)
+                changed[a.line_id] = replace(line, allocations=_shift_allocation(line, a.warehouse_id, a.qty))
+            return _with_lines(state, changed)
+        case OrderCancelled(lines=cancelled_lines):
+            changed = {}
+            for cl in cancelled_lines:
+                line = state.line(cl.line_id)
+                for r in cl.released:
+                    line = replace(line, allocations=_shift_allocation(line, r.warehouse_id, -r.qty))
+                changed[cl.line_id] = replace(line, cancelled=line.cancelled + cl.qty)
+            return replace(_with_lines(state, changed), cancelled=True)
+        case OrderShipmentRecorded(shipment_id=sid, warehouse_id=wh, lines=shipped_lines):
+            changed = {}
+            for sl in shipped_lines:
+                line = state.line(sl.line_id)
+                changed[sl.line_id] = replace(
+                    line,
+                    allocations=_shift_allocation(line, wh, -sl.qty),
+                    shipped=line.shipped + sl.qty,
+                )
+            updated = _with_lines(state, changed)
+            per_line = {sl.line_id: sl.qty for sl in shipped_lines}
+            return replace(
+                updated,
+                shipments={**state.shipments, sid: False},
+                shipped_lines={**state.shipped_lines, sid: per_line},
+            )
+        case OrderDeliveryRecorded(shipment_id=sid):
+            changed = {
+                line_id: replace(state.line(line_id), delivered=state.line(line_id).delivered + qty)
+                for line_id, qty in state.shipped_lines.get(sid, {}).items()
+            }
+            return replace(_with_lines(state, changed), shipments={**state.shipments, sid: True})
+        case OrderLinesInvoiced(lines=invoiced):
+            changed = {}
+            for li in invoiced:
+                line = changed.get(li.line_id) or state.line(li.line_id)
+                changed[li.line_id] = replace(line, invoiced=line.invoiced + li.qty)
+            return _with_lines(state, changed)
+        case OrderReturnRecorded(lines=returned):
+            changed = {}
+            returned_lines = {sid: dict(per) for sid, per in state.returned_lines.items()}
+            for rl in returned:
+                line = changed.get(rl.line_id) or state.line(rl.line_id)
+                changed[rl.line_id] = replace(line, returned=line.returned + rl.qty)
+                per = returned_lines.setdefault(rl.shipment_id, {})
+                per[rl.line_id] = per.get(rl.line_id, 0) + rl.qty
+            return replace(_with_lines(state, changed), returned_lines=returned_lines)
+    return state
