@@ -15,6 +15,7 @@ from domain.customer import (
     CustomerStatus,
     PutCustomer,
     SetContractPrice,
+    customer_decider,
     decide_put_customer,
     decide_set_contract_price,
     evolve_account,
@@ -22,7 +23,8 @@ from domain.customer import (
     is_over_limit,
     price_for,
 )
-from tests.spec import given
+from domain.errors import NotFoundError
+from tests.spec import given, spec
 
 C1 = CustomerRegistered(customer_id="C1", name="Acme", credit_limit=Decimal("500.00"), tax_region="CA", status="active")
 BOLT_AT_8 = ContractPriceSet(customer_id="C1", sku="BOLT-10", unit_price=Decimal("8.00"))
@@ -160,3 +162,20 @@ def test_a_customer_without_an_account_has_no_exposure() -> None:
     assert customer is not None
     assert not is_over_limit(customer, None, Decimal("500.00"))
     assert is_over_limit(customer, None, Decimal("500.01"))
+
+
+# --- the customer decider --------------------------------------------------------------------
+
+customers = spec(customer_decider)
+
+
+def test_the_decider_registers_and_prices_a_customer() -> None:
+    customers.when(put()).then(C1)
+    customers.given(C1).when(SetContractPrice("C1", "BOLT-10", Decimal("8.00"))).then(BOLT_AT_8)
+
+
+def test_a_contract_price_for_a_customer_that_does_not_exist_is_not_found() -> None:
+    error = customers.when(SetContractPrice("C9", "BOLT-10", Decimal("8.00"))).then_raises(
+        NotFoundError, customer_id="C9"
+    )
+    assert (error.status, error.detail) == (404, "Customer C9 does not exist")
