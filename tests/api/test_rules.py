@@ -11,9 +11,7 @@ from litestar.testing import TestClient
 
 from infra.service import Service
 from tests.conftest import Api, settle, wait_until
-
-PROBLEM_KEYS = ("type", "title", "status", "detail", "code")
-
+from tests.http import line, ok, place, problem, read, receive
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -22,52 +20,6 @@ PROBLEM_KEYS = ("type", "title", "status", "detail", "code")
 def svc(client: TestClient[Any]) -> Service:
     service: Service = client.app.state.service
     return service
-
-
-def ok(r: httpx.Response, status: int = 201) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].split(";")[0].strip() == "application/json", r.headers
-    body: dict[str, Any] = r.json()
-    return body
-
-
-def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].split(";")[0].strip() == "application/problem+json", r.headers
-    body: dict[str, Any] = r.json()
-    for key in PROBLEM_KEYS:
-        assert key in body, body
-    assert body["status"] == status
-    assert body["code"] == code, body
-    return body
-
-
-def line(sku: str, qty: int, **extra: Any) -> dict[str, Any]:
-    return {"sku": sku, "qty": qty, **extra}
-
-
-def place(api: Api, order_id: str | None, lines: list[dict[str, Any]], customer_id: str = "C1", **extra: Any) -> Any:
-    body: dict[str, Any] = {"customer_id": customer_id, "channel": "web", "lines": lines, **extra}
-    if order_id is not None:
-        body["order_id"] = order_id
-    return api.post("/v1/orders", body)
-
-
-def receive(api: Api, receipt_id: str, warehouse_id: str, sku: str, qty: int) -> int:
-    body = ok(
-        api.post(
-            "/v1/inventory/receipts",
-            {"receipt_id": receipt_id, "warehouse_id": warehouse_id, "lines": [{"sku": sku, "qty": qty}]},
-        )
-    )
-    position: int = body["position"]
-    return position
-
-
-def read(api: Api, path: str, position: int | None = None, **params: Any) -> dict[str, Any]:
-    if position:
-        params["min_position"] = position
-    return ok(api.get(path, **params), 200)
 
 
 def order_of(api: Api, order_id: str, position: int | None = None) -> dict[str, Any]:
