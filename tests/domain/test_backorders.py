@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from domain import backorders
-from domain.backorders import BackorderFilled, BackorderQueued, BackorderWithdrawn, Book, Entry, evolve_book
+from domain.backorders import (
+    BackorderFilled,
+    BackorderQueued,
+    BackorderWithdrawn,
+    Book,
+    Entry,
+    FillQueuedLine,
+    QueueBackorder,
+    WithdrawBackorder,
+    evolve_book,
+)
 from domain.events import Event
-from tests.spec import Given, given
+from tests.spec import Given, given, spec
 
 T1 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 T2 = T1 + timedelta(minutes=5)
@@ -113,3 +123,31 @@ def test_withdrawing_a_line_that_is_not_waiting_records_nothing() -> None:
 
 def test_a_fill_for_a_line_no_longer_waiting_changes_nothing() -> None:
     assert book(SO_2, filled("SO-1", "W-A", 5)).state == book(SO_2).state
+
+
+# --- the decider -----------------------------------------------------------------------------
+
+books = spec(backorders.decider, "NUT-4")
+
+
+def test_the_decider_queues_fills_and_withdraws_waiting_lines() -> None:
+    books.when(QueueBackorder("NUT-4", "SO-1", "1", "W-A", 5, T1)).then(queued("SO-1", 5, T1, "W-A"))
+    state = (
+        books.given(queued("SO-1", 5, T1))
+        .when(FillQueuedLine("NUT-4", "SO-1", "1", "W-B", 2))
+        .then(filled("SO-1", "W-B", 2))
+    )
+    assert state.total == 3
+    books.given(queued("SO-1", 5, T1)).when(WithdrawBackorder("NUT-4", "SO-1", "1", "order_cancelled")).then(
+        BackorderWithdrawn(sku="NUT-4", order_id="SO-1", line_id="1", qty=5, reason="order_cancelled")
+    )
+
+
+def test_nothing_is_queued_for_no_qty_and_nothing_filled_or_withdrawn_for_a_line_not_waiting() -> None:
+    books.when(QueueBackorder("NUT-4", "SO-1", "1", None, 0, T1)).then()
+    books.when(FillQueuedLine("NUT-4", "SO-9", "1", "W-A", 2)).then()
+    books.when(WithdrawBackorder("NUT-4", "SO-9", "1", "not_open")).then()
+
+
+def test_a_new_book_belongs_to_its_sku() -> None:
+    assert backorders.initial_state("NUT-4") == Book(sku="NUT-4")

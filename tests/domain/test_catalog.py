@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from domain import catalog
 from domain.catalog import (
     Product,
     ProductDefined,
@@ -21,7 +22,7 @@ from domain.catalog import (
     evolve_warehouse,
     evolve_warehouse_index,
 )
-from tests.spec import given
+from tests.spec import given, spec
 
 BOLT = ProductDefined(sku="BOLT-10", name="Bolt 10mm", unit_price=Decimal("8.50"), uom="EA")
 
@@ -96,3 +97,27 @@ def test_the_index_starts_empty_when_no_warehouse_exists() -> None:
     given(evolve_warehouse_index, None).when(lambda s: decide_index_warehouse(s, "W-A")).then(
         WarehouseIndexed(warehouse_id="W-A")
     )
+
+
+# --- the deciders ----------------------------------------------------------------------------
+
+
+def test_the_product_decider_defines_then_revises() -> None:
+    products = spec(catalog.product_decider)
+    products.when(PutProduct("BOLT-10", "Bolt 10mm", Decimal("8.50"))).then(BOLT)
+    products.given(BOLT).when(PutProduct("BOLT-10", "Bolt 10mm", Decimal("8.50"))).then()
+
+
+def test_the_warehouse_decider_defines_then_renames() -> None:
+    warehouses = spec(catalog.warehouse_decider)
+    defined = WarehouseDefined(warehouse_id="W-A", name="Austin")
+    warehouses.when(PutWarehouse("W-A", "Austin")).then(defined)
+    warehouses.given(defined).when(PutWarehouse("W-A", "Austin North")).then(
+        WarehouseRenamed(warehouse_id="W-A", name="Austin North")
+    )
+
+
+def test_the_index_decider_indexes_a_warehouse_once() -> None:
+    index = spec(catalog.warehouse_index_decider, "all")
+    assert index.when(catalog.IndexWarehouse("W-B")).then(WarehouseIndexed(warehouse_id="W-B")) == ("W-B",)
+    index.given(WarehouseIndexed(warehouse_id="W-B")).when(catalog.IndexWarehouse("W-B")).then()

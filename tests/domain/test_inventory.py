@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from domain import inventory
 from domain.errors import ExceedsAllocationError, InsufficientStockError
+from domain.events import Event
 from domain.inventory import (
     Position,
     ReservationReleased,
@@ -18,7 +21,7 @@ from domain.inventory import (
     TransferExpected,
     evolve_position,
 )
-from tests.spec import Given, given
+from tests.spec import Given, given, spec
 
 AT = {"sku": "BOLT-10", "warehouse_id": "W-A"}
 EMPTY = Position(sku="BOLT-10", warehouse_id="W-A")
@@ -32,7 +35,7 @@ def reserved(qty: int, order_id: str = "SO-1", line_id: str = "1") -> StockReser
     return StockReserved(**AT, order_id=order_id, line_id=line_id, qty=qty)
 
 
-def position(*events: inventory.Event) -> Given[Position]:
+def position(*events: Event) -> Given[Position]:
     return given(evolve_position, EMPTY, *events)
 
 
@@ -237,3 +240,65 @@ def test_an_over_allocated_position_ships_at_most_what_is_on_hand() -> None:
         StockShipped(**AT, shipment_id="SH-1", order_id="SO-1", line_id="1", qty=4)
     )
     assert (state.on_hand, state.reserved) == (0, 6)
+
+
+# --- the decider: every position command, keyed "<sku>@<warehouse_id>" -------------------------
+
+positions = spec(inventory.decider, "BOLT-10@W-A")
+COMMANDS_AND_EVENTS = {
+    "receive": (inventory.ReceiveStock("BOLT-10", "W-A", "R-2", 6), received(6, "R-2")),
+    "adjust": (
+        inventory.AdjustStock("BOLT-10", "W-A", "ADJ-1", -1, "damaged"),
+        StockAdjusted(**AT, adjustment_id="ADJ-1", qty_delta=-1, reason="damaged"),
+    ),
+    "count": (
+        inventory.CountStock("BOLT-10", "W-A", "CNT-1", 12),
+        StockCounted(**AT, count_id="CNT-1", counted_qty=12, qty_delta=2),
+    ),
+    "reserve": (inventory.ReserveStock("BOLT-10", "W-A", "SO-2", "1", 3), reserved(3, "SO-2")),
+    "release": (
+        inventory.ReleaseReservation("BOLT-10", "W-A", "SO-1", "1", "order_cancelled"),
+        ReservationReleased(**AT, order_id="SO-1", line_id="1", qty=4, reason="order_cancelled"),
+    ),
+    "ship": (
+        inventory.ShipStock("BOLT-10", "W-A", "SH-1", "SO-1", "1", 4),
+        StockShipped(**AT, shipment_id="SH-1", order_id="SO-1", line_id="1", qty=4),
+    ),
+    "dispatch": (
+        inventory.DispatchTransfer("BOLT-10", "W-A", "T-1", "W-B", 6),
+        TransferDispatched(**AT, transfer_id="T-1", to_warehouse_id="W-B", qty=6),
+    ),
+    "expect": (
+        inventory.ExpectTransfer("BOLT-10", "W-A", "T-2", "W-C", 2),
+        TransferExpected(**AT, transfer_id="T-2", from_warehouse_id="W-C", qty=2),
+    ),
+    "arrive": (
+        inventory.ArriveTransfer("BOLT-10", "W-A", "T-3", "W-C", 2),
+        TransferArrived(**AT, transfer_id="T-3", from_warehouse_id="W-C", qty=2),
+    ),
+    "restock": (
+        inventory.RestockReturn("BOLT-10", "W-A", "RT-1", "SO-1", 1),
+        StockRestocked(**AT, return_id="RT-1", order_id="SO-1", qty=1),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", COMMANDS_AND_EVENTS.values(), ids=COMMANDS_AND_EVENTS.keys())
+def test_the_decider_records_what_each_position_command_decides(
+    case: tuple[inventory.InventoryCommand, Event],
+) -> None:
+    command, event = case
+    positions.given(received(10), reserved(4)).when(command).then(event)
+
+
+def test_the_decider_keeps_the_position_rules() -> None:
+    positions.given(received(3)).when(inventory.ReserveStock("BOLT-10", "W-A", "SO-1", "1", 4)).then_raises(
+        InsufficientStockError, lines=[{"sku": "BOLT-10", "requested": 4, "available": 3}]
+    )
+
+
+def test_a_new_position_is_named_by_its_key() -> None:
+    assert inventory.initial_state("BOLT-10@W-A") == EMPTY
+    assert inventory.restock(EMPTY, "RT-1", "SO-1", 2) == [
+        StockRestocked(**AT, return_id="RT-1", order_id="SO-1", qty=2)
+    ]

@@ -6,9 +6,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 from domain import shipment
-from domain.errors import AlreadyDeliveredError
-from domain.shipment import ShipmentConfirmed, ShipmentDelivered, ShipmentLine, evolve_shipment
-from tests.spec import given
+from domain.errors import AlreadyDeliveredError, DuplicateIdError, InvalidRequestError, NotFoundError
+from domain.shipment import (
+    ConfirmShipment,
+    DeliverShipment,
+    ShipmentConfirmed,
+    ShipmentDelivered,
+    ShipmentLine,
+    evolve_shipment,
+)
+from tests.spec import given, spec
 
 SHIPPED_AT = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
 DELIVERED_AT = datetime(2025, 3, 5, 14, 0, tzinfo=UTC)
@@ -91,3 +98,49 @@ def test_a_different_signature_after_delivery_is_rejected() -> None:
     given(evolve_shipment, None, CONFIRMED, DELIVERED).when(
         lambda s: shipment.deliver(s, DELIVERED_AT, "M. Roe")
     ).then_raises(AlreadyDeliveredError, shipment_id="SH-1")
+
+
+# --- one line per SKU, and the decider -------------------------------------------------------
+
+shipments = spec(shipment.decider)
+
+
+def confirming(*lines: tuple[str, int], shipment_id: str = "SH-1") -> ConfirmShipment:
+    return ConfirmShipment(shipment_id, "SO-1", "C1", "W-A", lines, "UPS", "1Z999", Decimal("7.50"), SHIPPED_AT)
+
+
+def test_the_decider_confirms_a_new_shipment() -> None:
+    shipments.when(confirming(("BOLT-10", 4), ("NUT-4", 10))).then(CONFIRMED)
+
+
+def test_a_shipment_naming_a_sku_on_two_lines_is_rejected_as_today() -> None:
+    error = shipments.when(confirming(("BOLT-10", 4), ("BOLT-10", 1))).then_raises(
+        InvalidRequestError, errors=[{"field": "lines", "message": "duplicate sku"}]
+    )
+    assert (error.detail, error.code, error.status) == (
+        "A SKU appears on more than one shipment line",
+        "invalid_request",
+        422,
+    )
+
+
+def test_distinct_shipment_skus_pass_the_check() -> None:
+    shipment.ensure_one_line_per_sku(["BOLT-10", "NUT-4"])
+
+
+def test_a_shipment_id_used_before_is_rejected_before_its_lines_are_read() -> None:
+    error = (
+        shipments.given(CONFIRMED)
+        .when(confirming(("BOLT-10", 4), ("BOLT-10", 1)))
+        .then_raises(DuplicateIdError, shipment_id="SH-1")
+    )
+    assert (error.status, error.detail) == (409, "Shipment SH-1 already exists")
+
+
+def test_the_decider_records_a_delivery_once() -> None:
+    shipments.given(CONFIRMED).when(DeliverShipment("SH-1", DELIVERED_AT, "J. Doe")).then(DELIVERED)
+    shipments.given(CONFIRMED, DELIVERED).when(DeliverShipment("SH-1", DELIVERED_AT, "J. Doe")).then()
+
+
+def test_delivering_a_shipment_that_does_not_exist_is_not_found() -> None:
+    shipments.when(DeliverShipment("SH-9", DELIVERED_AT)).then_raises(NotFoundError, shipment_id="SH-9")

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from domain import transfer
-from domain.errors import AlreadyReceivedError, InvalidRequestError
-from domain.transfer import Transfer, TransferInitiated, TransferReceived, evolve_transfer
-from tests.spec import given
+from domain.errors import AlreadyReceivedError, DuplicateIdError, InvalidRequestError, NotFoundError
+from domain.transfer import (
+    InitiateTransfer,
+    ReceiveTransfer,
+    Transfer,
+    TransferInitiated,
+    TransferReceived,
+    evolve_transfer,
+)
+from tests.spec import given, spec
 
 INITIATED = TransferInitiated(transfer_id="T-1", sku="BOLT-10", from_warehouse_id="W-A", to_warehouse_id="W-B", qty=4)
 RECEIVED = TransferReceived(transfer_id="T-1", sku="BOLT-10", to_warehouse_id="W-B", qty=4)
@@ -44,3 +51,27 @@ def test_receiving_a_transfer_twice_is_rejected() -> None:
         .then_raises(AlreadyReceivedError, transfer_id="T-1")
     )
     assert (error.status, error.code) == (409, "already_received")
+
+
+transfers = spec(transfer.decider)
+
+
+def test_the_decider_initiates_and_receives_a_transfer_once() -> None:
+    transfers.when(InitiateTransfer("T-1", "BOLT-10", "W-A", "W-B", 4)).then(INITIATED)
+    transfers.given(INITIATED).when(ReceiveTransfer("T-1")).then(RECEIVED)
+    transfers.given(INITIATED, RECEIVED).when(ReceiveTransfer("T-1")).then_raises(
+        AlreadyReceivedError, transfer_id="T-1"
+    )
+
+
+def test_a_transfer_id_used_before_is_rejected() -> None:
+    error = (
+        transfers.given(INITIATED)
+        .when(InitiateTransfer("T-1", "BOLT-10", "W-A", "W-B", 4))
+        .then_raises(DuplicateIdError, transfer_id="T-1")
+    )
+    assert (error.status, error.detail) == (409, "Transfer T-1 already exists")
+
+
+def test_receiving_a_transfer_that_does_not_exist_is_not_found() -> None:
+    transfers.when(ReceiveTransfer("T-9")).then_raises(NotFoundError, transfer_id="T-9")
