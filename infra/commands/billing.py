@@ -9,9 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain import credit_notes, customer, inventory, invoice, order, payment
-from domain.errors import NotFoundError, NotInvoicedError, UnknownCustomerError, UnknownOrderError
-from domain.invoice import InvoiceLine
-from domain.values import ZERO, line_amount, subtract
+from domain.errors import NotFoundError, NotInvoicedError, UnknownOrderError
+from domain.values import ZERO, subtract
 from infra.commands.backorders import serve_the_queue_first
 from infra.commands.lookups import record_position, require_order, require_warehouse
 from infra.ledger.kinds import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT
@@ -36,29 +35,7 @@ def open_invoice(uow: UnitOfWork, shipment_id: str, needs_proof: bool) -> invoic
         return None
     the_order = require_order(uow, shp.order_id)
     buyer = uow.get(CUSTOMER, shp.customer_id)
-    lines = []
-    for sl in shp.lines:
-        line = the_order.line_for_sku(sl.sku)
-        assert line is not None  # shipments only ship order lines
-        lines.append(
-            InvoiceLine(
-                sku=sl.sku,
-                qty=sl.qty,
-                unit_price=line.unit_price,
-                amount=line_amount(sl.qty, line.unit_price),
-                line_id=line.line_id,
-            )
-        )
-    events = invoice.open_invoice(
-        invoice_id=inv_id,
-        order_id=shp.order_id,
-        shipment_id=shipment_id,
-        customer_id=shp.customer_id,
-        tax_region=buyer.tax_region if buyer else "",
-        lines=lines,
-        freight=shp.freight,
-        awaiting_proof=needs_proof and shp.delivered_at is None,
-    )
+    events = invoice.open_for_shipment(inv_id, the_order, shp, buyer, needs_proof=needs_proof)
     return uow.record(INVOICE, inv_id, events)
 
 
@@ -203,8 +180,7 @@ def receive_payment(
 ) -> payment.PaymentReceived:
     """Apply cash to the customer's issued invoices (listed on its account stream, so an invoice
     issued a moment ago is never missed), with balances read from the invoice streams."""
-    if uow.get(CUSTOMER, customer_id) is None:
-        raise UnknownCustomerError(f"Customer {customer_id} does not exist", customer_id=customer_id)
+    customer.ensure_exists(uow.get(CUSTOMER, customer_id), customer_id)
     account = uow.get(ACCOUNT, customer_id)
     issued = list(account.invoices) if account else []
     ids = issued + [a.invoice_id for a in requested or [] if a.invoice_id not in issued]

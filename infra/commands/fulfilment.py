@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain import inventory, order, shipment
-from domain.errors import DuplicateIdError, InvalidRequestError, NotFoundError, UnknownOrderError
+from domain.errors import DuplicateIdError, NotFoundError, UnknownOrderError
 from infra.commands.lookups import check_skus, position_of, record_position, require_order, require_warehouse
 from infra.ledger.kinds import ORDER, SHIPMENT
 from infra.ledger.unitofwork import UnitOfWork
@@ -33,10 +33,7 @@ def ship(uow: UnitOfWork, cmd: ShipInput) -> shipment.Shipment:
         raise UnknownOrderError(f"Order {cmd.order_id} does not exist", order_id=cmd.order_id)
     require_warehouse(uow, cmd.warehouse_id)
     skus = [sku for sku, _ in cmd.lines]
-    if len(set(skus)) != len(skus):
-        raise InvalidRequestError(
-            "A SKU appears on more than one shipment line", errors=[{"field": "lines", "message": "duplicate sku"}]
-        )
+    shipment.ensure_one_line_per_sku(skus)
     check_skus(uow, skus)
     events = order.record_shipment(state, cmd.shipment_id, cmd.warehouse_id, list(cmd.lines))
     uow.record(ORDER, cmd.order_id, events)

@@ -7,15 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domain import allocation, backorders, customer, inventory, order
+from domain import allocation, backorders, customer, inventory, order, pricing
 from domain.errors import (
-    CustomerBlockedError,
     DuplicateIdError,
-    InvalidRequestError,
-    PriceMismatchError,
-    UnknownCustomerError,
 )
-from domain.values import format_money
 from infra.commands.backorders import serve_the_queue_first
 from infra.commands.lookups import (
     INDEX_KEY,
@@ -76,48 +71,18 @@ def _queue_backorders(uow: UnitOfWork, state: order.Order) -> None:
 
 
 def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
-    buyer = uow.get(CUSTOMER, cmd.customer_id)
-    if buyer is None:
-        raise UnknownCustomerError(f"Customer {cmd.customer_id} does not exist", customer_id=cmd.customer_id)
-    if buyer.status == "blocked":
-        raise CustomerBlockedError(f"Customer {cmd.customer_id} is blocked", customer_id=cmd.customer_id)
+    buyer = customer.ensure_may_order(uow.get(CUSTOMER, cmd.customer_id), cmd.customer_id)
     check_skus(uow, [ln.sku for ln in cmd.lines])
     skus = [ln.sku for ln in cmd.lines]
-    if len(set(skus)) != len(skus):
-        dup = next(s for s in skus if skus.count(s) > 1)
-        raise InvalidRequestError(
-            f"SKU {dup} appears on more than one line", errors=[{"field": "lines", "message": f"duplicate sku {dup}"}]
-        )
+    order.ensure_one_line_per_sku(skus)
     if cmd.warehouse_id is not None:
         require_warehouse(uow, cmd.warehouse_id)
     if uow.get(ORDER, cmd.order_id) is not None:
         raise DuplicateIdError(f"Order {cmd.order_id} already exists", order_id=cmd.order_id)
 
-    priced: list[order.OrderLineRequest] = []
-    mismatches = []
-    for ln in cmd.lines:
-        expected = customer.price_for(buyer, ln.sku, require_product(uow, ln.sku).unit_price)
-        if ln.unit_price is not None and ln.unit_price != expected:
-            mismatches.append(
-                {
-                    "line_id": ln.line_id,
-                    "sku": ln.sku,
-                    "sent": format_money(ln.unit_price),
-                    "expected_unit_price": format_money(expected),
-                }
-            )
-        priced.append(order.OrderLineRequest(ln.line_id, ln.sku, ln.qty, expected))
-    if mismatches:
-        first = mismatches[0]
-        raise PriceMismatchError(
-            f"Line {first['line_id']} ({first['sku']}): sent {first['sent']}, the price for customer "
-            f"{cmd.customer_id} is {first['expected_unit_price']}",
-            line_id=first["line_id"],
-            sku=first["sku"],
-            expected_unit_price=first["expected_unit_price"],
-            lines=mismatches,
-        )
-
+    priced = pricing.price_lines(
+        buyer, cmd.lines, {ln.sku: require_product(uow, ln.sku).unit_price for ln in cmd.lines}
+    )
     place = order.PlaceOrder(
         cmd.order_id,
         cmd.customer_id,
@@ -153,7 +118,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
     uow.record(
         ACCOUNT,
         cmd.customer_id,
-        [customer.CreditCommitted(customer_id=cmd.customer_id, order_id=cmd.order_id, amount=place.total)],
+        customer.commit_credit(account or customer.Account(cmd.customer_id), cmd.order_id, place.total),
     )
     if not over:
         _queue_backorders(uow, state)
@@ -194,11 +159,12 @@ def cancel_order(uow: UnitOfWork, order_id: str, reason: str) -> tuple[order.Ord
             uow.record(
                 ACCOUNT,
                 state.customer_id,
-                [
-                    customer.CreditReleased(
-                        customer_id=state.customer_id, order_id=order_id, amount=event.amount, reason="order_cancelled"
-                    )
-                ],
+                customer.release_credit(
+                    uow.get(ACCOUNT, state.customer_id) or customer.Account(state.customer_id),
+                    order_id,
+                    event.amount,
+                    "order_cancelled",
+                ),
             )
     new_state = uow.record(ORDER, order_id, events)
     assert new_state is not None
