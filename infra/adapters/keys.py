@@ -68,6 +68,8 @@ class KeyRing:
         self._by_hash: dict[str, Principal] = {}
         self._loaded_at = 0.0
         self._lock = threading.Lock()
+        self._install = threading.Lock()
+        self._changes = 0
         metadata.create_all(engine)
 
     def create(self, name: str, scopes: frozenset[str]) -> str:
@@ -83,7 +85,7 @@ class KeyRing:
                     name=name, key_hash=_hash(key), scopes=",".join(sorted(scopes)), created_at=datetime.now(UTC)
                 )
             )
-        self._loaded_at = 0.0
+        self._changed()
         return key
 
     def revoke(self, name: str) -> bool:
@@ -93,7 +95,7 @@ class KeyRing:
                 .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=datetime.now(UTC))
             )
-        self._loaded_at = 0.0
+        self._changed()
         return bool(result.rowcount)
 
     def list(self) -> list[dict[str, object]]:
@@ -104,15 +106,26 @@ class KeyRing:
             for r in rows
         ]
 
+    def _changed(self) -> None:
+        """This process changed the keys: reload now, and let no reload that read before the change
+        install its older list afterwards (the background reload races with create and revoke)."""
+        self._changes += 1
+        self._refresh()
+
     def _refresh(self) -> None:
+        seen = self._changes
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(api_keys.c.name, api_keys.c.key_hash, api_keys.c.scopes).where(
                     api_keys.c.revoked_at.is_(None)
                 )
             ).all()
-        self._by_hash = {r.key_hash: Principal(r.name, frozenset(r.scopes.split(","))) for r in rows}
-        self._loaded_at = time.monotonic()
+        loaded = {r.key_hash: Principal(r.name, frozenset(r.scopes.split(","))) for r in rows}
+        with self._install:
+            if seen != self._changes:
+                return  # a change was made while this list was read: the newer reload installs its own
+            self._by_hash = loaded
+            self._loaded_at = time.monotonic()
 
     def keep_fresh(self, stop: threading.Event) -> None:
         """Reload the key list every `ttl` seconds in a background thread, so requests never wait
