@@ -15,12 +15,11 @@ from api.models import EmptyRequest, PaymentRequest, ReturnRequest
 from api.queries import history
 from api.reference import MAX_POSITION, MinPosition
 from api.views import invoice_view, payment_view
-from domain import payment
+from domain import invoice, payment
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
 from infra.ledger.kinds import INVOICE
-from infra.ledger.unitofwork import UnitOfWork
 
 FINANCE = {"scope": "finance:write"}
 READ = {"scope": "read"}
@@ -87,8 +86,7 @@ class FinanceController(Controller):
             body.return_id, body.order_id, body.warehouse_id, tuple((ln.sku, ln.qty) for ln in body.lines), body.restock
         )
 
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            note = commands.record_return(uow, cmd)
+        def answer(note: invoice.Invoice) -> tuple[int, dict[str, Any]]:
             return 201, {
                 "return_id": body.return_id,
                 "order_id": body.order_id,
@@ -99,23 +97,20 @@ class FinanceController(Controller):
                 "credit_note": invoice_view(note, svc.settings.currency),
             }
 
-        return await execute(request, svc, handle, body, business=("return", body.return_id))
+        return await execute(request, svc, cmd, body, answer, business=("return", body.return_id))
 
     @post("/payments", opt={**FINANCE, "body": PaymentRequest}, operation_id="ReceivePayment")
     async def receive_payment(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
         body, _ = await parse(request, PaymentRequest)
         amount = parse_money(body.amount)
         requested = (
-            [payment.Allocation(invoice_id=a.invoice_id, amount=parse_money(a.amount)) for a in body.allocations]
+            tuple(payment.Allocation(invoice_id=a.invoice_id, amount=parse_money(a.amount)) for a in body.allocations)
             if body.allocations is not None
             else None
         )
-
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            received = commands.receive_payment(uow, body.payment_id, body.customer_id, amount, requested)
-            return 201, payment_view(received, svc.settings.currency)
-
-        return await execute(request, svc, handle, body, business=("payment", body.payment_id))
+        cmd = commands.ReceivePayment(body.payment_id, body.customer_id, amount, requested)
+        answer = lambda received: (201, payment_view(received, svc.settings.currency))  # noqa: E731
+        return await execute(request, svc, cmd, body, answer, business=("payment", body.payment_id))
 
 
 class DeadLettersController(Controller):
@@ -136,8 +131,7 @@ class DeadLettersController(Controller):
     async def retry(self, request: Request[Any, Any, Any], svc: Svc, entry_id: DocId) -> Response[bytes]:
         body, _ = await parse(request, EmptyRequest, allow_empty=True)
 
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            inv = commands.retry_dead_letter(uow, entry_id)
+        def answer(inv: invoice.Invoice) -> tuple[int, dict[str, Any]]:
             return 200, {
                 "id": entry_id,
                 "kind": "tax",
@@ -148,4 +142,4 @@ class DeadLettersController(Controller):
 
         if svc.tax_worker is not None:
             svc.tax_worker.wake()
-        return await execute(request, svc, handle, body)
+        return await execute(request, svc, commands.RetryDeadLetter(entry_id), body, answer)

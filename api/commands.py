@@ -1,21 +1,25 @@
-"""Running a command from a request: context, idempotency, the ledger in a worker thread."""
+"""Running a command from a request: context, idempotency, the application service, the answer.
+
+The application service returns a domain result; `answer` (given by the route) turns it into a
+status and a body. That reply is recorded with the command, so a repeat is answered the same bytes."""
 
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 
-from api.errors import PROBLEM
+from api.errors import status_for
+from api.replies import code_of, render, reply_text, status_of
 from api.security import check_idempotency_key, new_correlation_id
 from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
 from infra.adapters import logs
 from infra.adapters.keys import Principal
 from infra.ledger.ledger import StoreUnavailableError
-from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome
+from infra.ledger.unitofwork import Context, Dedupe, Outcome
 from infra.service import Service
 
 log = logs.get_logger("o2c.commands")
@@ -38,35 +42,19 @@ def fingerprint(request: Request[Any, Any, Any], data: Any) -> str:
     return hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + canonical).hexdigest()
 
 
-def render(outcome: Outcome) -> Response[bytes]:
-    """The answer of a command, first time or replayed (the same bytes both times)."""
-    if outcome.status >= 400:  # a rule's rejection kept under its Idempotency-Key: a problem document
-        return Response(
-            content=json.dumps(outcome.body, separators=(",", ":")).encode(),
-            status_code=outcome.status,
-            media_type=PROBLEM,
-        )
-    body = {**outcome.body, "position": outcome.position}
-    return Response(
-        content=json.dumps(body, separators=(",", ":")).encode(),
-        status_code=outcome.status,
-        media_type="application/json",
-    )
-
-
 _NOT_RULES = frozenset({"invalid_request", "idempotency_key_reused"})
 
 
 def refused_by_rule(exc: DomainError) -> bool:
     """A business rule's 409 or 422 (replayed for the same key), as opposed to a malformed request."""
-    return exc.status in (409, 422) and exc.code not in _NOT_RULES
+    return exc.category in ("conflict", "rejected") and exc.code not in _NOT_RULES
 
 
 def problem_body(exc: DomainError) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"/problems/{exc.code}",
         "title": exc.title,
-        "status": exc.status,
+        "status": status_for(exc),
         "detail": exc.detail,
         "code": exc.code,
     }
@@ -75,14 +63,19 @@ def problem_body(exc: DomainError) -> dict[str, Any]:
     return built
 
 
+Answer = Callable[[Any], tuple[int, dict[str, Any]]]  # a command's result -> status and body
+
+
 async def execute(
     request: Request[Any, Any, Any],
     svc: Service,
-    handler: Handler,
+    command: Any,
     data: Any,
+    answer: Answer,
     business: tuple[str, str] | None = None,
 ) -> Response[bytes]:
-    """Run `handler` in the ledger, deduplicated on the Idempotency-Key and the business id."""
+    """Run `command` in the application service, deduplicated on the Idempotency-Key and the
+    business id, and answer its result with `answer`."""
     principal = principal_of(request)
     fp = fingerprint(request, data)
     dedupe: list[Dedupe] = []
@@ -115,37 +108,38 @@ async def execute(
         correlation_id=correlation_id(request),
         causation_id=f"request:{idem_key or new_correlation_id()}",
     )
-    command = request.route_handler.operation_id
-    command = command if isinstance(command, str) else request.route_handler.handler_name
+    name = request.route_handler.operation_id
+    name = name if isinstance(name, str) else request.route_handler.handler_name
     try:
-        outcome = await svc.ledger.run_async(ctx, handler, tuple(dedupe))
+        outcome = await svc.app.execute_async(ctx, command, dedupe, lambda result: reply_text(*answer(result)))
     except DomainError as exc:
-        log.info("command rejected", command=command, code=exc.code, status=exc.status, detail=exc.detail)
+        log.info("command rejected", command=name, code=exc.code, status=status_for(exc), detail=exc.detail)
         if idem_key is None or not refused_by_rule(exc):
             raise
         outcome = await _keep_refusal(svc, ctx, dedupe[0], exc)
     except StoreUnavailableError as exc:
-        log.warning("command not saved", command=command, code="store_unavailable", error=str(exc))
+        log.warning("command not saved", command=name, code="store_unavailable", error=str(exc))
         raise
-    if outcome.status >= 400:
+    status = status_of(outcome.reply)
+    if status >= 400:
         if svc.metrics is not None:
-            svc.metrics.commands.labels(code=str(outcome.body.get("code", outcome.status))).inc()
-        return render(outcome)
+            svc.metrics.commands.labels(code=code_of(outcome.reply)).inc()
+        return render(outcome.reply, outcome.position)
     logs.bind(position=outcome.position)  # the access line of this request carries it too
-    log.info("command replayed" if outcome.replayed else "command accepted", command=command, status=outcome.status)
+    log.info("command replayed" if outcome.replayed else "command accepted", command=name, status=status)
     if svc.metrics is not None:
-        svc.metrics.commands.labels(code=str(outcome.status)).inc()
+        svc.metrics.commands.labels(code=str(status)).inc()
         if outcome.replayed:
             svc.metrics.duplicates.inc()
-    return render(outcome)
+    return render(outcome.reply, outcome.position)
 
 
-async def _keep_refusal(svc: Service, ctx: Context, idem: Dedupe, exc: DomainError) -> Outcome:
+async def _keep_refusal(svc: Service, ctx: Context, idem: Dedupe, exc: DomainError) -> Outcome[Any]:
     """Record a rule's refusal under the Idempotency-Key (nothing else), so the same key and body get
     the same answer again; a concurrent twin recorded first wins. The store being away: answer the
     refusal unrecorded (a repeat is then decided afresh)."""
-    body = problem_body(exc)
+    text = reply_text(status_for(exc), problem_body(exc))
     try:
-        return await svc.ledger.run_async(ctx, lambda uow: (exc.status, body), (idem,))
+        return await svc.ledger.run_async(ctx, lambda uow: None, (idem,), lambda _: text)
     except StoreUnavailableError:
         raise exc from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,7 @@ from domain import catalog, customer
 from domain.errors import DomainError
 from infra import commands
 from infra.ledger.kinds import ORDER
-from infra.ledger.unitofwork import Context, Dedupe, UnitOfWork
+from infra.ledger.unitofwork import Context, Dedupe
 from infra.service import Service
 
 WAREHOUSES = [("DAL-1", "Dallas DC"), ("CHI-1", "Chicago DC"), ("ATL-1", "Atlanta DC")]
@@ -72,45 +71,34 @@ def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
         "shipments": 0,
     }
 
-    def run(kind: str, key: str, handler: Callable[[UnitOfWork], Any]) -> None:
+    def run(kind: str, key: str, *cmds: Any) -> None:
         ctx = Context(actor=actor, correlation_id=f"demo-{kind}-{key}", causation_id="demo")
         fp = hashlib.sha256(f"demo:{kind}:{key}".encode()).hexdigest()
-
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            handler(uow)
-            return 201, {"demo": kind, "id": key}
 
         def mismatch() -> DomainError:
             return DomainError(f"demo {kind} {key} differs from an earlier load")
 
-        outcome = svc.ledger.run(ctx, handle, (Dedupe(f"demo-{kind}", key, fp, mismatch),))
+        outcome = svc.app.execute_together(ctx, cmds, (Dedupe(f"demo-{kind}", key, fp, mismatch),))
         counts[kind + "s"] += 0 if outcome.replayed else 1
 
     for wid, name in WAREHOUSES:
-        run("warehouse", wid, lambda uow, w=wid, n=name: commands.put_warehouse(uow, catalog.PutWarehouse(w, n)))
+        run("warehouse", wid, catalog.PutWarehouse(wid, name))
     catalog_items = products()
     for p in catalog_items:
-        run("product", p.sku, lambda uow, p=p: commands.put_product(uow, p))
+        run("product", p.sku, p)
     for cid, name, limit, region in CUSTOMERS:
-
-        def put(uow: UnitOfWork, cid: str = cid, name: str = name, limit: str = limit, region: str = region) -> None:
-            commands.put_customer(uow, customer.PutCustomer(cid, name, Decimal(limit), region, "active"))
-            for p in rng(cid).sample(catalog_items, 3):
-                price = (p.unit_price * Decimal("0.9")).quantize(Decimal("0.01"))
-                commands.set_contract_price(uow, customer.SetContractPrice(cid, p.sku, price))
-
-        run("customer", cid, put)
+        prices = [
+            customer.SetContractPrice(cid, p.sku, (p.unit_price * Decimal("0.9")).quantize(Decimal("0.01")))
+            for p in rng(cid).sample(catalog_items, 3)
+        ]
+        run("customer", cid, customer.PutCustomer(cid, name, Decimal(limit), region, "active"), *prices)
     for n, p in enumerate(catalog_items):
         for wid, _ in WAREHOUSES:
             r = rng(f"{p.sku}@{wid}")
             if r.random() < 0.75:
                 qty = r.choice([20, 50, 100, 250, 500])
                 rid = f"RCV-{n:03d}-{wid}"
-                run(
-                    "receipt",
-                    rid,
-                    lambda uow, r=rid, w=wid, s=p.sku, q=qty: commands.receive_stock(uow, r, w, [(s, q)]),
-                )
+                run("receipt", rid, commands.ReceiveStock(rid, wid, ((p.sku, qty),)))
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     for i in range(12):
         cid = CUSTOMERS[i % len(CUSTOMERS)][0]
@@ -129,7 +117,7 @@ def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
             ),
             accepted_at=start + timedelta(hours=5 * i),
         )
-        run("order", oid, lambda uow, c=cmd: commands.place_order(uow, c))
+        run("order", oid, cmd)
     for i in (0, 1, 2):
         oid = f"SO-{1001 + i}"
         state, _ = svc.ledger.load(ORDER, oid)
@@ -143,5 +131,5 @@ def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
             ship = commands.ShipInput(
                 sid, oid, wid, lines, "UPS", f"1Z{i:04d}{wid}", Decimal("12.50"), start + timedelta(days=1, hours=i)
             )
-            run("shipment", sid, lambda uow, s=ship: commands.ship(uow, s))
+            run("shipment", sid, ship)
     return {**counts, "position": svc.store.head()}

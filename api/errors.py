@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from api.models import PATTERN_MESSAGES
-from domain.errors import DomainError
+from domain.errors import Category, DomainError
 from infra.eventstore.store import unreachable
 from infra.ledger.ledger import StoreUnavailableError
 
@@ -118,11 +118,19 @@ def parameter_problem(exc: ValidationException) -> ProblemError:
     return invalid(errors)
 
 
+STATUS_OF: dict[Category, int] = {"rejected": 422, "not_found": 404, "conflict": 409}
+
+
+def status_for(exc: DomainError) -> int:
+    """The HTTP status of a domain refusal: the API's reading of the domain's category."""
+    return STATUS_OF[exc.category]
+
+
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
     svc = getattr(request.app.state, "service", None)
     if svc is not None and svc.metrics is not None and request.method in ("POST", "PUT"):
         svc.metrics.commands.labels(code=exc.code).inc()
-    return problem(exc.status, exc.code, exc.title, exc.detail, **exc.facts)
+    return problem(status_for(exc), exc.code, exc.title, exc.detail, **exc.facts)
 
 
 def _problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[bytes]:

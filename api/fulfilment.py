@@ -10,7 +10,7 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 
 from api.body import parse
-from api.commands import execute
+from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position
 from api.errors import ProblemError
 from api.models import DeliveryRequest, ShipmentRequest
@@ -20,7 +20,7 @@ from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
 from infra.ledger.kinds import INVOICE, SHIPMENT
-from infra.ledger.unitofwork import UnitOfWork
+from infra.service import Service
 
 WRITE = {"scope": "shipments:write"}
 
@@ -46,9 +46,8 @@ def parse_rfc3339(text: str, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _invoice_id(uow: UnitOfWork, shipment_id: str) -> str | None:
-    """The shipment's invoice id once billing has opened it."""
-    return commands.invoice_id_for(shipment_id) if uow.get(INVOICE, commands.invoice_id_for(shipment_id)) else None
+def _answer(status: int, svc: Service) -> Answer:
+    return lambda done: (status, shipment_view(done.shipment, svc.settings.currency, done.invoice_id))
 
 
 class ShipmentsController(Controller):
@@ -68,16 +67,8 @@ class ShipmentsController(Controller):
             freight=parse_money(body.freight),
             shipped_at=datetime.now(UTC),
         )
-
-        by_delivery = svc.settings.billing_trigger == "delivery"
-
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            state = commands.ship(uow, cmd)
-            # With the delivery trigger the invoice exists from shipment on (awaiting proof), in this write.
-            inv = commands.open_invoice(uow, cmd.shipment_id, needs_proof=True) if by_delivery else None
-            return 201, shipment_view(state, svc.settings.currency, inv.invoice_id if inv else None)
-
-        return await execute(request, svc, handle, body, business=("shipment", body.shipment_id))
+        answer = _answer(201, svc)
+        return await execute(request, svc, cmd, body, answer, business=("shipment", body.shipment_id))
 
     @post(
         "/{shipment_id:str}/delivery",
@@ -88,16 +79,8 @@ class ShipmentsController(Controller):
     async def deliver(self, request: Request[Any, Any, Any], svc: Svc, shipment_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, DeliveryRequest)
         delivered_at = parse_rfc3339(body.delivered_at, "delivered_at")
-
-        by_delivery = svc.settings.billing_trigger == "delivery"
-
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            state = commands.deliver(uow, shipment_id, delivered_at, body.signed_by)
-            if by_delivery and uow.has_events:  # the proof releases the invoice to tax in the same write
-                commands.receive_proof(uow, shipment_id, delivered_at)
-            return 200, shipment_view(state, svc.settings.currency, _invoice_id(uow, shipment_id))
-
-        return await execute(request, svc, handle, body)
+        cmd = commands.RecordDelivery(shipment_id, delivered_at, body.signed_by)
+        return await execute(request, svc, cmd, body, _answer(200, svc))
 
     @get("/{shipment_id:str}", opt={"scope": "read"}, operation_id="GetShipment")
     async def get_shipment(self, svc: Svc, shipment_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
 from api.body import parse
-from api.commands import execute
+from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.errors import ProblemError
 from api.models import CancelOrderRequest, EmptyRequest, PlaceOrderRequest
@@ -21,13 +21,17 @@ from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
 from infra.ledger.kinds import ORDER
-from infra.ledger.unitofwork import UnitOfWork
+from infra.service import Service
 
 ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
 OrderStatus = Literal[
     "credit_hold", "backordered", "allocated", "partially_shipped", "shipped", "delivered", "cancelled"
 ]
 ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)  # the contract's statuses, in their order
+
+
+def _answer(status: int, svc: Service) -> Answer:
+    return lambda state: (status, order_view(state, svc.settings.currency))
 
 
 class OrdersController(Controller):
@@ -61,12 +65,8 @@ class OrdersController(Controller):
             ),
             accepted_at=datetime.now(UTC),
         )
-
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            return 201, order_view(commands.place_order(uow, cmd), svc.settings.currency)
-
         business = ("order", body.order_id) if body.order_id else None
-        return await execute(request, svc, handle, body, business=business)
+        return await execute(request, svc, cmd, body, _answer(201, svc), business=business)
 
     @get("/", opt={"scope": "read"}, operation_id="ListOrders")
     async def list_orders(
@@ -108,12 +108,7 @@ class OrdersController(Controller):
     )
     async def cancel(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, CancelOrderRequest, allow_empty=True)
-
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            state, _ = commands.cancel_order(uow, order_id, body.reason)
-            return 200, order_view(state, svc.settings.currency)
-
-        return await execute(request, svc, handle, body)
+        return await execute(request, svc, commands.CancelOrder(order_id, body.reason), body, _answer(200, svc))
 
     @post(
         "/{order_id:str}/release-hold",
@@ -123,8 +118,4 @@ class OrdersController(Controller):
     )
     async def release_hold(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, EmptyRequest, allow_empty=True)
-
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            return 200, order_view(commands.release_hold(uow, order_id), svc.settings.currency)
-
-        return await execute(request, svc, handle, body)
+        return await execute(request, svc, commands.ReleaseHold(order_id), body, _answer(200, svc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -9,16 +10,14 @@ from litestar import Controller, Request, Response, get, put
 from litestar.params import Parameter
 
 from api.body import parse
-from api.commands import execute
+from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position
 from api.models import PutContractPriceRequest, PutCustomerRequest, PutProductRequest, PutWarehouseRequest
 from api.views import customer_view, price_view, product_view, warehouse_view
 from domain import catalog, customer
 from domain.errors import NotFoundError
 from domain.values import parse_money
-from infra import commands
 from infra.ledger.kinds import CUSTOMER, PRODUCT, WAREHOUSE
-from infra.ledger.unitofwork import UnitOfWork
 
 IdPath = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", max_length=64)]
 MAX_POSITION = 2**63 - 1  # positions, versions and cursors are stored as 64-bit integers (PostgreSQL bigint)
@@ -26,6 +25,11 @@ MinPosition = Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=Fa
 
 WRITE = {"scope": "catalog:write"}
 READ = {"scope": "read"}
+
+
+def _put(view: Callable[[Any], dict[str, Any]]) -> Answer:
+    """A PUT answers 201 when it created the resource, 200 when it replaced it."""
+    return lambda done: (201 if done[0] else 200, view(done[1]))
 
 
 class ReferenceController(Controller):
@@ -37,11 +41,7 @@ class ReferenceController(Controller):
         body, _ = await parse(request, PutProductRequest)
         cmd = catalog.PutProduct(sku, body.name, parse_money(body.unit_price), body.uom)
 
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            created, state = commands.put_product(uow, cmd)
-            return (201 if created else 200), product_view(state, svc.settings.currency)
-
-        return await execute(request, svc, handle, body)
+        return await execute(request, svc, cmd, body, _put(lambda state: product_view(state, svc.settings.currency)))
 
     @get("/products/{sku:str}", opt=READ, operation_id="GetProduct")
     async def get_product(self, svc: Svc, sku: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
@@ -56,11 +56,7 @@ class ReferenceController(Controller):
         body, _ = await parse(request, PutWarehouseRequest)
         cmd = catalog.PutWarehouse(warehouse_id, body.name)
 
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            created, state = commands.put_warehouse(uow, cmd)
-            return (201 if created else 200), warehouse_view(state)
-
-        return await execute(request, svc, handle, body)
+        return await execute(request, svc, cmd, body, _put(lambda state: warehouse_view(state)))
 
     @get("/warehouses/{warehouse_id:str}", opt=READ, operation_id="GetWarehouse")
     async def get_warehouse(self, svc: Svc, warehouse_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
@@ -75,11 +71,7 @@ class ReferenceController(Controller):
         body, _ = await parse(request, PutCustomerRequest)
         cmd = customer.PutCustomer(customer_id, body.name, parse_money(body.credit_limit), body.tax_region, body.status)
 
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            created, state = commands.put_customer(uow, cmd)
-            return (201 if created else 200), customer_view(state, svc.settings.currency)
-
-        return await execute(request, svc, handle, body)
+        return await execute(request, svc, cmd, body, _put(lambda state: customer_view(state, svc.settings.currency)))
 
     @get("/customers/{customer_id:str}", opt=READ, operation_id="GetCustomer")
     async def get_customer(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
@@ -100,11 +92,7 @@ class ReferenceController(Controller):
         body, _ = await parse(request, PutContractPriceRequest)
         cmd = customer.SetContractPrice(customer_id, sku, parse_money(body.unit_price))
 
-        def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-            created, state = commands.set_contract_price(uow, cmd)
-            return (201 if created else 200), price_view(state, sku, svc.settings.currency)
-
-        return await execute(request, svc, handle, body)
+        return await execute(request, svc, cmd, body, _put(lambda state: price_view(state, sku, svc.settings.currency)))
 
     @get("/customers/{customer_id:str}/prices/{sku:str}", opt=READ, operation_id="GetContractPrice")
     async def get_price(

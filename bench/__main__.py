@@ -45,10 +45,9 @@ def free_port() -> int:
 def stock(svc: Service, skus: list[str]) -> None:
     from infra import commands
 
-    def handle(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
+    def handle(uow: UnitOfWork) -> None:
         for wh in WAREHOUSES:
             commands.receive_stock(uow, f"BENCH-{wh}", wh, [(sku, 10_000_000) for sku in skus])
-        return 201, {}
 
     svc.ledger.run(Context(actor="bench", correlation_id="bench", causation_id="bench"), handle)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import time
 from itertools import islice
-from typing import Any
 
 from bench.__main__ import stock
 from bench.db import temp_database
@@ -26,8 +25,8 @@ CTX = Context(actor="bench", correlation_id="bench-decide", causation_id="bench"
 
 
 def place(svc: Service, cmd: commands.PlaceOrderInput) -> None:
-    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
-        return 201, {"order_id": commands.place_order(uow, cmd).order_id}
+    def handle(uow: UnitOfWork) -> None:
+        commands.place_order(uow, cmd)
 
     svc.ledger.run_alone(CTX, handle)
 

@@ -31,7 +31,7 @@ def fill(svc: Service, events: int, per_command: int = 3000) -> None:
     while done < events:
         n = min(per_command, events - done) // 3 * 3 or 3
 
-        def handle(uow: UnitOfWork, base: int = done, n: int = n) -> tuple[int, dict[str, Any]]:
+        def handle(uow: UnitOfWork, base: int = done, n: int = n) -> None:
             out: list[Any] = []
             ids = {"sku": "HOT-1", "warehouse_id": "W-1"}
             for i in range(base, base + n, 3):
@@ -39,7 +39,6 @@ def fill(svc: Service, events: int, per_command: int = 3000) -> None:
                 out.append(inventory.StockReserved(**ids, order_id=f"SO-{i}", line_id="1", qty=2))
                 out.append(inventory.ReservationReleased(**ids, order_id=f"SO-{i}", line_id="1", qty=2, reason="x"))
             uow.record(POSITION, KEY, out)
-            return 201, {}
 
         svc.ledger.run_alone(CTX, handle)
         done += n

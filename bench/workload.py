@@ -21,7 +21,7 @@ WAREHOUSES = ("W-1", "W-2", "W-3")
 def setup(svc: Service, skus: int = 200, customers: int = 50) -> tuple[list[str], list[str]]:
     ctx = Context(actor="bench", correlation_id="bench-setup", causation_id="bench")
 
-    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def handle(uow: UnitOfWork) -> None:
         for wh in WAREHOUSES:
             commands.put_warehouse(uow, catalog.PutWarehouse(wh, f"Warehouse {wh}"))
         for i in range(skus):
@@ -30,7 +30,6 @@ def setup(svc: Service, skus: int = 200, customers: int = 50) -> tuple[list[str]
             commands.put_customer(
                 uow, customer.PutCustomer(f"CUST-{c:04d}", f"Customer {c}", Decimal("1000000000.00"), "CA", "active")
             )
-        return 200, {}
 
     svc.ledger.run(ctx, handle)
     return [f"SKU-{i:05d}" for i in range(skus)], [f"CUST-{c:04d}" for c in range(customers)]
@@ -72,7 +71,7 @@ def run_command(svc: Service, kind: str, payload: Any) -> int:
     """Run one command; returns the position after it (domain rejections are part of life)."""
     ctx = Context(actor="bench", correlation_id=f"bench-{kind}", causation_id="bench")
 
-    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def handle(uow: UnitOfWork) -> None:
         if kind == "receipt":
             rid, wh, lines = payload
             commands.receive_stock(uow, rid, wh, lines)
@@ -90,7 +89,6 @@ def run_command(svc: Service, kind: str, payload: Any) -> int:
                             f"SH-{payload}-{wh}", payload, wh, lines, None, None, Decimal("5.00"), datetime.now(UTC)
                         )
                         commands.ship(uow, ship)
-        return 200, {}
 
     try:
         return svc.ledger.run(ctx, handle).position

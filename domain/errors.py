@@ -1,15 +1,24 @@
-"""Typed rejections. Each names the broken rule, carries its facts and its problem code."""
+"""Typed rejections. Each names the broken rule, carries its facts and its problem code.
+
+`category` says what kind of refusal it is, in the domain's words: the command is not acceptable
+as asked (`rejected`), what it names does not exist (`not_found`), or it conflicts with the state
+recorded so far (`conflict`). Only the API turns a category into a status code (api/errors.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+Category = Literal["rejected", "not_found", "conflict"]
+REJECTED: Category = "rejected"
+NOT_FOUND: Category = "not_found"
+CONFLICT: Category = "conflict"
 
 
 class DomainError(Exception):
     """A command was rejected by a business rule; nothing is recorded."""
 
     code = "domain_error"
-    status = 422
+    category: ClassVar[Category] = REJECTED
     title = "The command was rejected"
 
     def __init__(self, detail: str, **facts: Any) -> None:
@@ -28,7 +37,7 @@ class InvalidRequestError(DomainError):
 
 class NotFoundError(DomainError):
     code = "not_found"
-    status = 404
+    category = NOT_FOUND
     title = "Not found"
 
 
@@ -64,43 +73,43 @@ class PriceMismatchError(DomainError):
 
 class InsufficientStockError(DomainError):
     code = "insufficient_stock"
-    status = 409
+    category = CONFLICT
     title = "Not enough stock"
 
 
 class DuplicateIdError(DomainError):
     code = "duplicate_id"
-    status = 409
+    category = CONFLICT
     title = "The id was already used for a different command"
 
 
 class AlreadyReceivedError(DomainError):
     code = "already_received"
-    status = 409
+    category = CONFLICT
     title = "The transfer was already received"
 
 
 class AlreadyDeliveredError(DomainError):
     code = "already_delivered"
-    status = 409
+    category = CONFLICT
     title = "The shipment was already delivered with other details"
 
 
 class OrderShippedError(DomainError):
     code = "order_shipped"
-    status = 409
+    category = CONFLICT
     title = "The order has shipped in full"
 
 
 class OrderNotHeldError(DomainError):
     code = "not_on_hold"
-    status = 409
+    category = CONFLICT
     title = "The order is not on credit hold"
 
 
 class ExceedsAllocationError(DomainError):
     code = "exceeds_allocation"
-    status = 409
+    category = CONFLICT
     title = "The shipment exceeds the order's allocation"
 
 
@@ -116,23 +125,23 @@ class InvalidAllocationError(DomainError):
 
 class ExceedsShippedError(DomainError):
     code = "exceeds_shipped"
-    status = 409
+    category = CONFLICT
     title = "More is returned than was shipped and not yet returned"
 
 
 class NotInvoicedError(DomainError):
     code = "not_invoiced"
-    status = 409
+    category = CONFLICT
     title = "The shipment's invoice is not issued yet"
 
 
 class NotDeadLetteredError(DomainError):
     code = "not_dead_lettered"
-    status = 409
+    category = CONFLICT
     title = "The entry is not waiting in the dead-letter list"
 
 
 class SkuNotFoundError(UnknownSkuError):
     """A query for a SKU that is not in the catalog (404, where a command answers 422)."""
 
-    status = 404
+    category = NOT_FOUND

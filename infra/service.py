@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from infra.adapters.keys import KeyRing
 from infra.adapters.metrics import Metrics
+from infra.commands.application import Application
 from infra.eventstore.engine import make_engine
 from infra.eventstore.store import EventStore
 from infra.ledger.groupcommit import GroupCommitter
@@ -54,6 +55,7 @@ class Service:
     ledger: Ledger
     keys: KeyRing
     read: ReadModels
+    app: Application  # the application service: commands in, domain results out
     runner: Runner | None = None
     tax_worker: TaxWorker | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -72,7 +74,7 @@ class Service:
         ledger = Ledger(store, max_attempts=settings.command_retries, snapshots=snapshots)
         if settings.group_commit:
             ledger.group = GroupCommitter(ledger)
-        svc = cls(settings, engine, store, ledger, keys, read)
+        svc = cls(settings, engine, store, ledger, keys, read, Application(ledger, settings))
         svc.metrics = Metrics(read, svc)
         ledger.on_retry.append(svc.metrics.retries.inc)
         return svc
@@ -91,13 +93,13 @@ class Service:
         self.leadership.listeners.append(self.read.follow)
         followers = [
             *self.read.projections.values(),
-            BackorderFill(self.ledger, self.engine),
-            Billing(self.ledger, self.engine, self.settings.billing_trigger),
+            BackorderFill(self.app, self.engine),
+            Billing(self.app, self.engine, self.settings.billing_trigger),
         ]
         self.runner = Runner(self.store, followers, leadership=self.leadership)
         self.leadership.refresh()  # take what is free now, before the threads start
         tax = make_tax_engine(self.settings)
-        self.tax_worker = LeaderTaxWorker(self.ledger, self.read, tax, self.settings, leadership=self.leadership)
+        self.tax_worker = LeaderTaxWorker(self.app, self.read, tax, self.settings, leadership=self.leadership)
         self.runner.after_pass.append(self.tax_worker.wake)
         self.tax_worker.start()
         self.ledger.after_commit.append(self.runner.wake)

@@ -1,12 +1,13 @@
 """The application service: each command loads what it needs, asks the aggregates to decide,
 and records their events in the unit of work (saved atomically by the ledger).
 
-One module per area; this package is the one door to them: api/ and the workflows call
-`commands.<command>(uow, ...)` inside `Ledger.run`.
+One module per area; this package is the one door to them: api/ and the workflows hand a command
+value to `Application.execute` (infra/commands/application.py) and get back a domain result.
 """
 
 from __future__ import annotations
 
+from infra.commands.application import Application
 from infra.commands.backorders import fill_backorders, serve_the_queue_first
 from infra.commands.billing import (
     ReturnInput,
@@ -21,14 +22,51 @@ from infra.commands.billing import (
 )
 from infra.commands.fulfilment import ShipInput, deliver, ship
 from infra.commands.inventory import adjust_stock, count_stock, receive_stock, receive_transfer, start_transfer
+from infra.commands.messages import (
+    AdjustStock,
+    CancelOrder,
+    Counted,
+    CountStock,
+    FailTax,
+    FillBackorders,
+    IssueInvoice,
+    OpenInvoice,
+    ReceivePayment,
+    ReceiveProof,
+    ReceiveStock,
+    ReceiveTransfer,
+    RecordDelivery,
+    ReleaseHold,
+    RetryDeadLetter,
+    Shipped,
+    StartTransfer,
+)
 from infra.commands.orders import OrderLineInput, PlaceOrderInput, cancel_order, place_order, release_hold
 from infra.commands.reference import put_customer, put_product, put_warehouse, set_contract_price
 
 __all__ = [
+    "AdjustStock",
+    "Application",
+    "CancelOrder",
+    "CountStock",
+    "Counted",
+    "FailTax",
+    "FillBackorders",
+    "IssueInvoice",
+    "OpenInvoice",
     "OrderLineInput",
     "PlaceOrderInput",
+    "ReceivePayment",
+    "ReceiveProof",
+    "ReceiveStock",
+    "ReceiveTransfer",
+    "RecordDelivery",
+    "ReleaseHold",
+    "RetryDeadLetter",
     "ReturnInput",
     "ShipInput",
+    "Shipped",
+    "StartTransfer",
     "adjust_stock",
     "cancel_order",
     "count_stock",

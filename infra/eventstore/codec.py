@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import msgspec
@@ -34,13 +34,16 @@ class Meta(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CommandRecorded(Event, frozen=True, kw_only=True):
-    """The outcome of a command, kept to answer a repeat (idempotency key or business id)."""
+    """The outcome of a command, kept to answer a repeat (idempotency key or business id).
 
+    `reply` is the caller's answer as the caller produced it: opaque text the ledger stores and
+    hands back, never reads."""
+
+    schema_version: ClassVar[int] = 2
     scope: str
     key: str
     fingerprint: str
-    status: int
-    body: str  # the JSON response, without `position`
+    reply: str
     anchor: str = ""  # the record written last by the same command: its position is the answer's
 
 
@@ -122,6 +125,17 @@ def register_upcaster(topic: str, from_version: int, upcast: Upcaster) -> None:
     An event class that changes shape raises its `schema_version` (a ClassVar) and registers one
     upcaster per step, so the log recorded years ago replays into today's classes."""
     UPCASTERS[(topic, from_version)] = upcast
+
+
+def _reply_of_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Records of version 1 held an HTTP status and a JSON body; the API's reply text for them is
+    `<status> <body>` (api/replies.py), so an old key still replays the bytes it answered first."""
+    data = dict(data)
+    status, body = data.pop("status"), data.pop("body")
+    return {**data, "reply": f"{status} {body}"}
+
+
+register_upcaster("CommandRecorded", 1, _reply_of_v1)
 
 
 def schema_version(cls: type[Event]) -> int:

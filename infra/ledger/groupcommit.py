@@ -25,7 +25,7 @@ from eventsourcing.persistence import IntegrityError
 from infra.eventstore.store import STORE_ERRORS
 from infra.ledger.kinds import RECORD
 from infra.ledger.ledger import Ledger
-from infra.ledger.unitofwork import Context, Dedupe, Handler, Loaded, Outcome, UnitOfWork, needs_write
+from infra.ledger.unitofwork import Context, Dedupe, Handler, Loaded, Outcome, Reply, UnitOfWork, needs_write
 
 log = logging.getLogger("o2c.groupcommit")
 
@@ -44,12 +44,13 @@ class _Job:
     ctx: Context
     handler: Handler
     dedupe: tuple[Dedupe, ...]
+    reply: Reply | None
     done: threading.Event = field(default_factory=threading.Event)
-    outcome: Outcome | None = None
+    outcome: Outcome[Any] | None = None
     error: BaseException | None = None
     notify: Callable[[], None] | None = None  # for a caller awaiting on an event loop
 
-    def finish(self, outcome: Outcome | None = None, error: BaseException | None = None) -> None:
+    def finish(self, outcome: Outcome[Any] | None = None, error: BaseException | None = None) -> None:
         self.outcome, self.error = outcome, error
         self.done.set()
         if self.notify is not None:
@@ -81,30 +82,32 @@ class GroupCommitter:
     def is_writer(self) -> bool:
         return threading.current_thread() is self._thread
 
-    def submit(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...]) -> Outcome:
+    def submit(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...], reply: Reply | None) -> Outcome[Any]:
         if self._stop.is_set():
-            return self.ledger.run_alone(ctx, handler, dedupe)
-        job = _Job(ctx, handler, dedupe)
+            return self.ledger.run_alone(ctx, handler, dedupe, reply)
+        job = _Job(ctx, handler, dedupe, reply)
         self._queue.put(job)
         job.done.wait()
         if isinstance(job.error, _RunAlone):
-            return self.ledger.run_alone(ctx, handler, dedupe)
+            return self.ledger.run_alone(ctx, handler, dedupe, reply)
         if job.error is not None:
             raise job.error
         assert job.outcome is not None
         return job.outcome
 
-    async def submit_async(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...]) -> Outcome:
+    async def submit_async(
+        self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...], reply: Reply | None
+    ) -> Outcome[Any]:
         """As `submit`, awaited on the event loop: no worker thread is parked per waiting command."""
         if self._stop.is_set():
-            return await anyio.to_thread.run_sync(self.ledger.run_alone, ctx, handler, dedupe)
+            return await anyio.to_thread.run_sync(self.ledger.run_alone, ctx, handler, dedupe, reply)
         loop = asyncio.get_running_loop()
         settled: asyncio.Future[None] = loop.create_future()
-        job = _Job(ctx, handler, dedupe, notify=lambda: _wake(loop, settled))
+        job = _Job(ctx, handler, dedupe, reply, notify=lambda: _wake(loop, settled))
         self._queue.put(job)
         await settled
         if isinstance(job.error, _RunAlone):
-            return await anyio.to_thread.run_sync(self.ledger.run_alone, ctx, handler, dedupe)
+            return await anyio.to_thread.run_sync(self.ledger.run_alone, ctx, handler, dedupe, reply)
         if job.error is not None:
             raise job.error
         assert job.outcome is not None
@@ -142,7 +145,7 @@ class GroupCommitter:
 
     def _alone(self, job: _Job) -> None:
         try:
-            job.finish(self.ledger.run_alone(job.ctx, job.handler, job.dedupe))
+            job.finish(self.ledger.run_alone(job.ctx, job.handler, job.dedupe, job.reply))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             job.finish(error=exc)
 
@@ -157,7 +160,7 @@ class GroupCommitter:
             return
         shared: dict[UUID, Loaded] = {}
         recorded_here: set[UUID] = set()
-        accepted: list[tuple[_Job, UnitOfWork, int, dict[str, Any]]] = []
+        accepted: list[tuple[_Job, UnitOfWork, Any, str]] = []
         deferred: list[_Job] = []
         for job in batch:
             uow = UnitOfWork(store, job.ctx, ledger.cache, shared)
@@ -169,12 +172,13 @@ class GroupCommitter:
                 if replay is not None:
                     job.finish(replay)
                     continue
-                status, body = job.handler(uow)
+                result = job.handler(uow)
+                text = job.reply(result) if job.reply is not None else ""
                 if needs_write(uow, job.dedupe):
-                    ledger.add_records(uow, job.dedupe, status, body)
+                    ledger.add_records(uow, job.dedupe, text)
                     recorded_here.update(RECORD.stream_id(d.record_key) for d in job.dedupe)
                     shared.update(uow.loaded)
-                accepted.append((job, uow, status, body))
+                accepted.append((job, uow, result, text))
             except _Deferred:
                 deferred.append(job)
             except IntegrityError:
@@ -204,7 +208,7 @@ class GroupCommitter:
         self.commands += len(accepted)
         offset = 0
         public_head: int | None = None
-        for job, uow, status, body in accepted:
+        for job, uow, result, text in accepted:
             mine = positions[offset : offset + len(uow.pending)]
             offset += len(uow.pending)
             if mine:
@@ -213,6 +217,6 @@ class GroupCommitter:
                 if public_head is None:
                     public_head = store.public_head()
                 position = public_head
-            job.finish(Outcome(status, body, position))
+            job.finish(Outcome(result, text, position))
         for job in deferred:
             self._alone(job)

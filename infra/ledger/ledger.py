@@ -7,7 +7,6 @@ command is reloaded and decided again, with bounded, jittered retries. Idempoten
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -22,7 +21,7 @@ from infra.eventstore.store import STORE_ERRORS, EventStore, NewEvent, unreachab
 from infra.ledger.cache import StateCache, load_state
 from infra.ledger.kinds import RECORD, Kind
 from infra.ledger.snapshots import Snapshots
-from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome, UnitOfWork, needs_write
+from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome, Reply, UnitOfWork, needs_write
 
 log = logging.getLogger("infra.ledger")
 S = TypeVar("S")
@@ -44,9 +43,13 @@ class SharedWrite(Protocol):
 
     def is_writer(self) -> bool: ...
 
-    def submit(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...]) -> Outcome: ...
+    def submit(
+        self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...], reply: Reply | None
+    ) -> Outcome[Any]: ...
 
-    async def submit_async(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...]) -> Outcome: ...
+    async def submit_async(
+        self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...], reply: Reply | None
+    ) -> Outcome[Any]: ...
 
     def stop(self) -> None: ...
 
@@ -78,20 +81,29 @@ class Ledger:
             version, step = rec.version, command
         return state, version
 
-    def run(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
-        """Decide and save one command. With group commit on, it joins the next shared write."""
-        if self.group is not None and not self.group.is_writer():
-            return self.group.submit(ctx, handler, dedupe)
-        return self.run_alone(ctx, handler, dedupe)
+    def run(
+        self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = (), reply: Reply | None = None
+    ) -> Outcome[Any]:
+        """Decide and save one command. With group commit on, it joins the next shared write.
 
-    async def run_async(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
+        `reply` turns the handler's result into the caller's answer; with `dedupe` that text is
+        recorded in the command's write and a repeat gets it back unchanged, without a result."""
+        if self.group is not None and not self.group.is_writer():
+            return self.group.submit(ctx, handler, dedupe, reply)
+        return self.run_alone(ctx, handler, dedupe, reply)
+
+    async def run_async(
+        self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = (), reply: Reply | None = None
+    ) -> Outcome[Any]:
         """`run` for a caller on an event loop: with group commit the request awaits the shared write
         without holding a worker thread; without it the command runs in a worker thread."""
         if self.group is not None:
-            return await self.group.submit_async(ctx, handler, dedupe)
-        return await anyio.to_thread.run_sync(self.run_alone, ctx, handler, dedupe)
+            return await self.group.submit_async(ctx, handler, dedupe, reply)
+        return await anyio.to_thread.run_sync(self.run_alone, ctx, handler, dedupe, reply)
 
-    def run_alone(self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = ()) -> Outcome:
+    def run_alone(
+        self, ctx: Context, handler: Handler, dedupe: tuple[Dedupe, ...] = (), reply: Reply | None = None
+    ) -> Outcome[Any]:
         last_error: Exception | None = None
         unreachable_since: float | None = None
         for attempt in range(self.max_attempts):
@@ -102,14 +114,15 @@ class Ledger:
                 replay = self.replay(uow, dedupe)
                 if replay is not None:
                     return replay
-                status, body = handler(uow)
+                result = handler(uow)
+                text = reply(result) if reply is not None else ""
                 if not needs_write(uow, dedupe):
-                    return Outcome(status, body, self.store.public_head())
-                self.add_records(uow, dedupe, status, body)
+                    return Outcome(result, text, self.store.public_head())
+                self.add_records(uow, dedupe, text)
                 positions = self.store.append(uow.pending)
                 uow.committed()
                 self.published(uow.pending, positions)
-                return Outcome(status, body, self.answer_position(uow.pending, positions))
+                return Outcome(result, text, self.answer_position(uow.pending, positions))
             except IntegrityError as exc:
                 last_error = exc
                 self.cache.drop(uow.loaded_streams)  # reload what we decided on: someone wrote first
@@ -126,14 +139,11 @@ class Ledger:
         log.warning("command gave up after %s attempts: %s", self.max_attempts, last_error)
         raise StoreUnavailableError(str(last_error))
 
-    def add_records(self, uow: UnitOfWork, dedupe: tuple[Dedupe, ...], status: int, body: dict[str, Any]) -> None:
+    def add_records(self, uow: UnitOfWork, dedupe: tuple[Dedupe, ...], reply: str) -> None:
         """Idempotency records go last in the command's write; the last one anchors `position`."""
-        text = json.dumps(body, separators=(",", ":"))
         anchor = dedupe[-1].record_key if dedupe else ""
         for d in dedupe:
-            record = CommandRecorded(
-                scope=d.scope, key=d.key, fingerprint=d.fingerprint, status=status, body=text, anchor=anchor
-            )
+            record = CommandRecorded(scope=d.scope, key=d.key, fingerprint=d.fingerprint, reply=reply, anchor=anchor)
             uow.record(RECORD, d.record_key, [record])
 
     def answer_position(self, events: Sequence[NewEvent], positions: Sequence[int]) -> int:
@@ -152,7 +162,7 @@ class Ledger:
         for hook in self.after_commit:
             hook(events, positions)
 
-    def replay(self, uow: UnitOfWork, dedupe: tuple[Dedupe, ...]) -> Outcome | None:
+    def replay(self, uow: UnitOfWork, dedupe: tuple[Dedupe, ...]) -> Outcome[Any] | None:
         for d in dedupe:
             record = uow.get(RECORD, d.record_key)
             if record is None:
@@ -161,5 +171,5 @@ class Ledger:
                 raise d.on_mismatch()
             recorded_at = self.store.position_of(RECORD.stream_id(record.anchor or d.record_key), 1)
             position = self.store.public_head(before=recorded_at) if recorded_at else self.store.public_head()
-            return Outcome(record.status, json.loads(record.body), position, replayed=True)
+            return Outcome(None, record.reply, position, replayed=True)
         return None

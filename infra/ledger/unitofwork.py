@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from domain.errors import DomainError
@@ -16,6 +16,7 @@ from infra.ledger.cache import StateCache, load_state
 from infra.ledger.kinds import Kind
 
 S = TypeVar("S")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,13 @@ class Dedupe:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    status: int
-    body: dict[str, Any]
+class Outcome(Generic[R]):
+    """What a command came to: its domain result (None when it was answered from its record), the
+    caller's reply to it (opaque text, recorded with the idempotency records and returned unchanged on
+    a repeat), and the log position the command answers."""
+
+    result: R | None
+    reply: str
     position: int
     replayed: bool = False
 
@@ -142,4 +147,5 @@ def needs_write(uow: UnitOfWork, dedupe: tuple[Dedupe, ...]) -> bool:
     return uow.has_events or any(d.always for d in dedupe)
 
 
-Handler = Callable[[UnitOfWork], tuple[int, dict[str, Any]]]
+Handler = Callable[[UnitOfWork], Any]  # decides and records in the unit of work; returns a domain result
+Reply = Callable[[Any], str]  # the caller's answer to a result (its bytes are the caller's business)

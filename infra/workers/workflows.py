@@ -7,7 +7,6 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,8 +18,8 @@ from infra.adapters.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import unreachable
 from infra.ledger.kinds import INVOICE
-from infra.ledger.ledger import Ledger, StoreUnavailableError
-from infra.ledger.unitofwork import Context, UnitOfWork
+from infra.ledger.ledger import StoreUnavailableError
+from infra.ledger.unitofwork import Context
 from infra.readside.batches import park
 from infra.readside.readmodels import ReadModels
 from infra.readside.storable import cannot_store
@@ -102,8 +101,8 @@ class BackorderFill(ParkingFollower):
 
     name = "workflow:backorder-fill"
 
-    def __init__(self, ledger: Ledger, engine: sa.Engine) -> None:
-        self.ledger = ledger
+    def __init__(self, app: commands.Application, engine: sa.Engine) -> None:
+        self.app = app
         self.engine = engine
         ensure_tables(engine)
 
@@ -123,11 +122,7 @@ class BackorderFill(ParkingFollower):
                 correlation_id=record.meta.correlation_id,
                 causation_id=f"event:{record.stream_id}:{record.version}",
             )
-
-            def handle(uow: UnitOfWork, sku: str = sku) -> tuple[int, dict[str, object]]:
-                return 200, {"filled": commands.fill_backorders(uow, sku)}
-
-            self._act(record, partial(self.ledger.run, ctx, handle))
+            self._act(record, lambda ctx=ctx, sku=sku: self.app.execute(ctx, commands.FillBackorders(sku)))
         with self.engine.begin() as conn:
             save_position(conn, self.name, upto)
 
@@ -138,8 +133,8 @@ class Billing(ParkingFollower):
 
     name = "workflow:billing"
 
-    def __init__(self, ledger: Ledger, engine: sa.Engine, trigger: str) -> None:
-        self.ledger = ledger
+    def __init__(self, app: commands.Application, engine: sa.Engine, trigger: str) -> None:
+        self.app = app
         self.engine = engine
         self.trigger = trigger
         ensure_tables(engine)
@@ -161,22 +156,13 @@ class Billing(ParkingFollower):
                 correlation_id=record.meta.correlation_id,
                 causation_id=f"event:{record.stream_id}:{record.version}",
             )
+            command: object = None
             if isinstance(event, shipment.ShipmentConfirmed):
-
-                def handle(
-                    uow: UnitOfWork, sid: str = event.shipment_id, proof: bool = needs_proof
-                ) -> tuple[int, dict[str, object]]:
-                    commands.open_invoice(uow, sid, proof)
-                    return 200, {}
-
-                self._act(record, partial(self.ledger.run, ctx, handle))
+                command = commands.OpenInvoice(event.shipment_id, needs_proof)
             elif isinstance(event, shipment.ShipmentDelivered) and self.trigger == "delivery":
-
-                def proof(uow: UnitOfWork, e: shipment.ShipmentDelivered = event) -> tuple[int, dict[str, object]]:
-                    commands.receive_proof(uow, e.shipment_id, e.delivered_at)
-                    return 200, {}
-
-                self._act(record, partial(self.ledger.run, ctx, proof))
+                command = commands.ReceiveProof(event.shipment_id, event.delivered_at)
+            if command is not None:
+                self._act(record, lambda ctx=ctx, command=command: self.app.execute(ctx, command))
         with self.engine.begin() as conn:
             save_position(conn, self.name, upto)
 
@@ -188,9 +174,9 @@ class TaxWorker(BackgroundLoop):
 
     thread_name = "o2c-tax"
 
-    def __init__(self, ledger: Ledger, read: ReadModels, engine: TaxEngine, settings: Settings) -> None:
+    def __init__(self, app: commands.Application, read: ReadModels, engine: TaxEngine, settings: Settings) -> None:
         super().__init__()
-        self.ledger = ledger
+        self.app = app
         self.read = read
         self.tax = engine
         self.settings = settings
@@ -224,7 +210,7 @@ class TaxWorker(BackgroundLoop):
         return tried
 
     def _attempt(self, invoice_id: str) -> int:
-        inv, _ = self.ledger.load(INVOICE, invoice_id)
+        inv, _ = self.app.ledger.load(INVOICE, invoice_id)
         if inv is None or not invoice.awaits_tax(inv):
             return 0
         attempt = inv.attempts + 1
@@ -236,12 +222,8 @@ class TaxWorker(BackgroundLoop):
         except Exception as exc:  # noqa: BLE001 - any failed call is an attempt (API.md: every call counts)
             error = (str(exc) if isinstance(exc, TaxUnavailableError) else f"{type(exc).__name__}: {exc}")[:500]
             next_at = datetime.now(UTC) + timedelta(seconds=self.backoff(attempt))
-
-            def failed(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
-                commands.fail_tax(uow, invoice_id, attempt, error, next_at, self.settings.tax_max_attempts)
-                return 200, {}
-
-            done = self.ledger.run(ctx, failed)
+            failed = commands.FailTax(invoice_id, attempt, error, next_at, self.settings.tax_max_attempts)
+            done = self.app.execute(ctx, failed)
             self.last_error = error
             facts = {"invoice_id": invoice_id, "attempt": attempt, "position": done.position, "error": error}
             facts.update(correlation_id=ctx.correlation_id, actor=ctx.actor)
@@ -249,12 +231,7 @@ class TaxWorker(BackgroundLoop):
             if attempt >= self.settings.tax_max_attempts:
                 log.error("invoice dead-lettered", extra=facts)
             return 1
-
-        def issued(uow: UnitOfWork) -> tuple[int, dict[str, object]]:
-            commands.issue_invoice(uow, invoice_id, result.tax, result.rate, attempt)
-            return 200, {}
-
-        done = self.ledger.run(ctx, issued)
+        done = self.app.execute(ctx, commands.IssueInvoice(invoice_id, result.tax, result.rate, attempt))
         facts = {"invoice_id": invoice_id, "attempt": attempt, "position": done.position}
         log.info("invoice issued", extra={**facts, "correlation_id": ctx.correlation_id, "actor": ctx.actor})
         return 1

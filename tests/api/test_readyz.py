@@ -82,10 +82,9 @@ def test_a_product_name_with_nul_recorded_past_the_edge_is_parked_by_atp_which_g
     api = seeded
     svc = service_of(api)
 
-    def bad(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def bad(uow: UnitOfWork) -> None:
         event = catalog.ProductDefined(sku="BAD-1", name="Bad\x00name", unit_price=Decimal("1.00"), uom="EA")
         uow.record(PRODUCT, "BAD-1", [event])
-        return 200, {}
 
     parked_at = svc.ledger.run(Context(actor="test", correlation_id="c-nul", causation_id="test"), bad).position
     after = put_product(api, "WASHER-1", "Washer")

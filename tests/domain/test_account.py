@@ -45,9 +45,9 @@ def test_an_unknown_customer_may_not_order() -> None:
     with pytest.raises(UnknownCustomerError) as caught:
         ensure_may_order(None, "C-NOPE")
     error = caught.value
-    assert (error.code, error.status, error.detail, error.facts) == (
+    assert (error.code, error.category, error.detail, error.facts) == (
         "unknown_customer",
-        422,
+        "rejected",
         "Customer C-NOPE does not exist",
         {"customer_id": "C-NOPE"},
     )
@@ -57,9 +57,9 @@ def test_a_blocked_customer_may_not_order() -> None:
     with pytest.raises(CustomerBlockedError) as caught:
         ensure_may_order(BLOCKED, "C3")
     error = caught.value
-    assert (error.code, error.status, error.detail, error.facts) == (
+    assert (error.code, error.category, error.detail, error.facts) == (
         "customer_blocked",
-        422,
+        "rejected",
         "Customer C3 is blocked",
         {"customer_id": "C3"},
     )

@@ -178,4 +178,4 @@ def test_a_contract_price_for_a_customer_that_does_not_exist_is_not_found() -> N
     error = customers.when(SetContractPrice("C9", "BOLT-10", Decimal("8.00"))).then_raises(
         NotFoundError, customer_id="C9"
     )
-    assert (error.status, error.detail) == (404, "Customer C9 does not exist")
+    assert (error.category, error.detail) == ("not_found", "Customer C9 does not exist")

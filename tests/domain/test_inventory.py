@@ -68,7 +68,7 @@ def test_an_adjustment_that_would_leave_on_hand_below_zero_is_rejected() -> None
         .when(lambda s: inventory.adjust(s, "ADJ-1", -5, "damaged"))
         .then_raises(InsufficientStockError, sku="BOLT-10", warehouse_id="W-A", on_hand=4, qty_delta=-5)
     )
-    assert error.status == 409 and error.code == "insufficient_stock"
+    assert error.category == "conflict" and error.code == "insufficient_stock"
 
 
 def test_a_negative_adjustment_below_the_reserved_qty_over_allocates_the_position() -> None:
@@ -235,7 +235,7 @@ def test_an_over_allocated_position_ships_at_most_what_is_on_hand() -> None:
     error = over.when(lambda s: inventory.ship(s, "SH-1", "SO-1", "1", 10)).then_raises(
         InsufficientStockError, sku="BOLT-10", warehouse_id="W-A", requested=10, on_hand=4
     )
-    assert error.status == 409 and error.code == "insufficient_stock"
+    assert error.category == "conflict" and error.code == "insufficient_stock"
     state = over.when(lambda s: inventory.ship(s, "SH-1", "SO-1", "1", 4)).then(
         StockShipped(**AT, shipment_id="SH-1", order_id="SO-1", line_id="1", qty=4)
     )

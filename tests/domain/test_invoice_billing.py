@@ -169,4 +169,4 @@ def test_a_retry_of_an_invoice_that_is_not_dead_lettered_is_rejected_by_the_deci
 )
 def test_commands_for_an_invoice_that_does_not_exist_are_not_found(command: invoice.InvoiceCommand) -> None:
     error = invoices.when(command).then_raises(NotFoundError, invoice_id="INV-9")
-    assert (error.status, error.detail) == (404, "Invoice INV-9 does not exist")
+    assert (error.category, error.detail) == ("not_found", "Invoice INV-9 does not exist")

@@ -64,7 +64,7 @@ def test_cancelling_a_fully_shipped_order_is_rejected() -> None:
         .when(CancelOrder("SO-1", "too late"))
         .then_raises(OrderShippedError, order_id="SO-1")
     )
-    assert (error.status, error.code) == (409, "order_shipped")
+    assert (error.category, error.code) == ("conflict", "order_shipped")
 
 
 def test_cancelling_after_a_partial_shipment_cancels_the_rest_and_the_order_counts_as_shipped() -> None:
@@ -97,4 +97,4 @@ def test_cancelling_leaves_fully_shipped_lines_alone() -> None:
 
 def test_cancelling_an_order_that_does_not_exist_is_not_found() -> None:
     error = orders.when(CancelOrder("SO-9", "typo")).then_raises(NotFoundError, order_id="SO-9")
-    assert (error.status, error.code) == (404, "not_found")
+    assert (error.category, error.code) == ("not_found", "not_found")

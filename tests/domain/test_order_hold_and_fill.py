@@ -50,7 +50,7 @@ def test_releasing_an_order_that_is_not_held_is_rejected() -> None:
     error = (
         orders.given(placed(), NINE_ALLOCATED).when(ReleaseHold("SO-1")).then_raises(OrderNotHeldError, order_id="SO-1")
     )
-    assert (error.status, error.code) == (409, "not_on_hold")
+    assert (error.category, error.code) == ("conflict", "not_on_hold")
 
 
 def test_releasing_a_hold_twice_is_rejected() -> None:
@@ -65,7 +65,7 @@ def test_releasing_the_hold_of_a_cancelled_order_is_rejected() -> None:
 
 def test_releasing_the_hold_of_an_order_that_does_not_exist_is_not_found() -> None:
     error = orders.when(ReleaseHold("SO-9")).then_raises(NotFoundError, order_id="SO-9")
-    assert (error.status, error.detail) == (404, "Order SO-9 does not exist")
+    assert (error.category, error.detail) == ("not_found", "Order SO-9 does not exist")
 
 
 # --- backorder fill --------------------------------------------------------------------------

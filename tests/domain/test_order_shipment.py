@@ -56,7 +56,7 @@ def test_shipping_more_than_the_allocation_at_the_warehouse_is_rejected() -> Non
         .when(ship("W-B", ("BOLT-10", 4)))
         .then_raises(ExceedsAllocationError, sku="BOLT-10", warehouse_id="W-B", requested=4, allocated=3)
     )
-    assert (error.status, error.code) == (409, "exceeds_allocation")
+    assert (error.category, error.code) == ("conflict", "exceeds_allocation")
 
 
 def test_shipping_from_a_warehouse_that_holds_nothing_for_the_order_is_rejected() -> None:
@@ -83,7 +83,7 @@ def test_one_bad_line_rejects_the_whole_shipment() -> None:
 
 def test_shipping_for_an_order_that_does_not_exist_is_an_unknown_order() -> None:
     error = orders.when(ship("W-A", ("BOLT-10", 1))).then_raises(UnknownOrderError, order_id="SO-1")
-    assert (error.status, error.code) == (422, "unknown_order")
+    assert (error.category, error.code) == ("rejected", "unknown_order")
 
 
 def test_a_delivery_is_recorded_once() -> None:
@@ -157,7 +157,7 @@ def test_returning_more_than_shipped_and_not_yet_returned_is_rejected() -> None:
         .when(RecordReturn("SO-1", "RET-2", "W-A", False, (("BOLT-10", 2), ("BOLT-10", 2))))
         .then_raises(ExceedsShippedError, sku="BOLT-10", requested=2, returnable=1)
     )
-    assert (error.status, error.code) == (409, "exceeds_shipped")
+    assert (error.category, error.code) == ("conflict", "exceeds_shipped")
 
 
 def test_a_return_for_an_order_that_does_not_exist_is_an_unknown_order() -> None:

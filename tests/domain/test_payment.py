@@ -145,7 +145,7 @@ def test_the_same_invoice_allocated_twice_is_rejected() -> None:
 def test_a_payment_of_zero_or_less_is_rejected(amount: str, requested: list[Allocation] | None) -> None:
     with pytest.raises(InvalidAllocationError) as caught:
         allocate_payment(D(amount), [INV_1], requested)
-    assert caught.value.code == "invalid_allocation" and caught.value.status == 422
+    assert caught.value.code == "invalid_allocation" and caught.value.category == "rejected"
 
 
 # --- the account: exposure = unbilled + open receivables --------------------------------------------

@@ -34,7 +34,7 @@ def test_a_line_sent_at_the_list_price_when_a_contract_price_exists_is_the_probl
     with pytest.raises(PriceMismatchError) as caught:
         price_lines(C1, lines, LIST)
     error = caught.value
-    assert (error.code, error.status) == ("price_mismatch", 422)
+    assert (error.code, error.category) == ("price_mismatch", "rejected")
     assert error.detail == "Line 2 (BOLT-10): sent 10.00, the price for customer C1 is 8.50"
     assert error.facts == {
         "line_id": "2",

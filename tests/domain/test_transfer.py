@@ -36,7 +36,7 @@ def test_a_transfer_to_the_same_warehouse_is_rejected() -> None:
             errors=[{"field": "to_warehouse_id", "message": "must differ from from_warehouse_id"}],
         )
     )
-    assert (error.status, error.code) == (422, "invalid_request")
+    assert (error.category, error.code) == ("rejected", "invalid_request")
 
 
 def test_receiving_a_transfer_records_what_arrived_where() -> None:
@@ -50,7 +50,7 @@ def test_receiving_a_transfer_twice_is_rejected() -> None:
         .when(transfer.receive)
         .then_raises(AlreadyReceivedError, transfer_id="T-1")
     )
-    assert (error.status, error.code) == (409, "already_received")
+    assert (error.category, error.code) == ("conflict", "already_received")
 
 
 transfers = spec(transfer.decider)
@@ -70,7 +70,7 @@ def test_a_transfer_id_used_before_is_rejected() -> None:
         .when(InitiateTransfer("T-1", "BOLT-10", "W-A", "W-B", 4))
         .then_raises(DuplicateIdError, transfer_id="T-1")
     )
-    assert (error.status, error.detail) == (409, "Transfer T-1 already exists")
+    assert (error.category, error.detail) == ("conflict", "Transfer T-1 already exists")
 
 
 def test_receiving_a_transfer_that_does_not_exist_is_not_found() -> None:

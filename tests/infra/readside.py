@@ -34,17 +34,16 @@ def ctx(actor: str = "test") -> Context:
     return Context(actor=actor, correlation_id=str(uuid.uuid4()), causation_id="test")
 
 
-def run(svc: Service, action: Callable[[UnitOfWork], object]) -> Outcome:
+def run(svc: Service, action: Callable[[UnitOfWork], object]) -> Outcome[None]:
     """Run one command in the ledger; its domain errors propagate."""
 
-    def handler(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def handler(uow: UnitOfWork) -> None:
         action(uow)
-        return 200, {}
 
     return svc.ledger.run(ctx(), handler)
 
 
-def attempt(svc: Service, action: Callable[[UnitOfWork], object]) -> Outcome | None:
+def attempt(svc: Service, action: Callable[[UnitOfWork], object]) -> Outcome[None] | None:
     """Run one command; a domain rejection (insufficient stock, ...) answers None."""
     try:
         return run(svc, action)
@@ -68,8 +67,8 @@ def make_runner(svc: Service, batch_size: int = 500) -> Runner:
     driven by hand."""
     followers = [
         *svc.read.projections.values(),
-        BackorderFill(svc.ledger, svc.engine),
-        Billing(svc.ledger, svc.engine, svc.settings.billing_trigger),
+        BackorderFill(svc.app, svc.engine),
+        Billing(svc.app, svc.engine, svc.settings.billing_trigger),
     ]
     return Runner(svc.store, followers, batch_size)
 
@@ -87,7 +86,7 @@ def settle(runner: Runner, tax: TaxWorker | None = None, max_passes: int = 200) 
 
 def make_tax_worker(svc: Service) -> TaxWorker:
     """The tax worker of `start_workers`, not started: `settle` runs its due work by hand."""
-    return TaxWorker(svc.ledger, svc.read, make_tax_engine(svc.settings), svc.settings)
+    return TaxWorker(svc.app, svc.read, make_tax_engine(svc.settings), svc.settings)
 
 
 def _utc(row: Row) -> Row:

@@ -29,12 +29,11 @@ def svc(database_url: str) -> Iterator[Service]:
     service = Service.start(Settings(database_url=database_url))
     assert service.ledger.group is not None
 
-    def seed(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def seed(uow: UnitOfWork) -> None:
         commands.put_warehouse(uow, catalog.PutWarehouse("W-A", "A"))
         commands.put_product(uow, catalog.PutProduct("BOLT", "Bolt", Decimal("1.00"), "EA"))
         commands.put_customer(uow, customer.PutCustomer("C1", "C", Decimal("1000000.00"), "CA", "active"))
         commands.receive_stock(uow, "R-1", "W-A", [("BOLT", 10)])
-        return 201, {}
 
     service.ledger.run(CTX, seed)
     yield service
@@ -156,7 +155,7 @@ def test_the_database_going_away_mid_batch_loses_nothing_it_acknowledged(svc: Se
 
 
 def test_a_domain_error_type_reaches_its_caller_unchanged(svc: Service) -> None:
-    def bad(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def bad(uow: UnitOfWork) -> None:
         raise DomainError("nope")
 
     with pytest.raises(DomainError, match="nope"):

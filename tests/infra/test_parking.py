@@ -21,6 +21,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+import infra.commands.billing
 import infra.readside.batches
 from domain import catalog, inventory
 from domain.errors import NotFoundError
@@ -186,8 +187,8 @@ def test_a_workflow_parks_an_event_it_cannot_act_on_and_goes_on_with_the_next(
         run(svc, lambda uow: commands.place_order(uow, placed))
         ship(svc, "SH-1", 2)
         ship(svc, "SH-2", 2)
-        monkeypatch.setattr(commands, "open_invoice", refuse_sh1)
-        follower = Billing(svc.ledger, svc.engine, "shipment")
+        monkeypatch.setattr(infra.commands.billing, "open_invoice", refuse_sh1)
+        follower = Billing(svc.app, svc.engine, "shipment")
         runner = Runner(svc.store, [follower])
         settle(runner)
 

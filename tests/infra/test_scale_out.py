@@ -56,7 +56,7 @@ def elected(svc: Service, retry: float = 0.3) -> tuple[Leadership, Runner, Leade
     svc.leadership = leadership  # for worker_status; close() releases it
     runner = make_runner(svc)
     runner.leadership = leadership
-    tax = LeaderTaxWorker(svc.ledger, svc.read, make_tax_engine(svc.settings), svc.settings, leadership=leadership)
+    tax = LeaderTaxWorker(svc.app, svc.read, make_tax_engine(svc.settings), svc.settings, leadership=leadership)
     return leadership, runner, tax
 
 

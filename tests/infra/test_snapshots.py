@@ -44,7 +44,7 @@ def churn(svc: Service, commands: int, per_command: int) -> None:
     """Receipts, reservations and releases on one position: `commands` x `per_command` events."""
     for c in range(commands):
 
-        def handle(uow: UnitOfWork, c: int = c) -> tuple[int, dict[str, Any]]:
+        def handle(uow: UnitOfWork, c: int = c) -> None:
             events: list[Any] = []
             for i in range(per_command // 3):
                 ids = {"sku": "BOLT", "warehouse_id": "W-A"}
@@ -54,7 +54,6 @@ def churn(svc: Service, commands: int, per_command: int) -> None:
                     inventory.ReservationReleased(**ids, order_id=f"SO-{c}-{i}", line_id="1", qty=1, reason="x")
                 )
             uow.record(POSITION, KEY, events)
-            return 201, {}
 
         svc.ledger.run(CTX, handle)
 

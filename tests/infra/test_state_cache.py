@@ -4,7 +4,6 @@ a process that skips reading back its own writes never skips the other process's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -27,10 +26,9 @@ def pair(database_url: str) -> Iterator[tuple[Service, Service]]:
 
 
 def receive(svc: Service, sku: str, qty: int, receipt: str) -> list[int]:
-    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def handle(uow: UnitOfWork) -> None:
         event = inventory.StockReceived(sku=sku, warehouse_id="W", receipt_id=receipt, qty=qty)
         uow.record(POSITION, position_key(sku, "W"), [event])
-        return 201, {}
 
     return [svc.ledger.run(CTX, handle).position]
 
@@ -55,7 +53,7 @@ def test_another_writers_events_in_between_are_still_read(pair: tuple[Service, S
     receive(first, "B", 1, "R-2")
     assert on_hand(first, "A") == 1  # cached in the first process
 
-    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def handle(uow: UnitOfWork) -> None:
         # While the first process decides (after its sync), the other one writes a stream it has cached.
         receive(second, "A", 10, "R-3")
         uow.record(
@@ -63,7 +61,6 @@ def test_another_writers_events_in_between_are_still_read(pair: tuple[Service, S
             position_key("B", "W"),
             [inventory.StockReceived(sku="B", warehouse_id="W", receipt_id="R-4", qty=1)],
         )
-        return 201, {}
 
     first.ledger.run(CTX, handle)
 
@@ -90,14 +87,13 @@ def test_a_stream_another_process_creates_meanwhile_makes_the_write_retry(pair: 
     first, second = pair
     attempts = []
 
-    def handle(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def handle(uow: UnitOfWork) -> None:
         attempts.append(1)
         state = uow.get(POSITION, position_key("C", "W"))
         if len(attempts) == 1:  # the other process creates the stream after this one's sync
             receive(second, "C", 10, "R-2")
         event = inventory.StockReceived(sku="C", warehouse_id="W", receipt_id="R-1", qty=state.on_hand + 1)
         uow.record(POSITION, position_key("C", "W"), [event])
-        return 201, {}
 
     first.ledger.run(CTX, handle)
 

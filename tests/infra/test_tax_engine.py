@@ -379,9 +379,8 @@ def test_the_backoff_doubles_per_attempt_with_jitter_and_is_capped() -> None:
 
 
 def run(svc: Service, action: Any) -> None:
-    def handler(uow: UnitOfWork) -> tuple[int, dict[str, Any]]:
+    def handler(uow: UnitOfWork) -> None:
         action(uow)
-        return 200, {}
 
     svc.ledger.run(Context(actor="test", correlation_id=str(uuid.uuid4()), causation_id="test"), handler)
 
@@ -431,7 +430,7 @@ class Followers:
     """The projections and the billing workflow, driven by hand until they have read the whole log."""
 
     def __init__(self, svc: Service) -> None:
-        self.runner = Runner(svc.store, [*svc.read.projections.values(), Billing(svc.ledger, svc.engine, "shipment")])
+        self.runner = Runner(svc.store, [*svc.read.projections.values(), Billing(svc.app, svc.engine, "shipment")])
 
     def run_once(self) -> None:
         for _ in range(20):
@@ -447,7 +446,7 @@ def runner_for(svc: Service) -> Followers:
 
 def worker_for(svc: Service, settings: Settings | None = None) -> TaxWorker:
     settings = settings or svc.settings
-    return TaxWorker(svc.ledger, svc.read, make_tax_engine(settings), settings)
+    return TaxWorker(svc.app, svc.read, make_tax_engine(settings), settings)
 
 
 def invoice(svc: Service, invoice_id: str) -> Invoice:
@@ -532,7 +531,7 @@ def test_two_billing_followers_and_two_tax_workers_racing_on_one_store_issue_eac
             stop.set()
 
     def racer(service: Service) -> Any:
-        runner = Runner(service.store, [Billing(service.ledger, service.engine, "shipment")])
+        runner = Runner(service.store, [Billing(service.app, service.engine, "shipment")])
         worker = worker_for(service)
 
         def step() -> None:
@@ -693,7 +692,7 @@ def test_an_invoice_whose_engine_call_raises_unexpectedly_uses_up_its_attempts_a
             return self.rates.calculate(inv, currency)
 
     ids = seed_and_ship(svc, 2)
-    worker = TaxWorker(svc.ledger, svc.read, BrokenFor(), store_settings)
+    worker = TaxWorker(svc.app, svc.read, BrokenFor(), store_settings)
     runner = runner_for(svc)
 
     def settled() -> bool:

@@ -1,0 +1,133 @@
+"""The application service: takes a command value, runs its handler in the ledger (one atomic
+write, retried on conflicts, deduplicated), and returns the Outcome with the domain result.
+
+It knows nothing of HTTP: a caller that must answer a repeat byte for byte passes a `reply`
+function (result -> text); the ledger records that text with the command and a repeat gets it back.
+A new command is a value in infra/commands/messages.py (or the domain's own command), a handler
+`(uow, command) -> result` in the module of its area, and one line in `Application._handlers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from domain import catalog, customer
+from infra.commands import backorders, billing, fulfilment, inventory, lookups, messages, orders, reference
+from infra.ledger.kinds import INVOICE
+from infra.ledger.ledger import Ledger
+from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome, Reply, UnitOfWork
+from infra.settings import Settings
+
+Command = Any  # a command value: one of the keys of Application._handlers
+Handle = Callable[[UnitOfWork, Any], Any]
+
+
+def _receive_stock(uow: UnitOfWork, c: messages.ReceiveStock) -> None:
+    inventory.receive_stock(uow, c.receipt_id, c.warehouse_id, c.lines)
+
+
+def _adjust_stock(uow: UnitOfWork, c: messages.AdjustStock) -> Any:
+    return inventory.adjust_stock(uow, c.adjustment_id, c.warehouse_id, c.sku, c.qty_delta, c.reason)
+
+
+def _count_stock(uow: UnitOfWork, c: messages.CountStock) -> messages.Counted:
+    before = lookups.position_of(uow, c.sku, c.warehouse_id).on_hand
+    return messages.Counted(before, inventory.count_stock(uow, c.count_id, c.warehouse_id, c.sku, c.counted_qty))
+
+
+def _start_transfer(uow: UnitOfWork, c: messages.StartTransfer) -> Any:
+    return inventory.start_transfer(uow, c.transfer_id, c.from_warehouse_id, c.to_warehouse_id, c.sku, c.qty)
+
+
+def _invoice_of(uow: UnitOfWork, shipment_id: str) -> str | None:
+    """The shipment's invoice id once billing has opened it."""
+    invoice_id = billing.invoice_id_for(shipment_id)
+    return invoice_id if uow.get(INVOICE, invoice_id) is not None else None
+
+
+def _ship(uow: UnitOfWork, c: fulfilment.ShipInput, by_delivery: bool) -> messages.Shipped:
+    state = fulfilment.ship(uow, c)
+    # With the delivery trigger the invoice exists from shipment on (awaiting proof), in this write.
+    opened = billing.open_invoice(uow, c.shipment_id, needs_proof=True) if by_delivery else None
+    return messages.Shipped(state, opened.invoice_id if opened else None)
+
+
+def _deliver(uow: UnitOfWork, c: messages.RecordDelivery, by_delivery: bool) -> messages.Shipped:
+    state = fulfilment.deliver(uow, c.shipment_id, c.delivered_at, c.signed_by)
+    if by_delivery and uow.has_events:  # the proof releases the invoice to tax in the same write
+        billing.receive_proof(uow, c.shipment_id, c.delivered_at)
+    return messages.Shipped(state, _invoice_of(uow, c.shipment_id))
+
+
+def _receive_payment(uow: UnitOfWork, c: messages.ReceivePayment) -> Any:
+    requested = list(c.allocations) if c.allocations is not None else None
+    return billing.receive_payment(uow, c.payment_id, c.customer_id, c.amount, requested)
+
+
+def _issue(uow: UnitOfWork, c: messages.IssueInvoice) -> Any:
+    return billing.issue_invoice(uow, c.invoice_id, c.tax, c.rate, c.attempt)
+
+
+def _fail_tax(uow: UnitOfWork, c: messages.FailTax) -> None:
+    billing.fail_tax(uow, c.invoice_id, c.attempt, c.error, c.next_attempt_at, c.max_attempts)
+
+
+class Application:
+    def __init__(self, ledger: Ledger, settings: Settings) -> None:
+        self.ledger = ledger
+        by_delivery = settings.billing_trigger == "delivery"
+        self._handlers: dict[type, Handle] = {
+            catalog.PutProduct: reference.put_product,
+            catalog.PutWarehouse: reference.put_warehouse,
+            customer.PutCustomer: reference.put_customer,
+            customer.SetContractPrice: reference.set_contract_price,
+            messages.ReceiveStock: _receive_stock,
+            messages.AdjustStock: _adjust_stock,
+            messages.CountStock: _count_stock,
+            messages.StartTransfer: _start_transfer,
+            messages.ReceiveTransfer: lambda uow, c: inventory.receive_transfer(uow, c.transfer_id),
+            orders.PlaceOrderInput: orders.place_order,
+            messages.CancelOrder: lambda uow, c: orders.cancel_order(uow, c.order_id, c.reason)[0],
+            messages.ReleaseHold: lambda uow, c: orders.release_hold(uow, c.order_id),
+            fulfilment.ShipInput: partial(_ship, by_delivery=by_delivery),
+            messages.RecordDelivery: partial(_deliver, by_delivery=by_delivery),
+            billing.ReturnInput: billing.record_return,
+            messages.ReceivePayment: _receive_payment,
+            messages.RetryDeadLetter: lambda uow, c: billing.retry_dead_letter(uow, c.invoice_id),
+            messages.FillBackorders: lambda uow, c: backorders.fill_backorders(uow, c.sku),
+            messages.OpenInvoice: lambda uow, c: billing.open_invoice(uow, c.shipment_id, c.needs_proof),
+            messages.ReceiveProof: lambda uow, c: billing.receive_proof(uow, c.shipment_id, c.delivered_at),
+            messages.IssueInvoice: _issue,
+            messages.FailTax: _fail_tax,
+        }
+
+    def handler(self, *commands: Command) -> Handler:
+        """The handler deciding these commands in one unit of work, in order (the result is the
+        last command's)."""
+        handles = [(self._handlers[type(c)], c) for c in commands]
+
+        def handle(uow: UnitOfWork) -> Any:
+            result = None
+            for run, command in handles:
+                result = run(uow, command)
+            return result
+
+        return handle
+
+    def execute(
+        self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
+    ) -> Outcome[Any]:
+        return self.ledger.run(ctx, self.handler(command), tuple(dedupe), reply)
+
+    async def execute_async(
+        self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
+    ) -> Outcome[Any]:
+        return await self.ledger.run_async(ctx, self.handler(command), tuple(dedupe), reply)
+
+    def execute_together(
+        self, ctx: Context, commands: Sequence[Command], dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
+    ) -> Outcome[Any]:
+        """Several commands as one: one write, all or nothing (loading data sets)."""
+        return self.ledger.run(ctx, self.handler(*commands), tuple(dedupe), reply)
