@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from infra.eventstore.store import EventStore
 from infra.readside.projection import Projection
 from infra.readside.rowio import rows
+from infra.readside.tables import parked
 from projections import ALL
 from projections.atp import atp_view
 from projections.base import Key, Row
@@ -281,7 +282,7 @@ class ReadModels:
                 [t["positions"].c.reserved > t["positions"].c.on_hand],
                 [t["positions"].c.sku, t["positions"].c.warehouse_id],
             )
-        parked = {name: len(p.parked()) for name, p in self.projections.items()}
+        parked_events = self.parked_counts()
         awaiting_tax, dead_letters = self.invoice_counts()
         return {
             "backorders_aged": [
@@ -309,8 +310,25 @@ class ReadModels:
                 for o in over
             ],
             "projection_lag": self.lag(),
-            "parked_events": parked,
+            "parked_events": parked_events,
         }
+
+    def parked_counts(self) -> dict[str, int]:
+        """Parked events per follower, counted in SQL: every read model (its current generation) and
+        every workflow that has parked any (workflows have one generation)."""
+        counted = sa.select(parked.c.projection, parked.c.generation, sa.func.count()).group_by(
+            parked.c.projection, parked.c.generation
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(counted).all()
+        out = dict.fromkeys(self.projections, 0)
+        for name, generation, count in found:
+            projection = self.projections.get(name)
+            if projection is None:
+                out[name] = out.get(name, 0) + int(count)
+            elif generation == projection.generation:
+                out[name] = int(count)
+        return out
 
     def gauge_counts(self) -> dict[str, Any]:
         """Totals for the metrics gauges, counted in SQL (never the length of a limited list): open

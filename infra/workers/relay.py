@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js.api import PubAck, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from infra.eventstore.engine import make_engine
 from infra.eventstore.feed import read_feed
@@ -41,6 +41,25 @@ SUBJECT_PREFIX = "o2c.events"
 DUPLICATE_WINDOW = 300.0  # seconds JetStream remembers message ids (a restart within it repeats nothing)
 
 Published = Callable[[dict[str, Any], PubAck], None]
+TOO_LARGE = 10054  # JetStream's error code: the message exceeds the stream's max_msg_size
+
+
+def too_large(exc: BaseException) -> bool:
+    """NATS refuses this message for its size, now and on every retry (unlike an outage)."""
+    return isinstance(exc, nats.errors.MaxPayloadError) or (isinstance(exc, APIError) and exc.err_code == TOO_LARGE)
+
+
+def stand_in(event: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """The message published in place of an event too large for NATS: the same id, type, subject
+    and position, no data, and where to read it whole (`GET /v1/events?after=<position - 1>&limit=1`)."""
+    kept = {k: v for k, v in event.items() if k != "data"}
+    return {
+        **kept,
+        "data": None,
+        "o2ctruncated": True,
+        "o2cdataref": f"/v1/events?after={int(event['position']) - 1}&limit=1",
+        "o2cerror": f"{type(exc).__name__}: too large for NATS",
+    }
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,7 @@ class Relay:
         self.leading = threading.Event()  # set while this relay is the one publishing
         self.published = 0  # messages JetStream stored for the first time
         self.duplicates = 0  # messages JetStream recognised by id and dropped
+        self.stand_ins = 0  # events too large for NATS, published as a stand-in (see `stand_in`)
         self.position = 0  # the tracking position as last saved
         self.leadership: Leadership | None = None
 
@@ -199,12 +219,7 @@ class Relay:
                 for event in events:
                     if self._stop.is_set():
                         break
-                    ack = await js.publish(
-                        cfg.subject(event),
-                        json.dumps(event, separators=(",", ":")).encode(),
-                        headers={"Nats-Msg-Id": event["id"]},
-                        stream=cfg.stream,
-                    )
+                    ack = await self._publish(js, event)
                     if ack.duplicate:
                         self.duplicates += 1
                     else:
@@ -226,6 +241,26 @@ class Relay:
                     return
             if next_after == before:  # nothing new in the log: look again shortly
                 await self._sleep(cfg.poll)
+
+    async def _publish(self, js: JetStreamContext, event: dict[str, Any]) -> PubAck:
+        """One event; one NATS refuses for its size goes out as a stand-in, so the stream has no
+        gap and the relay never retries a message that can never be taken."""
+        cfg = self.config
+        headers = {"Nats-Msg-Id": event["id"]}
+        try:
+            body = json.dumps(event, separators=(",", ":")).encode()
+            return await js.publish(cfg.subject(event), body, headers=headers, stream=cfg.stream)
+        except (nats.errors.Error, APIError) as exc:
+            if not too_large(exc):
+                raise
+            log.error(
+                "relay: event at position %s is too large for NATS (%s bytes); published a stand-in",
+                event["position"],
+                len(body),
+            )
+            self.stand_ins += 1
+            small = json.dumps(stand_in(event, exc), separators=(",", ":")).encode()
+            return await js.publish(cfg.subject(event), small, headers=headers, stream=cfg.stream)
 
     def _read_position(self, engine: sa.Engine) -> int:
         with engine.connect() as conn:

@@ -202,3 +202,4 @@ def test_a_workflow_parks_an_event_it_cannot_act_on_and_goes_on_with_the_next(
         ]
         runner.run_once()  # a replay of the same events parks nothing twice
         assert len(follower.parked()) == 1
+        assert svc.read.signals()["parked_events"] == {**dict.fromkeys(ALL, 0), "workflow:billing": 1}

@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 import nats
 import pytest
-from nats.js.api import PubAck, RawStreamMsg
+from nats.js.api import PubAck, RawStreamMsg, StreamConfig
 from nats.js.errors import NotFoundError
 
 from infra.readside.tracking import read_position
@@ -334,3 +334,59 @@ def test_the_relay_command_rejects_a_bad_nats_url_naming_the_flag(tmp_path: Path
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--nats must look like nats://" in done.stderr
+
+
+async def _limit_message_size(config: RelayConfig, max_bytes: int) -> None:
+    """The stream exists before the relay starts, with a message size limit (a JetStream setting)."""
+    nc = await nats.connect(config.nats_url)
+    try:
+        await nc.jetstream().add_stream(
+            StreamConfig(
+                name=config.stream,
+                subjects=[f"{config.subject_prefix}.>"],
+                duplicate_window=config.duplicate_window,
+                max_msg_size=max_bytes,
+            )
+        )
+    finally:
+        await nc.close()
+
+
+def test_an_event_too_large_for_nats_goes_out_as_a_stand_in_and_the_relay_carries_on(
+    database_url: str, api: Api, stream: RelayConfig
+) -> None:
+    """JetStream refuses a message over the stream's max_msg_size every time: the relay publishes a
+    stand-in with the same id, type and position (no data, a pointer to the HTTP feed) instead of
+    retrying it for ever, and the events after it flow."""
+    asyncio.run(_limit_message_size(stream, 1500))
+    start_book(api)
+    for i in range(40):  # a product per line: an order of 40 lines is far over 1,500 bytes
+        assert api.put(f"/v1/products/P-{i}", {"name": f"Part {i}", "unit_price": "1.00"}).status_code == 201
+    lines = [{"sku": f"P-{i}", "qty": 1} for i in range(40)]
+    big = {"order_id": "SO-BIG", "customer_id": "C1", "channel": "web", "lines": lines}
+    assert api.post("/v1/orders", big).status_code == 201
+    record(api, 1, 2)
+    expected = feed(api)
+    placed = next(e for e in expected if e["type"] == "o2c.OrderPlaced" and e["data"]["order_id"] == "SO-BIG")
+    assert len(json.dumps(placed)) > 1500
+
+    relay = Relay(make_settings(database_url), stream)
+    with running(relay):
+        msgs = wait_for_messages(stream, len(expected))
+        assert wait_until(lambda: relay.position == service(api).store.head())
+    bodies = [json.loads(m.data or b"") for m in msgs]
+    assert [b["id"] for b in bodies] == [e["id"] for e in expected]  # no gap, nothing twice, in order
+    oversized = {e["id"] for e in expected if len(json.dumps(e, separators=(",", ":"))) > 1400}
+    assert placed["id"] in oversized and relay.stand_ins == len(oversized)
+    for body, event in zip(bodies, expected, strict=True):
+        if event["id"] in oversized:
+            assert body["data"] is None and body["o2ctruncated"] is True
+            assert (body["type"], body["position"], body["subject"]) == (
+                event["type"],
+                event["position"],
+                event["subject"],
+            )
+            again = api.get("/v1/events", after=event["position"] - 1, limit=1).json()["events"]
+            assert again == [event]  # where the stand-in points: the whole event
+        else:
+            assert body == event
