@@ -1,7 +1,8 @@
 """Order: lines, prices, allocations, backorders, shipments, cancellation, status.
 
 `events` holds what is stored, `state` what the events add up to (`evolve_order`), `commands` what
-may be asked and `decide` the rules. Every public name is re-exported here: `order.X` is the way in.
+may be asked, `decide` the rules; `fields` the buyer's references (ship-to, PO, dates) and `lines`
+the line rules placing shares with other decisions. Every public name is re-exported here: `order.X` is the way in.
 """
 
 from domain.decider import Decider
@@ -21,8 +22,8 @@ from domain.order.commands import (
 from domain.order.decide import (
     cancel,
     decide,
-    ensure_one_line_per_sku,
     fill_backorder,
+    header_errors,
     invoice_lines,
     place,
     plan_return,
@@ -48,6 +49,24 @@ from domain.order.events import (
     OrderShipmentRecorded,
     PlacedLine,
     ReturnedLine,
+)
+from domain.order.fields import (
+    ShipTo,
+    customer_po_errors,
+    ensure_valid,
+    gln_check_digit,
+    is_gln,
+    line_ref_errors,
+    ship_to_errors,
+)
+from domain.order.lines import (
+    Planned,
+    SentLine,
+    allocation_events,
+    at_prices,
+    check_all_or_nothing,
+    ensure_one_line_per_sku,
+    placed_line,
 )
 from domain.order.state import Line, Order, evolve_order, initial_state
 
@@ -77,24 +96,38 @@ __all__ = [
     "PlaceOrder",
     "PlacedLine",
     "Plan",
+    "Planned",
     "RecordDelivery",
     "RecordReturn",
     "RecordShipment",
     "ReleaseHold",
     "ReturnedLine",
+    "SentLine",
+    "ShipTo",
+    "allocation_events",
+    "at_prices",
     "cancel",
+    "check_all_or_nothing",
+    "customer_po_errors",
     "decide",
     "decider",
     "ensure_one_line_per_sku",
+    "ensure_valid",
     "evolve_order",
     "fill_backorder",
+    "gln_check_digit",
+    "header_errors",
     "initial_state",
     "invoice_lines",
+    "is_gln",
+    "line_ref_errors",
     "place",
+    "placed_line",
     "plan_return",
     "record_delivery",
     "record_return",
     "record_shipment",
     "release_hold",
+    "ship_to_errors",
     "wanted_for_allocation",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
+from domain.order.fields import ShipTo
 from domain.values import ZERO, line_amount, sum_money
 
 Plan = Mapping[str, Sequence[tuple[str, int]]]  # line id -> [(warehouse id, qty)], from domain.allocation
@@ -15,12 +16,14 @@ Plan = Mapping[str, Sequence[tuple[str, int]]]  # line id -> [(warehouse id, qty
 
 @dataclass(frozen=True)
 class OrderLineRequest:
-    """An order line at its price (see domain.pricing)."""
+    """An order line at its price (see domain.pricing). Without a `requested_date` it inherits the order's."""
 
     line_id: str
     sku: str
     qty: int
     unit_price: Decimal
+    requested_date: date | None = None
+    customer_line_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class PlaceOrder:
     exposure: Decimal = ZERO
     credit_limit: Decimal | None = None
     plan: Plan = field(default_factory=dict)
+    customer_po: str | None = None
+    requested_date: date | None = None
+    ship_to: ShipTo | None = None
 
     @property
     def total(self) -> Decimal:

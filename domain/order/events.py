@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import msgspec
 
 from domain.events import Event, register
+from domain.order.fields import ShipTo
 
 
 class PlacedLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A line as accepted. `requested_date` is the line's own or, without one, the order's; lines
+    recorded before these fields existed decode with None."""
+
     line_id: str
     sku: str
     qty: int
     unit_price: Decimal
     amount: Decimal
+    requested_date: date | None = None
+    customer_line_ref: str | None = None
 
 
 class LineAllocation(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +60,9 @@ class OrderPlaced(Event, frozen=True, kw_only=True):
     lines: list[PlacedLine]
     total: Decimal
     accepted_at: datetime
+    customer_po: str | None = None
+    requested_date: date | None = None
+    ship_to: ShipTo | None = None
 
 
 class OrderCreditHeld(Event, frozen=True, kw_only=True):

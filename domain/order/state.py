@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain.events import Event
@@ -18,7 +18,9 @@ from domain.order.events import (
     OrderPlaced,
     OrderReturnRecorded,
     OrderShipmentRecorded,
+    PlacedLine,
 )
+from domain.order.fields import ShipTo
 from domain.values import line_amount, sum_money
 
 
@@ -34,6 +36,8 @@ class Line:
     invoiced: int = 0
     returned: int = 0
     cancelled: int = 0
+    requested_date: date | None = None  # the line's own, else the order's
+    customer_line_ref: str | None = None
 
     @property
     def amount(self) -> Decimal:
@@ -67,6 +71,9 @@ class Order:
     shipments: dict[str, bool] = field(default_factory=dict)  # shipment id -> delivered
     shipped_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # shipment -> line -> qty
     returned_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # shipment -> line -> qty
+    customer_po: str | None = None
+    requested_date: date | None = None
+    ship_to: ShipTo | None = None
 
     @property
     def total(self) -> Decimal:
@@ -115,9 +122,19 @@ def _shift_allocation(line: Line, warehouse_id: str, delta: int) -> dict[str, in
     return allocations
 
 
+def _new_line(pl: PlacedLine) -> Line:
+    return Line(
+        pl.line_id,
+        pl.sku,
+        pl.qty,
+        pl.unit_price,
+        requested_date=pl.requested_date,
+        customer_line_ref=pl.customer_line_ref,
+    )
+
+
 def evolve_order(state: Order | None, event: Event) -> Order | None:
     if isinstance(event, OrderPlaced):
-        lines = tuple(Line(pl.line_id, pl.sku, pl.qty, pl.unit_price) for pl in event.lines)
         return Order(
             event.order_id,
             event.customer_id,
@@ -125,7 +142,10 @@ def evolve_order(state: Order | None, event: Event) -> Order | None:
             event.warehouse_id,
             event.allow_backorder,
             event.accepted_at,
-            lines,
+            tuple(_new_line(pl) for pl in event.lines),
+            customer_po=event.customer_po,
+            requested_date=event.requested_date,
+            ship_to=event.ship_to,
         )
     if state is None:
         return None

@@ -113,7 +113,15 @@ def test_every_order_event_is_registered_for_the_codec_under_its_stored_name() -
 
 
 def test_every_public_name_of_the_order_package_is_reachable_as_order_x() -> None:
-    for module in (domain.order.events, domain.order.state, domain.order.commands, domain.order.decide):
+    modules = (
+        domain.order.events,
+        domain.order.state,
+        domain.order.commands,
+        domain.order.decide,
+        domain.order.fields,
+        domain.order.lines,
+    )
+    for module in modules:
         public = {
             name
             for name, value in vars(module).items()
