@@ -1,13 +1,17 @@
-"""Order: lines, prices, allocations, backorders, shipments, cancellation, status.
+"""Order: lines, prices, allocations, backorders, shipments, changes, cancellation, status.
 
 `events` holds what is stored, `state` what the events add up to (`evolve_order`), `commands` what
-may be asked, `decide` the rules; `fields` the buyer's references (ship-to, PO, dates) and `lines`
-the line rules placing shares with other decisions. Every public name is re-exported here: `order.X` is the way in.
+may be asked, `decide` the rules and `changes` those of a change (with `effects`, what a change asks
+of other streams); `fields` the buyer's references (ship-to, PO, dates) and `lines` the line rules
+placing and changing share. Every public name is re-exported here: `order.X` is the way in.
 """
 
 from domain.decider import Decider
+from domain.order.changes import assign_line_ids, change, ensure_valid_change, wanted_for_change
 from domain.order.commands import (
+    AddLine,
     CancelOrder,
+    ChangeOrder,
     FillBackorder,
     MarkShipmentInvoiced,
     OrderCommand,
@@ -33,12 +37,15 @@ from domain.order.decide import (
     release_hold,
     wanted_for_allocation,
 )
+from domain.order.effects import ChangeEffects, QueuedRest, effects_of_change
 from domain.order.events import (
     ORDER_EVENTS,
     CancelledLine,
+    ChangedLine,
     LineAllocation,
     LineQty,
     OrderCancelled,
+    OrderChanged,
     OrderCreditHeld,
     OrderCreditReleased,
     OrderDeliveryRecorded,
@@ -74,8 +81,12 @@ decider: Decider[OrderCommand, Order | None] = Decider(decide, evolve_order, ini
 
 __all__ = [
     "ORDER_EVENTS",
+    "AddLine",
     "CancelOrder",
     "CancelledLine",
+    "ChangeEffects",
+    "ChangeOrder",
+    "ChangedLine",
     "FillBackorder",
     "Line",
     "LineAllocation",
@@ -83,6 +94,7 @@ __all__ = [
     "MarkShipmentInvoiced",
     "Order",
     "OrderCancelled",
+    "OrderChanged",
     "OrderCommand",
     "OrderCreditHeld",
     "OrderCreditReleased",
@@ -97,6 +109,7 @@ __all__ = [
     "PlacedLine",
     "Plan",
     "Planned",
+    "QueuedRest",
     "RecordDelivery",
     "RecordReturn",
     "RecordShipment",
@@ -105,14 +118,18 @@ __all__ = [
     "SentLine",
     "ShipTo",
     "allocation_events",
+    "assign_line_ids",
     "at_prices",
     "cancel",
+    "change",
     "check_all_or_nothing",
     "customer_po_errors",
     "decide",
     "decider",
+    "effects_of_change",
     "ensure_one_line_per_sku",
     "ensure_valid",
+    "ensure_valid_change",
     "evolve_order",
     "fill_backorder",
     "gln_check_digit",
@@ -130,4 +147,5 @@ __all__ = [
     "release_hold",
     "ship_to_errors",
     "wanted_for_allocation",
+    "wanted_for_change",
 ]

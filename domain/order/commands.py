@@ -51,6 +51,39 @@ class PlaceOrder:
 
 
 @dataclass(frozen=True)
+class AddLine:
+    """A line a change adds, as sent: `unit_price` None when the client sent none."""
+
+    line_id: str
+    sku: str
+    qty: int
+    unit_price: Decimal | None = None
+    requested_date: date | None = None
+    customer_line_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeOrder:
+    """Set existing lines to a new qty (`lines`: (line_id, qty), 0 allowed) and add lines.
+
+    The facts come from elsewhere, as on PlaceOrder: `prices` is what each added SKU costs this
+    customer on a new order now (contract price, else list price; a SKU not in it is not in the
+    catalog), `exposure` and `credit_limit` are the customer's (no limit: never refused), and `plan`
+    is where the increases' stock comes from (`wanted_for_change`), ignored while the order is held."""
+
+    order_id: str
+    change_id: str
+    reason: str
+    lines: tuple[tuple[str, int], ...]
+    add_lines: tuple[AddLine, ...]
+    changed_at: datetime
+    prices: Mapping[str, Decimal] = field(default_factory=dict)
+    exposure: Decimal = ZERO
+    credit_limit: Decimal | None = None
+    plan: Plan = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReleaseHold:
     order_id: str
     plan: Plan = field(default_factory=dict)
@@ -118,4 +151,5 @@ OrderCommand = (
     | RecordDelivery
     | MarkShipmentInvoiced
     | RecordReturn
+    | ChangeOrder
 )

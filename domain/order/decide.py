@@ -19,8 +19,10 @@ from domain.errors import (
     UnknownOrderError,
 )
 from domain.events import Event
+from domain.order.changes import change, ensure_valid_change
 from domain.order.commands import (
     CancelOrder,
+    ChangeOrder,
     FillBackorder,
     MarkShipmentInvoiced,
     OrderCommand,
@@ -265,6 +267,9 @@ def decide(command: OrderCommand, state: Order | None) -> list[Event]:
             return record_delivery(_existing(state, order_id), shipment_id, delivered_at)
         case MarkShipmentInvoiced(order_id=order_id, invoice_id=invoice_id, shipment_id=shipment_id):
             return invoice_lines(_existing(state, order_id), invoice_id, shipment_id)
+        case ChangeOrder(order_id=order_id):
+            ensure_valid_change(command)
+            return change(_existing(state, order_id), command)
         case RecordReturn(order_id=order_id, return_id=return_id, warehouse_id=warehouse_id):
             the_order = _referenced(state, order_id)
             planned = plan_return(the_order, command.lines)

@@ -44,6 +44,22 @@ class CancelledLine(msgspec.Struct, frozen=True, kw_only=True):
     released: list[LineAllocation]
 
 
+class ChangedLine(msgspec.Struct, frozen=True, kw_only=True):
+    """An existing line whose ordered qty a change moved from `previous_qty` to `qty` (at its own
+    unit price). A reduction first drops `backorder_dropped` of the unreserved qty, then gives back
+    `released` (warehouse_id descending); an increase is allocated by the OrderLinesAllocated
+    (reason `order_change`) that follows, and what that leaves is backordered."""
+
+    line_id: str
+    sku: str
+    previous_qty: int
+    qty: int
+    unit_price: Decimal
+    amount: Decimal  # the line's amount at its new qty
+    backorder_dropped: int
+    released: list[LineAllocation]
+
+
 class ReturnedLine(msgspec.Struct, frozen=True, kw_only=True):
     shipment_id: str
     line_id: str
@@ -65,6 +81,21 @@ class OrderPlaced(Event, frozen=True, kw_only=True):
     ship_to: ShipTo | None = None
 
 
+class OrderChanged(Event, frozen=True, kw_only=True):
+    """One accepted change: the lines whose qty moved, the lines added (priced at the time of the
+    change), and the order's value after it. `value_change` is signed (new total - old total)."""
+
+    order_id: str
+    customer_id: str
+    change_id: str
+    reason: str
+    lines: list[ChangedLine]
+    added: list[PlacedLine]
+    value_change: Decimal
+    total: Decimal
+    changed_at: datetime
+
+
 class OrderCreditHeld(Event, frozen=True, kw_only=True):
     order_id: str
     customer_id: str
@@ -81,7 +112,7 @@ class OrderCreditReleased(Event, frozen=True, kw_only=True):
 class OrderLinesAllocated(Event, frozen=True, kw_only=True):
     order_id: str
     allocations: list[LineAllocation]
-    reason: str  # placement | hold_release | backorder_fill
+    reason: str  # placement | hold_release | backorder_fill | order_change
 
 
 class OrderCancelled(Event, frozen=True, kw_only=True):
@@ -129,5 +160,6 @@ ORDER_EVENTS: tuple[type[Event], ...] = (
     OrderCancelled,
     OrderShipmentRecorded,
     OrderDeliveryRecorded,
+    OrderChanged,
 )
 register(*ORDER_EVENTS)

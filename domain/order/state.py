@@ -10,6 +10,7 @@ from decimal import Decimal
 from domain.events import Event
 from domain.order.events import (
     OrderCancelled,
+    OrderChanged,
     OrderCreditHeld,
     OrderCreditReleased,
     OrderDeliveryRecorded,
@@ -74,6 +75,7 @@ class Order:
     customer_po: str | None = None
     requested_date: date | None = None
     ship_to: ShipTo | None = None
+    change_ids: tuple[str, ...] = ()  # accepted changes, oldest first
 
     @property
     def total(self) -> Decimal:
@@ -133,6 +135,25 @@ def _new_line(pl: PlacedLine) -> Line:
     )
 
 
+def _changed(state: Order, event: OrderChanged) -> Order:
+    """New quantities, reservations given back, lines added; all lines at 0 with nothing shipped is
+    a cancelled order (its value went with the change, so no OrderCancelled follows)."""
+    changed: dict[str, Line] = {}
+    for cl in event.lines:
+        line = state.line(cl.line_id)
+        for r in cl.released:
+            line = replace(line, allocations=_shift_allocation(line, r.warehouse_id, -r.qty))
+        changed[cl.line_id] = replace(line, qty=cl.qty)
+    lines = (*_with_lines(state, changed).lines, *(_new_line(pl) for pl in event.added))
+    emptied = all(line.qty == 0 for line in lines) and not any(line.shipped for line in lines)
+    return replace(
+        state,
+        lines=lines,
+        cancelled=state.cancelled or emptied,
+        change_ids=(*state.change_ids, event.change_id),
+    )
+
+
 def evolve_order(state: Order | None, event: Event) -> Order | None:
     if isinstance(event, OrderPlaced):
         return Order(
@@ -150,6 +171,8 @@ def evolve_order(state: Order | None, event: Event) -> Order | None:
     if state is None:
         return None
     match event:
+        case OrderChanged():
+            return _changed(state, event)
         case OrderCreditHeld():
             return replace(state, on_hold=True)
         case OrderCreditReleased():
