@@ -38,7 +38,7 @@ class ContractPriceSet(Event, frozen=True, kw_only=True):
 
 
 class CreditCommitted(Event, frozen=True, kw_only=True):
-    """An accepted order's value now counts against the customer's credit."""
+    """An accepted order's value (or what a change added to it) now counts against the customer's credit."""
 
     customer_id: str
     order_id: str
@@ -46,7 +46,7 @@ class CreditCommitted(Event, frozen=True, kw_only=True):
 
 
 class CreditReleased(Event, frozen=True, kw_only=True):
-    """Order value no longer counts against credit (cancelled qty)."""
+    """Order value no longer counts against credit (cancelled qty, or what a change took off)."""
 
     customer_id: str
     order_id: str
@@ -206,7 +206,7 @@ class Account:
 def evolve_account(state: Account | None, event: Event) -> Account | None:
     if isinstance(event, CreditCommitted):
         acc = state or Account(event.customer_id)
-        committed = {**acc.committed, event.order_id: event.amount}
+        committed = {**acc.committed, event.order_id: add(acc.committed.get(event.order_id, ZERO), event.amount)}
         return replace(acc, unbilled=add(acc.unbilled, event.amount), committed=committed)
     if isinstance(event, ReceivableBooked | CreditNoteBooked | PaymentBooked):
         acc = state or Account(event.customer_id)

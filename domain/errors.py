@@ -101,6 +101,31 @@ class OrderShippedError(DomainError):
     title = "The order has shipped in full"
 
 
+class OrderClosedError(DomainError):
+    """A change to an order that is cancelled, shipped or delivered."""
+
+    code = "order_closed"
+    status = 409
+    title = "The order is closed"
+
+
+class UnknownLineError(DomainError):
+    code = "unknown_line"
+    title = "Unknown order line"
+
+
+class BelowShippedError(DomainError):
+    code = "below_shipped"
+    status = 409
+    title = "A line's new quantity is below what has shipped"
+
+
+class CreditLimitExceededError(DomainError):
+    code = "credit_limit_exceeded"
+    status = 409
+    title = "The change would take the customer over the credit limit"
+
+
 class OrderNotHeldError(DomainError):
     code = "not_on_hold"
     category = CONFLICT

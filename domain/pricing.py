@@ -3,28 +3,15 @@ price. A line that sends a price must send exactly that one (API.md "Orders" rul
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Protocol
 
 from domain.customer import Customer, price_for
-from domain.errors import PriceMismatchError, UnknownSkuError
-from domain.order import OrderLineRequest
-from domain.values import format_money
+from domain.order import OrderLineRequest, SentLine, at_prices
 
-
-class SentLine(Protocol):
-    """An order line as the client sent it (`unit_price` None: not sent)."""
-
-    @property
-    def line_id(self) -> str: ...
-    @property
-    def sku(self) -> str: ...
-    @property
-    def qty(self) -> int: ...
-    @property
-    def unit_price(self) -> Decimal | None: ...
+__all__ = ["RequestedLine", "SentLine", "price_lines", "unit_prices"]
 
 
 @dataclass(frozen=True)
@@ -33,42 +20,21 @@ class RequestedLine:
     sku: str
     qty: int
     unit_price: Decimal | None = None
+    requested_date: date | None = None
+    customer_line_ref: str | None = None
 
 
-def _list_price(list_prices: Mapping[str, Decimal], sku: str) -> Decimal:
-    price = list_prices.get(sku)
-    if price is None:
-        raise UnknownSkuError(f"SKU {sku} is not in the catalog", sku=sku)
-    return price
+def unit_prices(customer: Customer, skus: Iterable[str], list_prices: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """What each SKU costs this customer now (contract price, else list price). A SKU without a list
+    price is not in the catalog and is left out: the decision that needs it names it `unknown_sku`
+    at its own place in the rules (a change's rule 2 comes before its prices, rule 4)."""
+    return {sku: price_for(customer, sku, list_prices[sku]) for sku in skus if sku in list_prices}
 
 
 def price_lines(
     customer: Customer, lines: Sequence[SentLine], list_prices: Mapping[str, Decimal]
 ) -> tuple[OrderLineRequest, ...]:
-    """Each line at the customer's price. Any sent price that differs is refused: the problem names
-    the first mismatch on top (`line_id`, `sku`, `expected_unit_price`) and lists all in `lines`."""
-    priced: list[OrderLineRequest] = []
-    mismatches: list[dict[str, str]] = []
-    for ln in lines:
-        expected = price_for(customer, ln.sku, _list_price(list_prices, ln.sku))
-        if ln.unit_price is not None and ln.unit_price != expected:
-            mismatches.append(
-                {
-                    "line_id": ln.line_id,
-                    "sku": ln.sku,
-                    "sent": format_money(ln.unit_price),
-                    "expected_unit_price": format_money(expected),
-                }
-            )
-        priced.append(OrderLineRequest(ln.line_id, ln.sku, ln.qty, expected))
-    if mismatches:
-        first = mismatches[0]
-        raise PriceMismatchError(
-            f"Line {first['line_id']} ({first['sku']}): sent {first['sent']}, the price for customer "
-            f"{customer.customer_id} is {first['expected_unit_price']}",
-            line_id=first["line_id"],
-            sku=first["sku"],
-            expected_unit_price=first["expected_unit_price"],
-            lines=mismatches,
-        )
-    return tuple(priced)
+    """Each line at the customer's price (an unknown SKU: 422 unknown_sku, the first one listed).
+    Any sent price that differs is refused: the problem names the first mismatch on top
+    (`line_id`, `sku`, `expected_unit_price`) and lists all in `lines`."""
+    return at_prices(lines, unit_prices(customer, [ln.sku for ln in lines], list_prices), customer.customer_id)

@@ -19,6 +19,7 @@ _ORDER_EVENTS = (
     order.OrderDeliveryRecorded,
     order.OrderLinesInvoiced,
     order.OrderReturnRecorded,
+    order.OrderChanged,
 )
 _decoder = msgspec.json.Decoder(Order)
 

@@ -69,8 +69,10 @@ def reserve(state: Position, order_id: str, line_id: str, qty: int) -> list[Even
     return [StockReserved(sku=state.sku, warehouse_id=state.warehouse_id, order_id=order_id, line_id=line_id, qty=qty)]
 
 
-def release(state: Position, order_id: str, line_id: str, reason: str) -> list[Event]:
-    qty = state.reserved_for(order_id, line_id)
+def release(state: Position, order_id: str, line_id: str, reason: str, qty: int | None = None) -> list[Event]:
+    """Give back what the order line holds here, or at most `qty` of it (an order change)."""
+    held = state.reserved_for(order_id, line_id)
+    qty = held if qty is None else min(qty, held)
     if qty <= 0:
         return []
     return [
@@ -199,11 +201,12 @@ class ReserveStock(PositionCommand):
 
 @dataclass(frozen=True)
 class ReleaseReservation(PositionCommand):
-    """Release all the order line holds here."""
+    """Release all the order line holds here, or at most `qty` of it."""
 
     order_id: str
     line_id: str
     reason: str
+    qty: int | None = None
 
 
 @dataclass(frozen=True)
@@ -266,8 +269,8 @@ def decide(command: InventoryCommand, state: Position) -> list[Event]:
             return count(state, count_id, counted)
         case ReserveStock(order_id=order_id, line_id=line_id, qty=qty):
             return reserve(state, order_id, line_id, qty)
-        case ReleaseReservation(order_id=order_id, line_id=line_id, reason=reason):
-            return release(state, order_id, line_id, reason)
+        case ReleaseReservation(order_id=order_id, line_id=line_id, reason=reason, qty=qty):
+            return release(state, order_id, line_id, reason, qty)
         case ShipStock(shipment_id=shipment_id, order_id=order_id, line_id=line_id, qty=qty):
             return ship(state, shipment_id, order_id, line_id, qty)
         case DispatchTransfer(transfer_id=transfer_id, to_warehouse_id=to_wh, qty=qty):

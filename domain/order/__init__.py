@@ -1,12 +1,17 @@
-"""Order: lines, prices, allocations, backorders, shipments, cancellation, status.
+"""Order: lines, prices, allocations, backorders, shipments, changes, cancellation, status.
 
 `events` holds what is stored, `state` what the events add up to (`evolve_order`), `commands` what
-may be asked and `decide` the rules. Every public name is re-exported here: `order.X` is the way in.
+may be asked, `decide` the rules and `changes` those of a change (with `effects`, what a change asks
+of other streams); `fields` the buyer's references (ship-to, PO, dates) and `lines` the line rules
+placing and changing share. Every public name is re-exported here: `order.X` is the way in.
 """
 
 from domain.decider import Decider
+from domain.order.changes import assign_line_ids, change, ensure_valid_change, wanted_for_change
 from domain.order.commands import (
+    AddLine,
     CancelOrder,
+    ChangeOrder,
     FillBackorder,
     MarkShipmentInvoiced,
     OrderCommand,
@@ -21,8 +26,8 @@ from domain.order.commands import (
 from domain.order.decide import (
     cancel,
     decide,
-    ensure_one_line_per_sku,
     fill_backorder,
+    header_errors,
     invoice_lines,
     place,
     plan_return,
@@ -32,12 +37,15 @@ from domain.order.decide import (
     release_hold,
     wanted_for_allocation,
 )
+from domain.order.effects import ChangeEffects, QueuedRest, effects_of_change
 from domain.order.events import (
     ORDER_EVENTS,
     CancelledLine,
+    ChangedLine,
     LineAllocation,
     LineQty,
     OrderCancelled,
+    OrderChanged,
     OrderCreditHeld,
     OrderCreditReleased,
     OrderDeliveryRecorded,
@@ -49,14 +57,36 @@ from domain.order.events import (
     PlacedLine,
     ReturnedLine,
 )
+from domain.order.fields import (
+    ShipTo,
+    customer_po_errors,
+    ensure_valid,
+    gln_check_digit,
+    is_gln,
+    line_ref_errors,
+    ship_to_errors,
+)
+from domain.order.lines import (
+    Planned,
+    SentLine,
+    allocation_events,
+    at_prices,
+    check_all_or_nothing,
+    ensure_one_line_per_sku,
+    placed_line,
+)
 from domain.order.state import Line, Order, evolve_order, initial_state
 
 decider: Decider[OrderCommand, Order | None] = Decider(decide, evolve_order, initial_state)
 
 __all__ = [
     "ORDER_EVENTS",
+    "AddLine",
     "CancelOrder",
     "CancelledLine",
+    "ChangeEffects",
+    "ChangeOrder",
+    "ChangedLine",
     "FillBackorder",
     "Line",
     "LineAllocation",
@@ -64,6 +94,7 @@ __all__ = [
     "MarkShipmentInvoiced",
     "Order",
     "OrderCancelled",
+    "OrderChanged",
     "OrderCommand",
     "OrderCreditHeld",
     "OrderCreditReleased",
@@ -77,24 +108,44 @@ __all__ = [
     "PlaceOrder",
     "PlacedLine",
     "Plan",
+    "Planned",
+    "QueuedRest",
     "RecordDelivery",
     "RecordReturn",
     "RecordShipment",
     "ReleaseHold",
     "ReturnedLine",
+    "SentLine",
+    "ShipTo",
+    "allocation_events",
+    "assign_line_ids",
+    "at_prices",
     "cancel",
+    "change",
+    "check_all_or_nothing",
+    "customer_po_errors",
     "decide",
     "decider",
+    "effects_of_change",
     "ensure_one_line_per_sku",
+    "ensure_valid",
+    "ensure_valid_change",
     "evolve_order",
     "fill_backorder",
+    "gln_check_digit",
+    "header_errors",
     "initial_state",
     "invoice_lines",
+    "is_gln",
+    "line_ref_errors",
     "place",
+    "placed_line",
     "plan_return",
     "record_delivery",
     "record_return",
     "record_shipment",
     "release_hold",
+    "ship_to_errors",
     "wanted_for_allocation",
+    "wanted_for_change",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
+from domain.order.fields import ShipTo
 from domain.values import ZERO, line_amount, sum_money
 
 Plan = Mapping[str, Sequence[tuple[str, int]]]  # line id -> [(warehouse id, qty)], from domain.allocation
@@ -15,12 +16,14 @@ Plan = Mapping[str, Sequence[tuple[str, int]]]  # line id -> [(warehouse id, qty
 
 @dataclass(frozen=True)
 class OrderLineRequest:
-    """An order line at its price (see domain.pricing)."""
+    """An order line at its price (see domain.pricing). Without a `requested_date` it inherits the order's."""
 
     line_id: str
     sku: str
     qty: int
     unit_price: Decimal
+    requested_date: date | None = None
+    customer_line_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,46 @@ class PlaceOrder:
     exposure: Decimal = ZERO
     credit_limit: Decimal | None = None
     plan: Plan = field(default_factory=dict)
+    customer_po: str | None = None
+    requested_date: date | None = None
+    ship_to: ShipTo | None = None
 
     @property
     def total(self) -> Decimal:
         return sum_money(line_amount(ln.qty, ln.unit_price) for ln in self.lines)
+
+
+@dataclass(frozen=True)
+class AddLine:
+    """A line a change adds, as sent: `unit_price` None when the client sent none."""
+
+    line_id: str
+    sku: str
+    qty: int
+    unit_price: Decimal | None = None
+    requested_date: date | None = None
+    customer_line_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeOrder:
+    """Set existing lines to a new qty (`lines`: (line_id, qty), 0 allowed) and add lines.
+
+    The facts come from elsewhere, as on PlaceOrder: `prices` is what each added SKU costs this
+    customer on a new order now (contract price, else list price; a SKU not in it is not in the
+    catalog), `exposure` and `credit_limit` are the customer's (no limit: never refused), and `plan`
+    is where the increases' stock comes from (`wanted_for_change`), ignored while the order is held."""
+
+    order_id: str
+    change_id: str
+    reason: str
+    lines: tuple[tuple[str, int], ...]
+    add_lines: tuple[AddLine, ...]
+    changed_at: datetime
+    prices: Mapping[str, Decimal] = field(default_factory=dict)
+    exposure: Decimal = ZERO
+    credit_limit: Decimal | None = None
+    plan: Plan = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,4 +151,5 @@ OrderCommand = (
     | RecordDelivery
     | MarkShipmentInvoiced
     | RecordReturn
+    | ChangeOrder
 )

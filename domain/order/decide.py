@@ -3,8 +3,7 @@ command; the functions it dispatches to are also called directly by the applicat
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import assert_never
@@ -14,20 +13,19 @@ from domain.errors import (
     DuplicateIdError,
     ExceedsAllocationError,
     ExceedsShippedError,
-    InsufficientStockError,
-    InvalidRequestError,
     NotFoundError,
     OrderNotHeldError,
     OrderShippedError,
     UnknownOrderError,
 )
 from domain.events import Event
+from domain.order.changes import change, ensure_valid_change
 from domain.order.commands import (
     CancelOrder,
+    ChangeOrder,
     FillBackorder,
     MarkShipmentInvoiced,
     OrderCommand,
-    OrderLineRequest,
     PlaceOrder,
     Plan,
     RecordDelivery,
@@ -48,50 +46,25 @@ from domain.order.events import (
     OrderPlaced,
     OrderReturnRecorded,
     OrderShipmentRecorded,
-    PlacedLine,
     ReturnedLine,
 )
-from domain.order.state import Line, Order
+from domain.order.fields import FieldError, customer_po_errors, ensure_valid, line_ref_errors, ship_to_errors
+from domain.order.lines import allocation_events, check_all_or_nothing, ensure_one_line_per_sku, placed_line
+from domain.order.state import Order
 from domain.values import ZERO, line_amount, sum_money
 
 
-def ensure_one_line_per_sku(skus: Iterable[str]) -> None:
-    """An order names each SKU on one line only; the first SKU seen twice is named."""
-    listed = list(skus)
-    counts = Counter(listed)
-    dup = next((sku for sku in listed if counts[sku] > 1), None)
-    if dup is not None:
-        raise InvalidRequestError(
-            f"SKU {dup} appears on more than one line", errors=[{"field": "lines", "message": f"duplicate sku {dup}"}]
-        )
-
-
-def _allocation_events(
-    order_id: str, lines: Sequence[OrderLineRequest] | Sequence[Line], plan: Plan, reason: str
-) -> list[Event]:
-    allocations = [
-        LineAllocation(line_id=ln.line_id, sku=ln.sku, warehouse_id=wh, qty=qty)
-        for ln in lines
-        for wh, qty in plan.get(ln.line_id, [])
-    ]
-    if not allocations:
-        return []
-    return [OrderLinesAllocated(order_id=order_id, allocations=allocations, reason=reason)]
-
-
-def _check_all_or_nothing(wanted: list[tuple[str, int]], plan: Plan, skus: dict[str, str]) -> None:
-    short = [
-        {"sku": skus[line_id], "requested": qty, "available": sum(q for _, q in plan.get(line_id, []))}
-        for line_id, qty in wanted
-        if sum(q for _, q in plan.get(line_id, [])) < qty
-    ]
-    if short:
-        detail = "; ".join(f"{s['sku']}: requested {s['requested']}, available {s['available']}" for s in short)
-        raise InsufficientStockError(f"Not enough stock and backorders are not allowed ({detail})", lines=short)
+def header_errors(cmd: PlaceOrder) -> list[FieldError]:
+    """What is wrong with the buyer's references on an order (API.md "Order header and line fields")."""
+    errors = customer_po_errors(cmd.customer_po) + ship_to_errors(cmd.ship_to)
+    for i, ln in enumerate(cmd.lines):
+        errors += line_ref_errors(ln.customer_line_ref, f"lines[{i}].customer_line_ref")
+    return errors
 
 
 def place(cmd: PlaceOrder, *, over_credit: bool, exposure: Decimal, credit_limit: Decimal, plan: Plan) -> list[Event]:
     """Accept an order. Over the credit limit it is held and reserves nothing."""
+    ensure_valid(header_errors(cmd))
     placed: list[Event] = [
         OrderPlaced(
             order_id=cmd.order_id,
@@ -99,18 +72,12 @@ def place(cmd: PlaceOrder, *, over_credit: bool, exposure: Decimal, credit_limit
             channel=cmd.channel,
             warehouse_id=cmd.warehouse_id,
             allow_backorder=cmd.allow_backorder,
-            lines=[
-                PlacedLine(
-                    line_id=ln.line_id,
-                    sku=ln.sku,
-                    qty=ln.qty,
-                    unit_price=ln.unit_price,
-                    amount=line_amount(ln.qty, ln.unit_price),
-                )
-                for ln in cmd.lines
-            ],
+            lines=[placed_line(ln, cmd.requested_date) for ln in cmd.lines],
             total=cmd.total,
             accepted_at=cmd.accepted_at,
+            customer_po=cmd.customer_po,
+            requested_date=cmd.requested_date,
+            ship_to=cmd.ship_to,
         )
     ]
     if over_credit:
@@ -123,23 +90,21 @@ def place(cmd: PlaceOrder, *, over_credit: bool, exposure: Decimal, credit_limit
         )
         return [*placed, held]
     if not cmd.allow_backorder:
-        _check_all_or_nothing(
-            [(ln.line_id, ln.qty) for ln in cmd.lines], plan, {ln.line_id: ln.sku for ln in cmd.lines}
-        )
-    return placed + _allocation_events(cmd.order_id, cmd.lines, plan, "placement")
+        check_all_or_nothing([(ln.line_id, ln.qty) for ln in cmd.lines], plan, {ln.line_id: ln.sku for ln in cmd.lines})
+    return placed + allocation_events(cmd.order_id, cmd.lines, plan, "placement")
 
 
 def release_hold(state: Order, plan: Plan) -> list[Event]:
     if not state.on_hold or state.cancelled:
         raise OrderNotHeldError(f"Order {state.order_id} is not on credit hold", order_id=state.order_id)
     if not state.allow_backorder:
-        _check_all_or_nothing(
+        check_all_or_nothing(
             [(ln.line_id, ln.backordered) for ln in state.lines],
             plan,
             {ln.line_id: ln.sku for ln in state.lines},
         )
     released = OrderCreditReleased(order_id=state.order_id, customer_id=state.customer_id)
-    return [released, *_allocation_events(state.order_id, state.lines, plan, "hold_release")]
+    return [released, *allocation_events(state.order_id, state.lines, plan, "hold_release")]
 
 
 def wanted_for_allocation(state: Order) -> list[tuple[str, str, int]]:
@@ -302,6 +267,9 @@ def decide(command: OrderCommand, state: Order | None) -> list[Event]:
             return record_delivery(_existing(state, order_id), shipment_id, delivered_at)
         case MarkShipmentInvoiced(order_id=order_id, invoice_id=invoice_id, shipment_id=shipment_id):
             return invoice_lines(_existing(state, order_id), invoice_id, shipment_id)
+        case ChangeOrder(order_id=order_id):
+            ensure_valid_change(command)
+            return change(_existing(state, order_id), command)
         case RecordReturn(order_id=order_id, return_id=return_id, warehouse_id=warehouse_id):
             the_order = _referenced(state, order_id)
             planned = plan_return(the_order, command.lines)

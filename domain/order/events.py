@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import msgspec
 
 from domain.events import Event, register
+from domain.order.fields import ShipTo
 
 
 class PlacedLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A line as accepted. `requested_date` is the line's own or, without one, the order's; lines
+    recorded before these fields existed decode with None."""
+
     line_id: str
     sku: str
     qty: int
     unit_price: Decimal
     amount: Decimal
+    requested_date: date | None = None
+    customer_line_ref: str | None = None
 
 
 class LineAllocation(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +44,22 @@ class CancelledLine(msgspec.Struct, frozen=True, kw_only=True):
     released: list[LineAllocation]
 
 
+class ChangedLine(msgspec.Struct, frozen=True, kw_only=True):
+    """An existing line whose ordered qty a change moved from `previous_qty` to `qty` (at its own
+    unit price). A reduction first drops `backorder_dropped` of the unreserved qty, then gives back
+    `released` (warehouse_id descending); an increase is allocated by the OrderLinesAllocated
+    (reason `order_change`) that follows, and what that leaves is backordered."""
+
+    line_id: str
+    sku: str
+    previous_qty: int
+    qty: int
+    unit_price: Decimal
+    amount: Decimal  # the line's amount at its new qty
+    backorder_dropped: int
+    released: list[LineAllocation]
+
+
 class ReturnedLine(msgspec.Struct, frozen=True, kw_only=True):
     shipment_id: str
     line_id: str
@@ -54,6 +76,24 @@ class OrderPlaced(Event, frozen=True, kw_only=True):
     lines: list[PlacedLine]
     total: Decimal
     accepted_at: datetime
+    customer_po: str | None = None
+    requested_date: date | None = None
+    ship_to: ShipTo | None = None
+
+
+class OrderChanged(Event, frozen=True, kw_only=True):
+    """One accepted change: the lines whose qty moved, the lines added (priced at the time of the
+    change), and the order's value after it. `value_change` is signed (new total - old total)."""
+
+    order_id: str
+    customer_id: str
+    change_id: str
+    reason: str
+    lines: list[ChangedLine]
+    added: list[PlacedLine]
+    value_change: Decimal
+    total: Decimal
+    changed_at: datetime
 
 
 class OrderCreditHeld(Event, frozen=True, kw_only=True):
@@ -72,7 +112,7 @@ class OrderCreditReleased(Event, frozen=True, kw_only=True):
 class OrderLinesAllocated(Event, frozen=True, kw_only=True):
     order_id: str
     allocations: list[LineAllocation]
-    reason: str  # placement | hold_release | backorder_fill
+    reason: str  # placement | hold_release | backorder_fill | order_change
 
 
 class OrderCancelled(Event, frozen=True, kw_only=True):
@@ -120,5 +160,6 @@ ORDER_EVENTS: tuple[type[Event], ...] = (
     OrderCancelled,
     OrderShipmentRecorded,
     OrderDeliveryRecorded,
+    OrderChanged,
 )
 register(*ORDER_EVENTS)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain.events import Event
 from domain.order.events import (
     OrderCancelled,
+    OrderChanged,
     OrderCreditHeld,
     OrderCreditReleased,
     OrderDeliveryRecorded,
@@ -18,7 +19,9 @@ from domain.order.events import (
     OrderPlaced,
     OrderReturnRecorded,
     OrderShipmentRecorded,
+    PlacedLine,
 )
+from domain.order.fields import ShipTo
 from domain.values import line_amount, sum_money
 
 
@@ -34,6 +37,8 @@ class Line:
     invoiced: int = 0
     returned: int = 0
     cancelled: int = 0
+    requested_date: date | None = None  # the line's own, else the order's
+    customer_line_ref: str | None = None
 
     @property
     def amount(self) -> Decimal:
@@ -67,6 +72,10 @@ class Order:
     shipments: dict[str, bool] = field(default_factory=dict)  # shipment id -> delivered
     shipped_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # shipment -> line -> qty
     returned_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # shipment -> line -> qty
+    customer_po: str | None = None
+    requested_date: date | None = None
+    ship_to: ShipTo | None = None
+    change_ids: tuple[str, ...] = ()  # accepted changes, oldest first
 
     @property
     def total(self) -> Decimal:
@@ -115,9 +124,38 @@ def _shift_allocation(line: Line, warehouse_id: str, delta: int) -> dict[str, in
     return allocations
 
 
+def _new_line(pl: PlacedLine) -> Line:
+    return Line(
+        pl.line_id,
+        pl.sku,
+        pl.qty,
+        pl.unit_price,
+        requested_date=pl.requested_date,
+        customer_line_ref=pl.customer_line_ref,
+    )
+
+
+def _changed(state: Order, event: OrderChanged) -> Order:
+    """New quantities, reservations given back, lines added; all lines at 0 with nothing shipped is
+    a cancelled order (its value went with the change, so no OrderCancelled follows)."""
+    changed: dict[str, Line] = {}
+    for cl in event.lines:
+        line = state.line(cl.line_id)
+        for r in cl.released:
+            line = replace(line, allocations=_shift_allocation(line, r.warehouse_id, -r.qty))
+        changed[cl.line_id] = replace(line, qty=cl.qty)
+    lines = (*_with_lines(state, changed).lines, *(_new_line(pl) for pl in event.added))
+    emptied = all(line.qty == 0 for line in lines) and not any(line.shipped for line in lines)
+    return replace(
+        state,
+        lines=lines,
+        cancelled=state.cancelled or emptied,
+        change_ids=(*state.change_ids, event.change_id),
+    )
+
+
 def evolve_order(state: Order | None, event: Event) -> Order | None:
     if isinstance(event, OrderPlaced):
-        lines = tuple(Line(pl.line_id, pl.sku, pl.qty, pl.unit_price) for pl in event.lines)
         return Order(
             event.order_id,
             event.customer_id,
@@ -125,11 +163,16 @@ def evolve_order(state: Order | None, event: Event) -> Order | None:
             event.warehouse_id,
             event.allow_backorder,
             event.accepted_at,
-            lines,
+            tuple(_new_line(pl) for pl in event.lines),
+            customer_po=event.customer_po,
+            requested_date=event.requested_date,
+            ship_to=event.ship_to,
         )
     if state is None:
         return None
     match event:
+        case OrderChanged():
+            return _changed(state, event)
         case OrderCreditHeld():
             return replace(state, on_hold=True)
         case OrderCreditReleased():

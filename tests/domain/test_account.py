@@ -94,6 +94,15 @@ def test_a_further_order_adds_to_the_exposure() -> None:
     assert state is not None and state.exposure == Decimal("79.00")
 
 
+def test_what_an_order_change_commits_adds_to_the_orders_commitment() -> None:
+    state = (
+        accounts.given(COMMITTED)
+        .when(CommitCredit("C1", "SO-1", Decimal("17.00")))
+        .then(CreditCommitted(customer_id="C1", order_id="SO-1", amount=Decimal("17.00")))
+    )
+    assert state is not None and (state.exposure, state.committed) == (Decimal("93.50"), {"SO-1": Decimal("93.50")})
+
+
 def test_a_cancellation_releases_the_cancelled_value() -> None:
     state = (
         accounts.given(COMMITTED)

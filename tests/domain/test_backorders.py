@@ -37,6 +37,9 @@ def filled(order_id: str, warehouse_id: str, qty: int) -> BackorderFilled:
     return BackorderFilled(sku="NUT-4", order_id=order_id, line_id="1", warehouse_id=warehouse_id, qty=qty)
 
 
+books = spec(backorders.decider, "NUT-4")
+
+
 # EXAMPLES.md section 2: SO-1 5 x NUT-4 pinned to W-A, then SO-2 3 x NUT-4 from any warehouse; no stock anywhere.
 SO_1 = queued("SO-1", 5, T1, "W-A")
 SO_2 = queued("SO-2", 3, T2)
@@ -125,9 +128,48 @@ def test_a_fill_for_a_line_no_longer_waiting_changes_nothing() -> None:
     assert book(SO_2, filled("SO-1", "W-A", 5)).state == book(SO_2).state
 
 
-# --- the decider -----------------------------------------------------------------------------
+# --- an order change: what a line waited for keeps its place; its increase queues behind --------
 
-books = spec(backorders.decider, "NUT-4")
+T3 = T2 + timedelta(minutes=5)
+SO_1_ANY = queued("SO-1", 2, T1)
+SO_1_MORE = queued("SO-1", 3, T3)  # SO-1's line raised by a change after SO-2 was accepted
+
+
+def test_an_increase_queued_later_waits_behind_older_backorders_while_the_rest_keeps_its_place() -> None:
+    state = book(SO_1_ANY, SO_2, SO_1_MORE).state
+    assert state.queue() == [Entry("SO-1", "1", None, 5, T1, later=((T3, 3),)), Entry("SO-2", "1", None, 3, T2)]
+    assert [(e.order_id, qty) for e, qty in state.slots()] == [("SO-1", 2), ("SO-2", 3), ("SO-1", 3)]
+    assert state.total == 8
+    book(SO_1_ANY, SO_2, SO_1_MORE).when(lambda s: fills(s, {"W-A": 6})).then(
+        filled("SO-1", "W-A", 2), filled("SO-2", "W-A", 3), filled("SO-1", "W-A", 1)
+    )
+
+
+def test_a_fill_serves_the_oldest_tranche_first() -> None:
+    state = book(SO_1_ANY, SO_1_MORE, filled("SO-1", "W-A", 3)).state
+    assert state.queue() == [Entry("SO-1", "1", None, 2, T3)]
+
+
+def test_a_change_cutting_a_line_withdraws_part_of_it_newest_tranche_first() -> None:
+    state = (
+        book(SO_1_ANY, SO_1_MORE)
+        .when(lambda s: backorders.withdraw(s, "SO-1", "1", "order_changed", qty=4))
+        .then(BackorderWithdrawn(sku="NUT-4", order_id="SO-1", line_id="1", qty=4, reason="order_changed"))
+    )
+    assert state.queue() == [Entry("SO-1", "1", None, 1, T1)]
+
+
+def test_a_partial_withdrawal_takes_no_more_than_the_line_waits_for() -> None:
+    book(SO_1).when(lambda s: backorders.withdraw(s, "SO-1", "1", "order_changed", qty=9)).then(
+        BackorderWithdrawn(sku="NUT-4", order_id="SO-1", line_id="1", qty=5, reason="order_changed")
+    )
+    book(SO_1).when(lambda s: backorders.withdraw(s, "SO-1", "1", "order_changed", qty=0)).then()
+    books.given(SO_1).when(WithdrawBackorder("NUT-4", "SO-1", "1", "order_changed", 2)).then(
+        BackorderWithdrawn(sku="NUT-4", order_id="SO-1", line_id="1", qty=2, reason="order_changed")
+    )
+
+
+# --- the decider -----------------------------------------------------------------------------
 
 
 def test_the_decider_queues_fills_and_withdraws_waiting_lines() -> None:

@@ -145,6 +145,18 @@ def test_releasing_a_reservation_frees_the_whole_of_it() -> None:
     assert state.reservations == {("SO-2", "1"): 1}
 
 
+def test_an_order_change_releases_only_part_of_a_reservation() -> None:
+    state = (
+        position(received(6), reserved(4))
+        .when(lambda s: inventory.release(s, "SO-1", "1", "order_changed", qty=3))
+        .then(ReservationReleased(**AT, order_id="SO-1", line_id="1", qty=3, reason="order_changed"))
+    )
+    assert (state.reserved, state.available, state.reservations) == (1, 5, {("SO-1", "1"): 1})
+    position(received(6), reserved(4)).when(
+        lambda s: inventory.decide(inventory.ReleaseReservation("BOLT-10", "W-A", "SO-1", "1", "order_changed", 9), s)
+    ).then(ReservationReleased(**AT, order_id="SO-1", line_id="1", qty=4, reason="order_changed"))
+
+
 def test_releasing_a_line_that_holds_nothing_records_nothing() -> None:
     position(received(6), reserved(4)).when(lambda s: inventory.release(s, "SO-9", "1", "order_cancelled")).then()
 

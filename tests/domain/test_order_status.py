@@ -107,13 +107,23 @@ DEFINED_EVENTS = sorted(
 
 
 def test_every_order_event_is_registered_for_the_codec_under_its_stored_name() -> None:
-    assert len(DEFINED_EVENTS) == 9
+    assert len(DEFINED_EVENTS) == 10
     assert all(EVENT_TYPES[name] is getattr(order_events, name) for name in DEFINED_EVENTS)
     assert sorted(cls.__name__ for cls in domain.order.ORDER_EVENTS) == DEFINED_EVENTS
 
 
 def test_every_public_name_of_the_order_package_is_reachable_as_order_x() -> None:
-    for module in (domain.order.events, domain.order.state, domain.order.commands, domain.order.decide):
+    modules = (
+        domain.order.events,
+        domain.order.state,
+        domain.order.commands,
+        domain.order.decide,
+        domain.order.changes,
+        domain.order.effects,
+        domain.order.fields,
+        domain.order.lines,
+    )
+    for module in modules:
         public = {
             name
             for name, value in vars(module).items()
