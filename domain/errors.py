@@ -105,7 +105,7 @@ class OrderClosedError(DomainError):
     """A change to an order that is cancelled, shipped or delivered."""
 
     code = "order_closed"
-    status = 409
+    category = CONFLICT
     title = "The order is closed"
 
 
@@ -116,13 +116,13 @@ class UnknownLineError(DomainError):
 
 class BelowShippedError(DomainError):
     code = "below_shipped"
-    status = 409
+    category = CONFLICT
     title = "A line's new quantity is below what has shipped"
 
 
 class CreditLimitExceededError(DomainError):
     code = "credit_limit_exceeded"
-    status = 409
+    category = CONFLICT
     title = "The change would take the customer over the credit limit"
 
 

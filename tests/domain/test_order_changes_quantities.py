@@ -197,7 +197,7 @@ def test_without_backorders_an_increase_that_cannot_be_covered_is_refused() -> N
         .when(changing(history, ("1", 15)))
         .then_raises(InsufficientStockError, lines=[{"sku": "BOLT-10", "requested": 6, "available": 5}])
     )
-    assert (error.status, error.code) == (409, "insufficient_stock")
+    assert (error.category, error.code) == ("conflict", "insufficient_stock")
     orders.given(*history).when(changing(history, ("1", 14))).then(
         changed(line("1", "BOLT-10", 9, 14), value_change="42.50", total="119.00"),
         allocated_by_change(("1", "BOLT-10", "W-B", 3), ("1", "BOLT-10", "W-C", 2)),

@@ -89,7 +89,7 @@ def test_pricing_keeps_a_lines_date_and_reference() -> None:
 
 def refused(cmd: order.PlaceOrder) -> list[dict[str, str]]:
     error = orders.when(cmd).then_raises(InvalidRequestError)
-    assert (error.code, error.status) == ("invalid_request", 422)
+    assert (error.code, error.category) == ("invalid_request", "rejected")
     return list(error.facts["errors"])
 
 
