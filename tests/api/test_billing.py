@@ -24,9 +24,9 @@ from litestar.testing import TestClient
 from api.app import create_app
 from infra.service import Service
 from tests.conftest import Api, _free_port, make_settings, wait_until
+from tests.http import line, ok, place, problem
 from tests.infra.test_tax_engine import FakeTaxEngine
 
-PROBLEM_KEYS = ("type", "title", "status", "detail", "code")
 BALANCE_KEYS = {
     "customer_id",
     "currency",
@@ -123,21 +123,6 @@ def concurrently(api: Api, calls: list[Callable[[Api], httpx.Response]]) -> list
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def ok(r: httpx.Response, status: int = 201) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
-def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].split(";")[0].strip() == "application/problem+json", r.headers
-    body: dict[str, Any] = r.json()
-    assert all(k in body for k in PROBLEM_KEYS), body
-    assert (body["status"], body["code"]) == (status, code), body
-    return body
-
-
 def service(api: Api) -> Service:
     svc: Service = api.client.app.state.service  # type: ignore[union-attr]
     return svc
@@ -164,9 +149,9 @@ def seed(
     assert r.status_code in (200, 201), r.text
 
 
-def place(api: Api, order_id: str, qty: int, customer_id: str = "CAL", sku: str = "WIDGET") -> dict[str, Any]:
-    body = {"order_id": order_id, "customer_id": customer_id, "channel": "web", "lines": [{"sku": sku, "qty": qty}]}
-    return ok(api.post("/v1/orders", body))
+def order(api: Api, order_id: str, qty: int, customer_id: str = "CAL", sku: str = "WIDGET") -> dict[str, Any]:
+    """Place an order of `qty` x `sku` (201); its answer."""
+    return ok(place(api, order_id, [line(sku, qty)], customer_id))
 
 
 def ship(
@@ -281,11 +266,11 @@ def test_while_the_tax_engine_is_down_business_goes_on_and_invoices_wait_then_al
     api = start(breaker_threshold=2, breaker_cooldown=0.2)
     seed(api)
     n = 4
-    place(api, "SO-1", 2)
+    order(api, "SO-1", 2)
     ship(api, "SH-1", "SO-1", 2, freight="1.00")
     assert wait_until(lambda: tax_engine.call_count() >= 1, timeout=10), "the engine was never asked"
     for i in range(2, n + 1):  # the engine is known to be failing now: orders and shipments still go on
-        assert place(api, f"SO-{i}", 2)["status"] == "allocated"
+        assert order(api, f"SO-{i}", 2)["status"] == "allocated"
         ship(api, f"SH-{i}", f"SO-{i}", 2, freight="1.00")
 
     expected = [f"INV-SH-{i}" for i in range(1, n + 1)]
@@ -321,7 +306,7 @@ def test_an_engine_that_never_recovers_dead_letters_each_invoice_after_max_attem
     tax_engine.set_mode("error")
     api = start(tax_max_attempts=3)  # breaker effectively off: every attempt reaches the engine
     seed(api)
-    place(api, "SO-1", 4)
+    order(api, "SO-1", 4)
     ship(api, "SH-1", "SO-1", 2)
     ship(api, "SH-2", "SO-1", 2)
     ids = ["INV-SH-1", "INV-SH-2"]
@@ -361,7 +346,7 @@ def test_a_retry_while_the_engine_is_still_down_dead_letters_the_invoice_again_a
     tax_engine.set_mode("error")
     api = start(tax_max_attempts=2)
     seed(api)
-    place(api, "SO-1", 1)
+    order(api, "SO-1", 1)
     ship(api, "SH-1", "SO-1", 1)
     wait_invoice(api, "INV-SH-1", "dead_lettered")
     ok(api.post("/v1/admin/dead-letters/INV-SH-1/retry", {}), 200)
@@ -375,7 +360,7 @@ def test_a_retry_while_the_engine_is_still_down_dead_letters_the_invoice_again_a
 def test_a_retry_of_an_invoice_that_is_not_dead_lettered_is_refused(start: Start, tax_engine: FakeTaxEngine) -> None:
     api = start()
     seed(api)
-    place(api, "SO-1", 1)
+    order(api, "SO-1", 1)
     shipped_and_issued(api, "SO-1", "SH-1", 1)
     problem(api.post("/v1/admin/dead-letters/INV-SH-1/retry", {}), 409, "not_dead_lettered")
     problem(api.post("/v1/admin/dead-letters/INV-NOPE/retry", {}), 404, "not_found")
@@ -391,7 +376,7 @@ def test_with_a_breaker_threshold_of_2_the_engine_sees_no_more_calls_after_two_f
     tax_engine.set_mode("error")
     api = start(breaker_threshold=2, breaker_cooldown=600)
     seed(api)
-    place(api, "SO-1", 3)
+    order(api, "SO-1", 3)
     for i in (1, 2, 3):
         ship(api, f"SH-{i}", "SO-1", 1)
     ids = ["INV-SH-1", "INV-SH-2", "INV-SH-3"]
@@ -416,7 +401,7 @@ def test_with_both_built_in_rates_and_an_engine_url_the_engine_computes_the_tax(
     tax_engine.rates = {"CA": Decimal("0.10")}
     api = start(tax_rates={"CA": Decimal("0.0725")})
     seed(api)
-    place(api, "SO-1", 6)
+    order(api, "SO-1", 6)
     inv = shipped_and_issued(api, "SO-1", "SH-1", 4, freight="7.50")
     assert (inv["subtotal"], inv["freight"], inv["tax"], inv["total"]) == ("49.96", "7.50", "5.75", "63.21")
     assert tax_engine.calls == [
@@ -434,7 +419,7 @@ def test_with_both_built_in_rates_and_an_engine_url_the_engine_computes_the_tax(
 def test_an_invoice_through_the_engine_matches_example_3_to_the_cent(start: Start, tax_engine: FakeTaxEngine) -> None:
     api = start()
     seed(api)
-    place(api, "SO-1", 6)
+    order(api, "SO-1", 6)
     inv = shipped_and_issued(api, "SO-1", "SH-1", 4, freight="7.50")
     assert inv["lines"] == [{"sku": "WIDGET", "qty": 4, "unit_price": "12.49", "amount": "49.96"}]
     assert (inv["subtotal"], inv["freight"], inv["tax"], inv["total"]) == ("49.96", "7.50", "4.17", "61.63")
@@ -497,7 +482,7 @@ def test_two_service_instances_on_one_database_issue_exactly_one_invoice_per_shi
     n = 16
     for i in range(1, n + 1):
         api = first if i % 2 else second
-        place(api, f"SO-{i}", 1)
+        order(api, f"SO-{i}", 1)
         ship(api, f"SH-{i}", f"SO-{i}", 1)
     expected = [f"INV-SH-{i}" for i in range(1, n + 1)]
     for api in (first, second):
@@ -525,7 +510,7 @@ def test_with_the_delivery_trigger_the_invoice_waits_for_proof_of_delivery_and_i
 ) -> None:
     api = start(billing_trigger="delivery")
     seed(api)
-    place(api, "SO-1", 6)
+    order(api, "SO-1", 6)
     ship(api, "SH-1", "SO-1", 4, freight="7.50")
 
     def shipment_invoice() -> Any:
@@ -554,7 +539,7 @@ def test_with_the_shipment_trigger_the_invoice_is_issued_without_proof_of_delive
 ) -> None:
     api = start(billing_trigger="shipment")
     seed(api)
-    place(api, "SO-1", 1)
+    order(api, "SO-1", 1)
     inv = shipped_and_issued(api, "SO-1", "SH-1", 1)
     assert ok(api.get("/v1/shipments/SH-1"), 200)["delivered_at"] is None
     assert inv["number"] == 1
@@ -568,7 +553,7 @@ def invoiced(start: Start, tax_engine: FakeTaxEngine) -> Api:
     """EXAMPLES.md section 3: SO-1 for 6 x WIDGET (12.49), 4 shipped with freight 7.50 and invoiced."""
     api = start()
     seed(api, stock=10)
-    place(api, "SO-1", 6)
+    order(api, "SO-1", 6)
     shipped_and_issued(api, "SO-1", "SH-1", 4, freight="7.50")
     return api
 
@@ -647,7 +632,7 @@ def test_a_return_id_is_idempotent_and_reused_with_another_payload_is_409_duplic
 def test_a_return_from_two_shipments_credits_the_oldest_invoice_first(start: Start) -> None:
     api = start()
     seed(api)
-    place(api, "SO-1", 4)
+    order(api, "SO-1", 4)
     first = shipped_and_issued(api, "SO-1", "SH-1", 2)  # 24.98 + 1.81 = 26.79
     second = shipped_and_issued(api, "SO-1", "SH-2", 2)
     assert (first["total"], second["total"]) == ("26.79", "26.79")
@@ -670,7 +655,7 @@ def test_a_return_before_the_invoice_is_issued_is_409_not_invoiced_and_records_n
     tax_engine.set_mode("error")
     api = start()
     seed(api, stock=10)
-    place(api, "SO-1", 4)
+    order(api, "SO-1", 4)
     head = ship(api, "SH-1", "SO-1", 4)["position"]
     assert wait_until(lambda: (get_invoice(api, "INV-SH-1") or {}).get("last_tax_error"), timeout=10)
     problem(ret(api, "RMA-1", 1), 409, "not_invoiced")
@@ -692,7 +677,7 @@ def three_invoices(start: Start) -> Api:
     """CAL has invoices 1, 2, 3 for 1, 2 and 3 x WIDGET: totals 13.40, 26.79, 40.19 (CA 0.0725)."""
     api = start()
     seed(api)
-    place(api, "SO-1", 6)
+    order(api, "SO-1", 6)
     totals = [shipped_and_issued(api, "SO-1", f"SH-{q}", q)["total"] for q in (1, 2, 3)]
     assert totals == ["13.40", "26.79", "40.19"]
     assert [ok(api.get(f"/v1/invoices/INV-SH-{q}"), 200)["number"] for q in (1, 2, 3)] == [1, 2, 3]
@@ -782,7 +767,7 @@ def test_a_payment_whose_allocations_do_not_fit_is_422_invalid_allocation_and_re
 ) -> None:
     api = three_invoices
     seed(api, "OTH")
-    place(api, "SO-OTH", 1, customer_id="OTH")
+    order(api, "SO-OTH", 1, customer_id="OTH")
     shipped_and_issued(api, "SO-OTH", "SH-OTHER", 1)
     for case, amount, allocations in NOT_FITTING:
         r = pay(api, "PAY-1", amount, allocations)
@@ -824,7 +809,7 @@ def test_a_payment_right_after_an_invoice_is_issued_goes_to_it_even_while_the_re
     tax_engine.set_mode("error")
     api = start()
     seed(api)
-    place(api, "SO-1", 1)
+    order(api, "SO-1", 1)
     ship(api, "SH-1", "SO-1", 1)
     assert wait_until(lambda: invoice_ids(api, status="awaiting_tax") == ["INV-SH-1"], timeout=10)
     runner = service(api).runner
@@ -847,7 +832,7 @@ def test_concurrent_returns_never_take_back_more_than_shipped_and_credit_notes_s
 ) -> None:
     api = serve()
     seed(api, stock=20)
-    place(api, "SO-1", 12)
+    order(api, "SO-1", 12)
     shipped_and_issued(api, "SO-1", "SH-1", 8)
     calls = [lambda a, i=i: ret(a, f"RMA-{i}", 1) for i in range(1, 13)]
     answers = concurrently(api, calls)
@@ -867,7 +852,7 @@ def test_concurrent_returns_never_take_back_more_than_shipped_and_credit_notes_s
 def test_concurrent_payments_never_take_an_invoice_below_zero(serve: Callable[..., Api]) -> None:
     api = serve()
     seed(api)
-    place(api, "SO-1", 6)
+    order(api, "SO-1", 6)
     for q in (1, 2, 3):
         shipped_and_issued(api, "SO-1", f"SH-{q}", q)  # 13.40 + 26.79 + 40.19 = 80.38
     answers = concurrently(api, [lambda a, i=i: pay(a, f"PAY-{i}", "10.00") for i in range(10)])
@@ -887,7 +872,7 @@ def test_concurrent_payments_never_take_an_invoice_below_zero(serve: Callable[..
 def test_the_same_payment_sent_many_times_at_once_is_applied_once(serve: Callable[..., Api]) -> None:
     api = serve()
     seed(api)
-    place(api, "SO-1", 1)
+    order(api, "SO-1", 1)
     shipped_and_issued(api, "SO-1", "SH-1", 1)
     answers = concurrently(api, [lambda a: pay(a, "PAY-1", "5.00") for _ in range(8)])
     assert [r.status_code for r in answers] == [201] * 8, [r.text for r in answers]
@@ -904,10 +889,10 @@ def test_example_4_open_receivables_count_against_credit_at_order_capture(
 ) -> None:
     api = start()
     seed(api, "LIM", limit="500.00", region="OR", sku="P10", price="10.00")  # OR: the engine taxes nothing
-    place(api, "SO-1", 32, customer_id="LIM", sku="P10")
+    order(api, "SO-1", 32, customer_id="LIM", sku="P10")
     ship(api, "SH-1", "SO-1", 32, sku="P10")
     assert wait_invoice(api, "INV-SH-1", "issued")["total"] == "320.00"
-    position = place(api, "SO-2", 10, customer_id="LIM", sku="P10")["position"]
+    position = order(api, "SO-2", 10, customer_id="LIM", sku="P10")["position"]
     bal = balance(api, "LIM", position)
     assert (bal["open_ar"], bal["unbilled"], bal["exposure"], bal["credit_available"]) == (
         "320.00",
@@ -916,7 +901,7 @@ def test_example_4_open_receivables_count_against_credit_at_order_capture(
         "80.00",
     )
 
-    held = place(api, "SO-3", 9, customer_id="LIM", sku="P10")
+    held = order(api, "SO-3", 9, customer_id="LIM", sku="P10")
     assert held["status"] == "credit_hold" and held["total"] == "90.00"
     assert (held["lines"][0]["allocated"], held["lines"][0]["backordered"]) == (0, 9)
     bal = balance(api, "LIM", held["position"])
@@ -932,7 +917,7 @@ def test_example_4_open_receivables_count_against_credit_at_order_capture(
     assert paid["applied"] == [{"invoice_id": "INV-SH-1", "amount": "100.00"}]
     bal = balance(api, "LIM", paid["position"])
     assert (bal["open_ar"], bal["exposure"], bal["credit_available"]) == ("220.00", "410.00", "90.00")
-    accepted = place(api, "SO-4", 9, customer_id="LIM", sku="P10")  # 410 + 90 = 500: exactly at the limit
+    accepted = order(api, "SO-4", 9, customer_id="LIM", sku="P10")  # 410 + 90 = 500: exactly at the limit
     assert accepted["status"] == "allocated"
 
 
@@ -945,8 +930,8 @@ def test_invoices_are_listed_by_order_customer_and_status_and_have_a_history(
     api = start()
     seed(api)
     seed(api, "OTH")
-    place(api, "SO-1", 2)
-    place(api, "SO-2", 1, customer_id="OTH")
+    order(api, "SO-1", 2)
+    order(api, "SO-2", 1, customer_id="OTH")
     shipped_and_issued(api, "SO-1", "SH-1", 1)
     shipped_and_issued(api, "SO-1", "SH-2", 1)
     shipped_and_issued(api, "SO-2", "SH-3", 1)
@@ -973,7 +958,7 @@ def test_returns_and_payments_need_finance_write_and_dead_letters_need_admin(
 ) -> None:
     api = start()
     seed(api)
-    place(api, "SO-1", 2)
+    order(api, "SO-1", 2)
     shipped_and_issued(api, "SO-1", "SH-1", 2)
     keys = service(api).keys
     ops = keys.create("ops", frozenset({"orders:write", "shipments:write", "inventory:write", "read"}))

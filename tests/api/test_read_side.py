@@ -15,6 +15,7 @@ from infra.service import Service
 from infra.settings import Settings
 from projections import ALL
 from tests.conftest import Api, make_settings, seed, wait_until
+from tests.http import line, ok, place
 from tests.infra.readside import run
 
 ZERO_LAG = {name: 0 for name in ALL}
@@ -25,30 +26,17 @@ def service_of(api: Api) -> Service:
     return svc
 
 
-def ok(response: Any, status: int = 201) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def receive(api: Api, receipt_id: str, warehouse_id: str, **lines: int) -> int:
     body = {
         "receipt_id": receipt_id,
         "warehouse_id": warehouse_id,
-        "lines": [{"sku": sku.replace("_", "-"), "qty": qty} for sku, qty in lines.items()],
+        "lines": [line(sku.replace("_", "-"), qty) for sku, qty in lines.items()],
     }
     return int(ok(api.post("/v1/inventory/receipts", body))["position"])
 
 
 def order(api: Api, order_id: str, customer_id: str, lines: dict[str, int], **extra: Any) -> dict[str, Any]:
-    body = {
-        "order_id": order_id,
-        "customer_id": customer_id,
-        "channel": "web",
-        "lines": [{"sku": sku, "qty": qty} for sku, qty in lines.items()],
-        **extra,
-    }
-    return ok(api.post("/v1/orders", body))
+    return ok(place(api, order_id, [line(sku, qty) for sku, qty in lines.items()], customer_id, **extra))
 
 
 def fresh(api: Api, path: str, position: int, **params: Any) -> dict[str, Any]:
