@@ -17,14 +17,13 @@ from api.reference import MAX_POSITION, MinPosition
 from api.views import invoice_view, payment_view
 from domain import invoice, payment
 from domain.errors import NotFoundError
-from domain.values import parse_money
+from domain.values import DOC_ID_PATTERN, ID_PATTERN, parse_money
 from infra import commands
 from infra.ledger.kinds import INVOICE
 
 FINANCE = {"scope": "finance:write"}
 READ = {"scope": "read"}
-DocId = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,80}\Z", max_length=80)]
-ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
+DocId = Annotated[str, Parameter(pattern=DOC_ID_PATTERN, max_length=80)]
 InvoiceStatus = Literal[
     "awaiting_shipment_proof", "awaiting_tax", "issued", "partially_paid", "paid", "credited", "dead_lettered"
 ]

@@ -7,9 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from domain.values import MAX_LINES, MAX_QTY
+from domain.values import DOC_ID_PATTERN, ID_PATTERN, MAX_LINES, MAX_QTY, id_pattern
 
-ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
 # Free text (names, reasons, references, addresses, ...) refuses the control characters U+0000-U+001F and U+007F
 # (API.md, Corrections to the first edition). Every string a request body accepts carries a pattern; the free-text
 # ones carry this one (tests/api/test_input_edge.py checks every body model for it).
@@ -48,7 +47,7 @@ class PutWarehouseRequest(Body):
 class PutCustomerRequest(Body):
     name: Name
     credit_limit: Price
-    tax_region: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9._:-]{1,32}\Z")]
+    tax_region: Annotated[str, Meta(pattern=id_pattern(32))]
     status: Literal["active", "blocked"]  # required (API.md): no default
 
 
@@ -148,7 +147,7 @@ class ReturnRequest(Body):
 
 
 class PaymentAllocationRequest(Body):
-    invoice_id: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9._:-]{1,80}\Z")]
+    invoice_id: Annotated[str, Meta(pattern=DOC_ID_PATTERN)]
     amount: Price
 
 

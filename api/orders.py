@@ -18,12 +18,11 @@ from api.models import CancelOrderRequest, EmptyRequest, PlaceOrderRequest
 from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.views import order_view
 from domain.errors import NotFoundError
-from domain.values import parse_money
+from domain.values import ID_PATTERN, parse_money
 from infra import commands
 from infra.ledger.kinds import ORDER
 from infra.service import Service
 
-ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
 OrderStatus = Literal[
     "credit_hold", "backordered", "allocated", "partially_shipped", "shipped", "delivered", "cancelled"
 ]

@@ -14,7 +14,7 @@ from api.errors import ProblemError
 from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.views import ts
 from domain.errors import NotFoundError, SkuNotFoundError
-from domain.values import is_valid_id
+from domain.values import ID_PATTERN, is_valid_id
 from infra.eventstore.codec import event_data
 from infra.eventstore.feed import read_feed
 from infra.ledger.kinds import ORDER, POSITION, Kind, position_key
@@ -23,7 +23,7 @@ from infra.service import Service
 from projections.balances import balance_view
 
 READ = {"scope": "read"}
-WarehouseFilter = Annotated[str | None, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", required=False)]
+WarehouseFilter = Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)]
 
 
 def history(svc: Service, kind: Kind[Any], key: str) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from api.models import PutContractPriceRequest, PutCustomerRequest, PutProductRe
 from api.views import customer_view, price_view, product_view, warehouse_view
 from domain import catalog, customer
 from domain.errors import NotFoundError
-from domain.values import parse_money
+from domain.values import ID_PATTERN, parse_money
 from infra.ledger.kinds import CUSTOMER, PRODUCT, WAREHOUSE
 
-IdPath = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", max_length=64)]
+IdPath = Annotated[str, Parameter(pattern=ID_PATTERN, max_length=64)]
 MAX_POSITION = 2**63 - 1  # positions, versions and cursors are stored as 64-bit integers (PostgreSQL bigint)
 MinPosition = Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)]
 

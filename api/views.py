@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from domain import catalog, customer, inventory, invoice, order, payment, shipment, transfer
-from domain.values import format_money
+from domain.values import format_money, format_timestamp
 
 
 def ts(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    return format_timestamp(value) if value else None
 
 
 def product_view(p: catalog.Product, currency: str) -> dict[str, Any]:

@@ -14,9 +14,21 @@ from __future__ import annotations
 import decimal
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation
 
-ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+ID_CHARS = "[A-Za-z0-9._:-]"  # the characters of every identifier: the one place they are written
+
+
+def id_pattern(max_length: int) -> str:
+    """The anchored regex of an identifier of 1 to `max_length` characters (as Litestar, msgspec and the
+    OpenAPI document take it)."""
+    return rf"\A{ID_CHARS}{{1,{max_length}}}\Z"
+
+
+ID_PATTERN = id_pattern(64)  # an identifier: customers, products, warehouses, orders, keys, ...
+DOC_ID_PATTERN = id_pattern(80)  # a document (invoice, credit note, dead letter): a shipment's id and a prefix
+_ID = re.compile(ID_PATTERN)
 MONEY_PATTERN = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")  # ASCII digits; used with fullmatch
 AMOUNT_PATTERN = re.compile(r"-?[0-9]{1,100}(\.[0-9]{1,2})?")  # a computed amount of any size
 MAX_QTY = 1_000_000_000
@@ -40,7 +52,12 @@ use_exact_money_defaults()
 
 
 def is_valid_id(value: str) -> bool:
-    return bool(ID_PATTERN.fullmatch(value))
+    return bool(_ID.fullmatch(value))
+
+
+def format_timestamp(value: datetime) -> str:
+    """An aware UTC time as answers write it: ISO 8601 with `Z` for +00:00."""
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def parse_money(text: str) -> Decimal:

@@ -11,9 +11,10 @@ from tests.conftest import Api
 PROBLEM_KEYS = ("type", "title", "status", "detail", "code")
 
 
-def ok(r: httpx.Response, status: int = 201) -> dict[str, Any]:
-    """The answer has this status and a JSON body (returned)."""
-    assert r.status_code == status, r.text
+def ok(r: httpx.Response, status: int | tuple[int, ...] = 201) -> dict[str, Any]:
+    """The answer has this status (or one of these) and a JSON body (returned)."""
+    accepted = (status,) if isinstance(status, int) else status
+    assert r.status_code in accepted, r.text
     assert r.headers["content-type"].split(";")[0].strip() == "application/json", r.headers
     body: dict[str, Any] = r.json()
     return body

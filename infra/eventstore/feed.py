@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from uuid import uuid5
 
+from domain.values import format_timestamp
 from infra.eventstore.codec import INTERNAL_TOPICS, Recorded, event_data
 from infra.eventstore.store import EventStore
 from infra.eventstore.streams import NAMESPACE
@@ -33,7 +34,7 @@ def cloud_event(record: Recorded) -> dict[str, Any]:
         "source": "/o2c",
         "type": f"o2c.{record.topic}",
         "subject": subject(record),
-        "time": record.meta.occurred_at.isoformat().replace("+00:00", "Z"),
+        "time": format_timestamp(record.meta.occurred_at),
         "datacontenttype": "application/json",
         "position": record.position,
         "actor": record.meta.actor,

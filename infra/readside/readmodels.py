@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from domain.values import format_timestamp
 from infra.eventstore.store import EventStore
 from infra.readside.projection import Projection
 from infra.readside.rowio import rows
@@ -353,4 +354,4 @@ def _utc(value: datetime) -> datetime:
 
 
 def _ts(value: datetime) -> str:
-    return _utc(value).isoformat().replace("+00:00", "Z")
+    return format_timestamp(_utc(value))

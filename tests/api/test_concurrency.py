@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api, seed
+from tests.http import place, receive
 
 SKU = "BOLT-10"
 Call = Callable[[Api], httpx.Response]
@@ -55,13 +56,6 @@ def http(served: str) -> Any:
         yield api
 
 
-def receive(api: Api, receipt_id: str, warehouse_id: str, qty: int, sku: str = SKU) -> httpx.Response:
-    body = {"receipt_id": receipt_id, "warehouse_id": warehouse_id, "lines": [{"sku": sku, "qty": qty}]}
-    r = api.post("/v1/inventory/receipts", body)
-    assert r.status_code == 201, r.text
-    return r
-
-
 def order_body(qty: int, *, order_id: str | None = None, allow_backorder: bool = False, customer: str = "C1") -> dict:
     body: dict[str, Any] = {
         "customer_id": customer,
@@ -74,8 +68,10 @@ def order_body(qty: int, *, order_id: str | None = None, allow_backorder: bool =
     return body
 
 
-def place(body: dict[str, Any], headers: dict[str, str] | None = None) -> Call:
-    return lambda api: api.post("/v1/orders", body, headers=headers)
+def placing(body: dict[str, Any], headers: dict[str, str] | None = None) -> Call:
+    """A call that places the order `body` (an order_body) with tests/http.py's place."""
+    extra = {k: v for k, v in body.items() if k not in ("order_id", "lines", "customer_id")}
+    return lambda api: place(api, body.get("order_id"), body["lines"], body["customer_id"], headers, **extra)
 
 
 def cancel(order_id: str) -> Call:
@@ -102,10 +98,10 @@ def assert_rejections_are_insufficient_stock(responses: list[httpx.Response]) ->
 
 
 def test_forty_orders_race_for_ten_units_at_one_warehouse(http: Api, served: str) -> None:
-    receive(http, "R-1", "W-A", 10)
+    receive(http, "R-1", "W-A", SKU, 10)
 
     bodies = [order_body(1, order_id=f"SO-{i:02d}") for i in range(40)]
-    responses = concurrently(served, [place(b) for b in bodies])
+    responses = concurrently(served, [placing(b) for b in bodies])
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 10, 409: 30}, describe(responses)
@@ -124,11 +120,11 @@ def test_forty_orders_race_for_ten_units_at_one_warehouse(http: Api, served: str
 def test_orders_across_three_warehouses_never_oversell(http: Api, served: str) -> None:
     stock = {"W-A": 4, "W-B": 3, "W-C": 3}
     for i, (wh, qty) in enumerate(stock.items()):
-        receive(http, f"R-{i}", wh, qty)
+        receive(http, f"R-{i}", wh, SKU, qty)
 
     rng = random.Random(20240611)
     bodies = [order_body(rng.choice((1, 2)), order_id=f"SO-{i:02d}") for i in range(30)]
-    responses = concurrently(served, [place(b) for b in bodies])
+    responses = concurrently(served, [placing(b) for b in bodies])
 
     assert {r.status_code for r in responses} <= {201, 409}, describe(responses)
     assert_rejections_are_insufficient_stock(responses)
@@ -167,11 +163,11 @@ def test_orders_across_three_warehouses_never_oversell(http: Api, served: str) -
 
 
 def test_one_idempotency_key_twenty_times_at_once_places_one_order(http: Api, served: str) -> None:
-    receive(http, "R-1", "W-A", 50)
+    receive(http, "R-1", "W-A", SKU, 50)
     body = order_body(3)  # no order_id: the service assigns one
     headers = {"Idempotency-Key": "idem-concurrent-1"}
 
-    responses = concurrently(served, [place(body, headers)] * 20)
+    responses = concurrently(served, [placing(body, headers)] * 20)
 
     assert all(r.status_code == 201 for r in responses), describe(responses)
     first = responses[0].json()
@@ -216,8 +212,8 @@ def _snapshot(api: Api, order_ids: list[str]) -> tuple[dict[str, Any], dict[str,
 
 
 def test_orders_and_cancels_on_a_hot_sku_keep_reservations_consistent(http: Api, served: str) -> None:
-    receive(http, "R-1", "W-A", 12)
-    receive(http, "R-2", "W-B", 8)
+    receive(http, "R-1", "W-A", SKU, 12)
+    receive(http, "R-2", "W-B", SKU, 8)
     standing = [f"OLD-{i}" for i in range(8)]
     for oid in standing:  # 16 of the 20 units reserved before the race starts
         r = http.post("/v1/orders", order_body(2, order_id=oid, customer="C2"))
@@ -227,7 +223,7 @@ def test_orders_and_cancels_on_a_hot_sku_keep_reservations_consistent(http: Api,
     new_bodies = [
         order_body(rng.choice((1, 2, 3)), order_id=f"NEW-{i:02d}", allow_backorder=i % 2 == 0) for i in range(24)
     ]
-    calls: list[Call] = [place(b) for b in new_bodies]
+    calls: list[Call] = [placing(b) for b in new_bodies]
     # every standing order cancelled, half of them twice at once (the second must be a no-op 200)
     calls += [cancel(oid) for oid in standing + standing[::2]]
     rng.shuffle(calls)

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
 from tests.conftest import Api, make_settings, wait_until
+from tests.http import line, ok, place, receive
 
 RATE = {"CA": Decimal("0.0725")}
 
@@ -26,28 +26,14 @@ def api(database_url: str) -> Iterator[Api]:
         api = Api(client)
         ok(api.put("/v1/warehouses/W-A", {"name": "A"}))
         ok(api.put("/v1/products/WIDGET", {"name": "Widget", "unit_price": "12.49"}))
-        ok(api.post("/v1/inventory/receipts", {"receipt_id": "R-1", "warehouse_id": "W-A", "lines": [line(100)]}))
+        receive(api, "R-1", "W-A", "WIDGET", 100)
         customer = {"name": "Cal Co", "credit_limit": "100000.00", "tax_region": "CA", "status": "active"}
         ok(api.put("/v1/customers/CAL", customer))
         yield api
 
 
-def ok(r: httpx.Response, status: int = 201) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
-def line(qty: int) -> dict[str, Any]:
-    return {"sku": "WIDGET", "qty": qty}
-
-
-def place(api: Api, order_id: str, qty: int) -> None:
-    ok(api.post("/v1/orders", {"order_id": order_id, "customer_id": "CAL", "channel": "web", "lines": [line(qty)]}))
-
-
 def shipped_and_issued(api: Api, shipment_id: str, order_id: str, qty: int, freight: str = "0.00") -> dict[str, Any]:
-    body = {"shipment_id": shipment_id, "order_id": order_id, "warehouse_id": "W-A", "lines": [line(qty)]}
+    body = {"shipment_id": shipment_id, "order_id": order_id, "warehouse_id": "W-A", "lines": [line("WIDGET", qty)]}
     ok(api.post("/v1/shipments", {**body, "freight": freight}))
 
     def issued() -> dict[str, Any] | None:
@@ -65,7 +51,13 @@ def pay(api: Api, payment_id: str, amount: str, invoice_id: str) -> dict[str, An
 
 
 def give_back(api: Api, return_id: str, order_id: str, qty: int) -> dict[str, Any]:
-    body = {"return_id": return_id, "order_id": order_id, "warehouse_id": "W-A", "lines": [line(qty)], "restock": True}
+    body = {
+        "return_id": return_id,
+        "order_id": order_id,
+        "warehouse_id": "W-A",
+        "lines": [line("WIDGET", qty)],
+        "restock": True,
+    }
     return ok(api.post("/v1/returns", body))
 
 
@@ -84,7 +76,7 @@ def cents(*amounts: str) -> Decimal:
 def test_a_credit_note_for_units_of_a_paid_invoice_becomes_unapplied_credit_and_credits_no_other_invoice(
     api: Api,
 ) -> None:
-    place(api, "SO-1", 6)
+    ok(place(api, "SO-1", [line("WIDGET", 6)], "CAL"))
     assert shipped_and_issued(api, "SH-1", "SO-1", 4, freight="7.50")["total"] == "61.63"
     pay(api, "PAY-1", "61.63", "INV-SH-1")
     assert shipped_and_issued(api, "SH-2", "SO-1", 2)["total"] == "26.79"
@@ -103,7 +95,7 @@ def test_a_credit_note_for_units_of_a_paid_invoice_becomes_unapplied_credit_and_
 def test_a_credit_note_bigger_than_its_invoices_balance_credits_the_balance_and_the_rest_is_unapplied(
     api: Api,
 ) -> None:
-    place(api, "SO-1", 4)
+    ok(place(api, "SO-1", [line("WIDGET", 4)], "CAL"))
     shipped_and_issued(api, "SH-1", "SO-1", 4, freight="7.50")
     pay(api, "PAY-1", "50.00", "INV-SH-1")  # 11.63 still open
 
@@ -117,7 +109,7 @@ def test_a_credit_note_bigger_than_its_invoices_balance_credits_the_balance_and_
 
 
 def test_an_unpaid_invoice_returned_in_full_is_credited_and_one_with_freight_left_stays_issued(api: Api) -> None:
-    place(api, "SO-1", 8)
+    ok(place(api, "SO-1", [line("WIDGET", 8)], "CAL"))
     shipped_and_issued(api, "SH-1", "SO-1", 4)  # 53.58, no freight
     shipped_and_issued(api, "SH-2", "SO-1", 4, freight="7.50")  # 61.63
 

@@ -4,23 +4,15 @@ orders of 500 lines x 1,000,000,000 units at 999,999,999,999.99, summed over hun
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
-import httpx
 
 from tests.conftest import Api
+from tests.http import ok
 
 MAX_QTY = 1_000_000_000
 MAX_PRICE = "999999999999.99"
 MAX_LINES = 500
 # 201 orders are the fewest whose sum needs more than the 28 digits of Decimal's default context.
 ORDERS = 201
-
-
-def ok(r: httpx.Response, status: int = 201) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 def cents_to_money(cents: int) -> str:

@@ -24,6 +24,7 @@ from api.app import create_app
 from infra.adapters.keys import SCOPES, KeyRing, api_keys
 from infra.service import Service
 from tests.conftest import ADMIN_KEY, make_settings
+from tests.http import problem
 
 # API.md, Conventions/Auth: "on everything except `/healthz`, `/readyz`, `/metrics`, `/schema*`, `/ops`".
 PUBLIC = ("/healthz", "/readyz", "/metrics", "/schema*", "/ops")
@@ -85,13 +86,6 @@ def _call(client: TestClient[Any], method: str, path: str, key: str | None) -> h
     return client.request(method, path, headers=headers)
 
 
-def _problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body = response.json()
-    assert body["code"] == code and body["status"] == status, body
-
-
 def test_the_public_list_is_the_one_in_api_md() -> None:
     if not API_MD.exists():
         pytest.skip(f"{API_MD} is not beside the repository")
@@ -121,15 +115,15 @@ def test_every_route_answers_401_without_a_key_403_with_a_wrong_scope_and_serves
             continue
         url = concrete(path)
         no_key = _call(client, method, url, None)
-        _problem(no_key, 401, "unauthenticated")
+        problem(no_key, 401, "unauthenticated")
         assert no_key.headers["www-authenticate"] == "Bearer"
         unknown = _call(client, method, url, "o2c_not-a-real-key-0123456789")
-        _problem(unknown, 401, "unauthenticated")
+        problem(unknown, 401, "unauthenticated")
 
         wrong = _call(client, method, url, keys.all_but[scope])
-        _problem(wrong, 403, "forbidden")
+        problem(wrong, 403, "forbidden")
         if scope != "read":  # a write scope does not imply read, nor read a write scope
-            _problem(_call(client, method, url, keys.only["read"]), 403, "forbidden")
+            problem(_call(client, method, url, keys.only["read"]), 403, "forbidden")
 
         for key in (keys.only[scope], keys.only["admin"], ADMIN_KEY):
             right = _call(client, method, url, key)

@@ -18,6 +18,7 @@ from infra.adapters.keys import KeyRing
 from infra.eventstore.engine import make_engine
 from infra.settings import Settings
 from tests.conftest import ADMIN_KEY, Api, make_settings, wait_until
+from tests.http import line, ok, place, receive
 from tests.infra.test_tax_engine import FakeTaxEngine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,15 +56,8 @@ def api(served: str, tax_engine: FakeTaxEngine) -> Iterator[Api]:
         tax_engine._release.set()
 
 
-def ok(r: httpx.Response, status: int | tuple[int, ...] = (200, 201)) -> dict[str, Any]:
-    assert r.status_code in ((status,) if isinstance(status, int) else status), r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
 def order(api: Api, order_id: str, **qty: int) -> dict[str, Any]:
-    lines = [{"sku": sku.replace("_", "-"), "qty": n} for sku, n in qty.items()]
-    return ok(api.post("/v1/orders", {"order_id": order_id, "customer_id": "C1", "channel": "web", "lines": lines}))
+    return ok(place(api, order_id, [line(sku.replace("_", "-"), n) for sku, n in qty.items()]))
 
 
 def ship(api: Api, shipment_id: str, order_id: str, sku: str, qty: int) -> None:
@@ -89,10 +83,9 @@ def make_data(api: Api, tax_engine: FakeTaxEngine) -> None:
         ok(api.put(f"/v1/products/{sku}", {"name": sku, "unit_price": price}))
     customer = {"name": "Acme", "credit_limit": "100000.00", "tax_region": "CA", "status": "active"}
     ok(api.put("/v1/customers/C1", customer))
-    lines = [{"sku": "BOLT-10", "qty": 100}, {"sku": "NUT-4", "qty": 50}]
+    lines = [line("BOLT-10", 100), line("NUT-4", 50)]
     ok(api.post("/v1/inventory/receipts", {"receipt_id": "R-1", "warehouse_id": "W-A", "lines": lines}))
-    lines = [{"sku": "BOLT-10", "qty": 20}]
-    ok(api.post("/v1/inventory/receipts", {"receipt_id": "R-2", "warehouse_id": "W-B", "lines": lines}))
+    receive(api, "R-2", "W-B", "BOLT-10", 20)
 
     assert order(api, "SO-1", BOLT_10=30)["status"] == "allocated"
     assert order(api, "SO-2", BOLT_10=5, NUT_4=10)["status"] == "allocated"

@@ -12,6 +12,7 @@ import pytest
 from api import ops
 from infra.service import Service
 from tests.conftest import Api, wait_until
+from tests.http import line, ok, place, problem, receive
 
 
 def service(api: Api) -> Service:
@@ -19,19 +20,13 @@ def service(api: Api) -> Service:
     return svc
 
 
-def ok(r: Any, status: int = 200) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
-def place(api: Api, order_id: str, sku: str, qty: int) -> int:
-    body = {"order_id": order_id, "customer_id": "C1", "channel": "web", "lines": [{"sku": sku, "qty": qty}]}
-    return int(ok(api.post("/v1/orders", body), 201)["position"])
+def place_line(api: Api, order_id: str, sku: str, qty: int) -> int:
+    """Place an order of one line for C1; the command's position."""
+    return int(ok(place(api, order_id, [line(sku, qty)]))["position"])
 
 
 def summary(api: Api, position: int, **params: Any) -> dict[str, Any]:
-    return ok(api.get("/v1/ops/summary", min_position=position, **params))
+    return ok(api.get("/v1/ops/summary", min_position=position, **params), 200)
 
 
 def test_the_ops_page_is_served_without_a_key_and_loads_nothing_from_elsewhere(api: Api) -> None:
@@ -53,8 +48,8 @@ def test_the_summary_needs_a_read_key_and_answers_bad_parameters_with_a_problem(
     api = seeded
     writer = service(api).keys.create("webshop", frozenset({"orders:write"}))
     assert wait_until(lambda: api.get("/v1/ops/summary", key=writer).status_code == 403, timeout=5)
-    assert ok(api.get("/v1/ops/summary", key=writer), 403)["code"] == "forbidden"
-    assert ok(api.client.get("/v1/ops/summary"), 401)["code"] == "unauthenticated"
+    problem(api.get("/v1/ops/summary", key=writer), 403, "forbidden")
+    problem(api.client.get("/v1/ops/summary"), 401, "unauthenticated")
     for params in ({"minutes": 0}, {"minutes": 121}, {"minutes": "ten"}, {"top": 0}, {"top": 51}, {"min_position": -1}):
         r = api.get("/v1/ops/summary", **params)
         assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith("application/problem+json"), r.text
@@ -63,15 +58,13 @@ def test_the_summary_needs_a_read_key_and_answers_bad_parameters_with_a_problem(
 
 def test_the_summary_counts_intake_status_mix_top_skus_and_backorders_by_age(seeded: Api) -> None:
     api = seeded
-    receipt = {"receipt_id": "R-1", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 10}]}
-    ok(api.post("/v1/inventory/receipts", receipt), 201)
-    receipt = {"receipt_id": "R-2", "warehouse_id": "W-B", "lines": [{"sku": "NUT-4", "qty": 100}]}
-    ok(api.post("/v1/inventory/receipts", receipt), 201)
-    place(api, "SO-1", "BOLT-10", 4)  # allocated
-    place(api, "SO-2", "BOLT-10", 8)  # 6 allocated, 2 backordered
-    place(api, "SO-3", "NUT-4", 50)  # allocated
-    place(api, "SO-4", "NUT-4", 1)
-    position = int(ok(api.post("/v1/orders/SO-4/cancel", {"reason": "changed mind"}))["position"])
+    receive(api, "R-1", "W-A", "BOLT-10", 10)
+    receive(api, "R-2", "W-B", "NUT-4", 100)
+    place_line(api, "SO-1", "BOLT-10", 4)  # allocated
+    place_line(api, "SO-2", "BOLT-10", 8)  # 6 allocated, 2 backordered
+    place_line(api, "SO-3", "NUT-4", 50)  # allocated
+    place_line(api, "SO-4", "NUT-4", 1)
+    position = int(ok(api.post("/v1/orders/SO-4/cancel", {"reason": "changed mind"}), 200)["position"])
 
     body = summary(api, position)
     assert body["position"] >= position and body["generated_at"].endswith("Z")
@@ -111,7 +104,7 @@ def test_the_summary_counts_intake_status_mix_top_skus_and_backorders_by_age(see
 )
 def test_backorders_move_to_older_age_buckets_as_time_passes(seeded: Api, later: timedelta, bucket: str) -> None:
     api = seeded
-    position = place(api, "SO-1", "BOLT-10", 3)  # nothing on hand: all 3 backordered
+    position = place_line(api, "SO-1", "BOLT-10", 3)  # nothing on hand: all 3 backordered
     summary(api, position)  # the read models have caught up
     ages = ops.backorders_by_age(service(api).read, datetime.now(UTC) + later)
     assert [(b["bucket"], b["lines"], b["qty"]) for b in ages if b["lines"]] == [(bucket, 1, 3)]
@@ -121,8 +114,8 @@ def test_intake_places_orders_in_the_minute_they_were_accepted_and_forgets_them_
     seeded: Api,
 ) -> None:
     api = seeded
-    position = place(api, "SO-1", "NUT-4", 1)
-    position = max(position, place(api, "SO-2", "NUT-4", 1))
+    position = place_line(api, "SO-1", "NUT-4", 1)
+    position = max(position, place_line(api, "SO-2", "NUT-4", 1))
     summary(api, position)
     read = service(api).read
     now = datetime.now(UTC)
@@ -138,7 +131,7 @@ def test_intake_reads_the_newest_orders_page_by_page_and_says_when_it_stopped_sh
     api = seeded
     position = 0
     for i in range(5):
-        position = max(position, place(api, f"SO-{i}", "NUT-4", 1))
+        position = max(position, place_line(api, f"SO-{i}", "NUT-4", 1))
     summary(api, position)
     read = service(api).read
     monkeypatch.setattr(ops, "SCAN_PAGE", 2)

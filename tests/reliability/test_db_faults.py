@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from infra.eventstore.store import unreachable
 from infra.settings import Settings
 from tests.conftest import ADMIN_KEY, PG_HOST, PG_PORT, PG_USER, Api, make_settings, seed, wait_until
+from tests.http import line, place, receive
 from tests.reliability.harness import (
     Proxy,
     check_invariants,
@@ -40,24 +41,10 @@ def is_postgres(url: str) -> bool:
     return url.startswith("postgresql")
 
 
-def order(order_id: str, qty: int, sku: str = "BOLT-10") -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "customer_id": "C1",
-        "channel": "edi",
-        "allow_backorder": True,
-        "lines": [{"sku": sku, "qty": qty}],
-    }
-
-
-def place(api: Api, order_id: str, qty: int) -> httpx.Response:
-    return api.post("/v1/orders", order(order_id, qty), headers={"Idempotency-Key": f"key-{order_id}"})
-
-
-def receive(api: Api, receipt_id: str, warehouse_id: str, qty: int) -> None:
-    body = {"receipt_id": receipt_id, "warehouse_id": warehouse_id, "lines": [{"sku": "BOLT-10", "qty": qty}]}
-    r = api.post("/v1/inventory/receipts", body)
-    assert r.status_code == 201, r.text
+def place_edi(api: Api, order_id: str, qty: int) -> httpx.Response:
+    """An EDI order of BOLT-10 for C1 that may backorder, with an Idempotency-Key of its own (any answer)."""
+    headers = {"Idempotency-Key": f"key-{order_id}"}
+    return place(api, order_id, [line("BOLT-10", qty)], "C1", headers, channel="edi", allow_backorder=True)
 
 
 def describe(responses: list[httpx.Response]) -> str:
@@ -80,8 +67,8 @@ def test_connections_killed_under_load_lose_nothing_acknowledged(database_url: s
     with serve(make_settings(database_url, tax_rates=RATES)) as app, httpx.Client(base_url=app.base, timeout=60) as c:
         api = Api(c)
         seed(api)
-        receive(api, "R-1", "W-A", 300)
-        receive(api, "R-2", "W-B", 300)
+        receive(api, "R-1", "W-A", "BOLT-10", 300)
+        receive(api, "R-2", "W-B", "BOLT-10", 300)
 
         stop = threading.Event()
         answers: list[tuple[str, int, httpx.Response]] = []
@@ -93,7 +80,7 @@ def test_connections_killed_under_load_lose_nothing_acknowledged(database_url: s
                 while not stop.is_set():
                     i += 1
                     order_id, qty = f"SO-{n}-{i}", 1 + (n + i) % 3
-                    answers.append((order_id, qty, place(mine, order_id, qty)))
+                    answers.append((order_id, qty, place_edi(mine, order_id, qty)))
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(12)]
         for t in threads:
@@ -114,7 +101,7 @@ def test_connections_killed_under_load_lose_nothing_acknowledged(database_url: s
         # A client retries a 503 with the same Idempotency-Key: the order is recorded once.
         for order_id, qty, r in answers:
             if r.status_code != 201:
-                again = place(api, order_id, qty)
+                again = place_edi(api, order_id, qty)
                 assert again.status_code == 201, again.text
         assert_acknowledged_orders_are_recorded(api, {order_id: qty for order_id, qty, _ in answers})
         check_invariants(app.svc)
@@ -129,8 +116,8 @@ def test_an_unreachable_store_answers_503_and_the_service_recovers_by_itself(dat
         with serve(make_settings(via_proxy, tax_rates=RATES)) as app, httpx.Client(base_url=app.base, timeout=60) as c:
             api = Api(c)
             seed(api)
-            receive(api, "R-1", "W-A", 50)
-            assert place(api, "SO-1", 2).status_code == 201
+            receive(api, "R-1", "W-A", "BOLT-10", 50)
+            assert place_edi(api, "SO-1", 2).status_code == 201
             shipment = {"shipment_id": "SH-1", "order_id": "SO-1", "warehouse_id": "W-A"}
             assert api.post("/v1/shipments", {**shipment, "lines": [{"sku": "BOLT-10", "qty": 2}]}).status_code == 201
 
@@ -140,7 +127,7 @@ def test_an_unreachable_store_answers_503_and_the_service_recovers_by_itself(dat
 
             def try_order(n: int) -> None:
                 with httpx.Client(base_url=app.base, timeout=60) as own:
-                    during.append(place(Api(own), f"SO-OUT-{n}", 1))
+                    during.append(place_edi(Api(own), f"SO-OUT-{n}", 1))
 
             threads = [threading.Thread(target=try_order, args=(n,)) for n in range(8)]
             cut_at = time.monotonic()
@@ -158,12 +145,12 @@ def test_an_unreachable_store_answers_503_and_the_service_recovers_by_itself(dat
             proxy.restore()
             restored_at = time.monotonic()
             # No restart, no operator: the next attempt of the same command goes through.
-            recovered = wait_until(lambda: place(api, "SO-OUT-0", 1).status_code == 201, timeout=30, interval=0.5)
+            recovered = wait_until(lambda: place_edi(api, "SO-OUT-0", 1).status_code == 201, timeout=30, interval=0.5)
             assert recovered, "the service did not recover after the store came back"
             print(f"store back: first command accepted after {time.monotonic() - restored_at:.1f} s")
             for n in range(1, 8):
-                assert place(api, f"SO-OUT-{n}", 1).status_code == 201
-            assert place(api, "SO-2", 3).status_code == 201
+                assert place_edi(api, f"SO-OUT-{n}", 1).status_code == 201
+            assert place_edi(api, "SO-2", 3).status_code == 201
             assert_acknowledged_orders_are_recorded(api, {"SO-1": 2, "SO-2": 3} | {f"SO-OUT-{n}": 1 for n in range(8)})
             # The runner and workflows kept going: SH-1 was invoiced, the read models caught up.
             rows = check_invariants(app.svc)
@@ -188,20 +175,20 @@ def test_a_locked_sqlite_database_is_waited_out_and_a_lasting_lock_answers_503(d
     with serve(settings) as app, httpx.Client(base_url=app.base, timeout=60) as c:
         api = Api(c)
         seed(api)
-        receive(api, "R-1", "W-A", 50)
-        assert place(api, "SO-1", 2).status_code == 201
+        receive(api, "R-1", "W-A", "BOLT-10", 50)
+        assert place_edi(api, "SO-1", 2).status_code == 201
         blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             # A lock longer than the busy timeout but shorter than the ledger's patience: retried, then saved.
             blocker.execute("BEGIN IMMEDIATE")
             threading.Timer(2.0, lambda: blocker.execute("ROLLBACK")).start()
-            r = place(api, "SO-2", 1)
+            r = place_edi(api, "SO-2", 1)
             assert r.status_code == 201, r.text
 
             # A lock that outlasts the patience: 503 with Retry-After; reads still answer (WAL).
             wait_until(lambda: not blocker.in_transaction, timeout=10)
             blocker.execute("BEGIN IMMEDIATE")
-            r = place(api, "SO-3", 1)
+            r = place_edi(api, "SO-3", 1)
             assert unavailable(r), f"{r.status_code} {r.text}"
             assert api.get("/v1/orders/SO-1").status_code == 200
             blocker.execute("ROLLBACK")
@@ -209,7 +196,7 @@ def test_a_locked_sqlite_database_is_waited_out_and_a_lasting_lock_answers_503(d
             if blocker.in_transaction:
                 blocker.execute("ROLLBACK")
             blocker.close()
-        assert place(api, "SO-3", 1).status_code == 201
+        assert place_edi(api, "SO-3", 1).status_code == 201
         assert_acknowledged_orders_are_recorded(api, {"SO-1": 2, "SO-2": 1, "SO-3": 1})
         check_invariants(app.svc)
 
