@@ -43,6 +43,7 @@ def evolve_order_row(row: Row | None, key: Key, event: Event, info: EventInfo) -
     return {
         "order_id": state.order_id,
         "customer_id": state.customer_id,
+        "customer_po": state.customer_po,
         "status": state.status,
         "seq": row["seq"] if row else info.position,
         "total": state.total,
@@ -65,6 +66,7 @@ ORDERS = ProjectionSpec(
             (
                 Column("order_id", "str"),
                 Column("customer_id", "str", index=True),
+                Column("customer_po", "str", index=True),  # the buyer's PO number: a gateway finds its order by it
                 Column("status", "str", index=True),
                 Column("seq", "int", index=True),
                 Column("total", "money"),

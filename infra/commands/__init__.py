@@ -20,6 +20,7 @@ from infra.commands.billing import (
     record_return,
     retry_dead_letter,
 )
+from infra.commands.changes import AddLineInput, ChangeOrderInput, change_order
 from infra.commands.fulfilment import ShipInput, deliver, ship
 from infra.commands.inventory import adjust_stock, count_stock, receive_stock, receive_transfer, start_transfer
 from infra.commands.messages import (
@@ -45,9 +46,11 @@ from infra.commands.orders import OrderLineInput, PlaceOrderInput, cancel_order,
 from infra.commands.reference import put_customer, put_product, put_warehouse, set_contract_price
 
 __all__ = [
+    "AddLineInput",
     "AdjustStock",
     "Application",
     "CancelOrder",
+    "ChangeOrderInput",
     "CountStock",
     "Counted",
     "FailTax",
@@ -69,6 +72,7 @@ __all__ = [
     "StartTransfer",
     "adjust_stock",
     "cancel_order",
+    "change_order",
     "count_stock",
     "deliver",
     "fail_tax",

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from domain import catalog, customer
-from infra.commands import backorders, billing, fulfilment, inventory, lookups, messages, orders, reference
+from infra.commands import backorders, billing, changes, fulfilment, inventory, lookups, messages, orders, reference
 from infra.ledger.kinds import INVOICE
 from infra.ledger.ledger import Ledger
 from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome, Reply, UnitOfWork
@@ -89,6 +89,7 @@ class Application:
             messages.StartTransfer: _start_transfer,
             messages.ReceiveTransfer: lambda uow, c: inventory.receive_transfer(uow, c.transfer_id),
             orders.PlaceOrderInput: orders.place_order,
+            changes.ChangeOrderInput: changes.change_order,
             messages.CancelOrder: lambda uow, c: orders.cancel_order(uow, c.order_id, c.reason)[0],
             messages.ReleaseHold: lambda uow, c: orders.release_hold(uow, c.order_id),
             fulfilment.ShipInput: partial(_ship, by_delivery=by_delivery),

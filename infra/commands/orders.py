@@ -44,12 +44,12 @@ class PlaceOrderInput:
     accepted_at: datetime
 
 
-def _availability(uow: UnitOfWork, skus: Sequence[str], pin: str | None) -> dict[str, dict[str, int]]:
+def availability(uow: UnitOfWork, skus: Sequence[str], pin: str | None) -> dict[str, dict[str, int]]:
     warehouses = (pin,) if pin else uow.get(WAREHOUSE_INDEX, INDEX_KEY)
     return {sku: {wh: position_of(uow, sku, wh).available for wh in warehouses} for sku in skus}
 
 
-def _reserve_plan(uow: UnitOfWork, state: order.Order, events: list) -> None:  # type: ignore[type-arg]
+def reserve_plan(uow: UnitOfWork, state: order.Order, events: list) -> None:  # type: ignore[type-arg]
     for event in events:
         if isinstance(event, order.OrderLinesAllocated):
             for a in event.allocations:
@@ -101,7 +101,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
         if over
         else allocation.plan_lines(
             [(ln.line_id, ln.sku, ln.qty) for ln in priced],
-            _availability(uow, skus, cmd.warehouse_id),
+            availability(uow, skus, cmd.warehouse_id),
             cmd.warehouse_id,
         )
     )
@@ -114,7 +114,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
     )
     state = uow.record(ORDER, cmd.order_id, events)
     assert state is not None
-    _reserve_plan(uow, state, events)
+    reserve_plan(uow, state, events)
     uow.record(
         ACCOUNT,
         cmd.customer_id,
@@ -130,12 +130,12 @@ def release_hold(uow: UnitOfWork, order_id: str) -> order.Order:
     wanted = order.wanted_for_allocation(state)
     serve_the_queue_first(uow, [sku for _, sku, _ in wanted])
     plan = allocation.plan_lines(
-        wanted, _availability(uow, [sku for _, sku, _ in wanted], state.warehouse_id), state.warehouse_id
+        wanted, availability(uow, [sku for _, sku, _ in wanted], state.warehouse_id), state.warehouse_id
     )
     events = order.release_hold(state, plan)
     state = uow.record(ORDER, order_id, events)
     assert state is not None
-    _reserve_plan(uow, state, events)
+    reserve_plan(uow, state, events)
     _queue_backorders(uow, state)
     return state
 

@@ -195,11 +195,16 @@ class ReadModels:
     # --- orders ------------------------------------------------------------------------------
 
     def list_orders(
-        self, customer_id: str | None, status: str | None, limit: int, after: int | None
+        self,
+        customer_id: str | None,
+        status: str | None,
+        limit: int,
+        after: int | None,
+        customer_po: str | None = None,
     ) -> tuple[list[Any], int | None]:
-        return self._page(
-            self._table("orders", "orders"), decode_state, limit, after, customer_id=customer_id, status=status
-        )
+        table = self._table("orders", "orders")
+        filters = {"customer_id": customer_id, "status": status, "customer_po": customer_po}
+        return self._page(table, decode_state, limit, after, **filters)
 
     def order_status_counts(self) -> dict[str, int]:
         t = self._table("orders", "orders")

@@ -73,7 +73,21 @@ class Tables:
         return self.by_name[name]
 
     def create(self, conn: sa.Connection) -> None:
+        """Create what is missing. A table made by an older version of its spec gets the columns it
+        lacks (NULL in the rows written before: right for a field older events never carried; a
+        column derived from older events needs `o2c rebuild <name>`)."""
         self.metadata.create_all(conn)
+        inspector = sa.inspect(conn)
+        for table in self.by_name.values():
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+                for index in table.indexes:
+                    if column.name in index.columns:
+                        index.create(conn, checkfirst=True)
 
     def drop(self, conn: sa.Connection) -> None:
         self.metadata.drop_all(conn)

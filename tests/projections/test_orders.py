@@ -76,6 +76,7 @@ def test_a_placed_order_without_allocation_is_a_backordered_row_with_its_total()
     assert {k: v for k, v in row.items() if k != "doc"} == {
         "order_id": "SO-1",
         "customer_id": "C1",
+        "customer_po": None,
         "status": "backordered",
         "seq": 1,
         "total": Decimal("34.00"),
