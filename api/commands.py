@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from api.errors import status_for
+from api.errors import facts_of, status_for
 from api.replies import code_of, render, reply_text, status_of
 from api.security import check_idempotency_key, new_correlation_id
 from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
@@ -58,7 +58,7 @@ def problem_body(exc: DomainError) -> dict[str, Any]:
         "detail": exc.detail,
         "code": exc.code,
     }
-    body.update(exc.facts)
+    body.update(facts_of(exc))
     built: dict[str, Any] = msgspec.to_builtins(body)  # Decimal and dates as strings, like the first answer
     return built
 

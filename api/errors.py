@@ -126,11 +126,19 @@ def status_for(exc: DomainError) -> int:
     return STATUS_OF[exc.category]
 
 
+RESERVED = frozenset({"type", "title", "status", "detail", "code", "headers"})
+
+
+def facts_of(exc: DomainError) -> dict[str, Any]:
+    """A refusal's facts as problem members; one named like a member of every problem is dropped."""
+    return {k: v for k, v in exc.facts.items() if k not in RESERVED}
+
+
 def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
     svc = getattr(request.app.state, "service", None)
     if svc is not None and svc.metrics is not None and request.method in ("POST", "PUT"):
         svc.metrics.commands.labels(code=exc.code).inc()
-    return problem(status_for(exc), exc.code, exc.title, exc.detail, **exc.facts)
+    return problem(status_for(exc), exc.code, exc.title, exc.detail, **facts_of(exc))
 
 
 def _problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[bytes]:

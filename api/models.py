@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
@@ -93,11 +94,30 @@ class EmptyRequest(Body):
     pass
 
 
+CustomerPo = Annotated[str, Meta(min_length=1, max_length=64, pattern=TEXT_PATTERN)]
+LineRef = Annotated[str, Meta(min_length=1, max_length=20, pattern=TEXT_PATTERN)]
+PostalCode = Annotated[str, Meta(min_length=1, max_length=20, pattern=TEXT_PATTERN)]
+Country = Annotated[str, Meta(pattern=r"\A[A-Z]{2}\Z", description="ISO 3166-1 alpha-2")]
+Gln = Annotated[str, Meta(pattern=r"\A[0-9]{13}\Z", description="GS1 Global Location Number")]
+
+
+class ShipToRequest(Body):
+    name: Name
+    address: Annotated[list[Name], Meta(min_length=1, max_length=3)]
+    city: Name
+    postal_code: PostalCode
+    country: Country
+    region: Name | None = None
+    gln: Gln | None = None
+
+
 class OrderLineRequest(Body):
     sku: Id
     qty: Qty
     line_id: Id | None = None
     unit_price: Price | None = None
+    requested_date: date | None = None  # a line without one inherits the order's
+    customer_line_ref: LineRef | None = None
 
 
 class PlaceOrderRequest(Body):
@@ -107,6 +127,30 @@ class PlaceOrderRequest(Body):
     order_id: Id | None = None
     warehouse_id: Id | None = None
     allow_backorder: bool = True
+    customer_po: CustomerPo | None = None
+    requested_date: date | None = None
+    ship_to: ShipToRequest | None = None
+
+
+class ChangeLineRequest(Body):
+    line_id: Id
+    qty: Annotated[int, Meta(ge=0, le=MAX_QTY)]  # the line's new ordered qty; 0 cancels what is not shipped
+
+
+class AddLineRequest(Body):
+    sku: Id
+    qty: Qty
+    line_id: Id | None = None
+    unit_price: Price | None = None
+    requested_date: date | None = None
+    customer_line_ref: LineRef | None = None
+
+
+class ChangeOrderRequest(Body):
+    change_id: Id
+    reason: Reason
+    lines: Annotated[list[ChangeLineRequest], Meta(max_length=MAX_LINES)] | None = None
+    add_lines: Annotated[list[AddLineRequest], Meta(max_length=MAX_LINES)] | None = None
 
 
 class CancelOrderRequest(Body):

@@ -58,6 +58,7 @@ _MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$"}
 _MONEY_OR_NULL = {"type": ["string", "null"], "pattern": r"^-?[0-9]+\.[0-9]{2}$"}
 _INT = {"type": "integer"}
 _STR = {"type": "string"}
+_DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
 _STR_OR_NULL = {"type": ["string", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
 _TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
@@ -121,9 +122,14 @@ VIEWS: dict[str, dict[str, Any]] = {
                         **{k: _INT for k in ("allocated", "backordered", "shipped", "delivered", "invoiced")},
                         **{k: _INT for k in ("returned", "cancelled")},
                         "allocations": _list(_obj({"warehouse_id": _STR, "qty": _INT})),
+                        "requested_date": _DATE_OR_NULL,
+                        "customer_line_ref": _STR_OR_NULL,
                     }
                 )
             ),
+            "customer_po": _STR_OR_NULL,
+            "requested_date": _DATE_OR_NULL,
+            "ship_to": {"type": ["object", "null"]},
         }
     ),
     "Shipment": _obj(
@@ -311,6 +317,7 @@ ANSWERS: dict[str, str] = {
     "ReceiveTransfer": "Transfer",
     "PlaceOrder": "Order",
     "CancelOrder": "Order",
+    "ChangeOrder": "Order",
     "ReleaseCreditHold": "Order",
     "GetOrder": "Order",
     "ListOrders": "OrderList",

@@ -13,10 +13,11 @@ from litestar.params import Parameter
 from api.body import parse
 from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position, wait_for_read_models
-from api.errors import ProblemError
-from api.models import CancelOrderRequest, EmptyRequest, PlaceOrderRequest
+from api.errors import ProblemError, invalid
+from api.models import CancelOrderRequest, ChangeOrderRequest, EmptyRequest, PlaceOrderRequest, ShipToRequest
 from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.views import order_view
+from domain import order
 from domain.errors import NotFoundError
 from domain.values import ID_PATTERN, parse_money
 from infra import commands
@@ -27,6 +28,20 @@ OrderStatus = Literal[
     "credit_hold", "backordered", "allocated", "partially_shipped", "shipped", "delivered", "cancelled"
 ]
 ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)  # the contract's statuses, in their order
+
+
+def ship_to_of(sent: ShipToRequest | None) -> order.ShipTo | None:
+    if sent is None:
+        return None
+    return order.ShipTo(
+        name=sent.name,
+        address=tuple(sent.address),
+        city=sent.city,
+        postal_code=sent.postal_code,
+        country=sent.country,
+        region=sent.region,
+        gln=sent.gln,
+    )
 
 
 def _answer(status: int, svc: Service) -> Answer:
@@ -58,11 +73,19 @@ class OrdersController(Controller):
             allow_backorder=body.allow_backorder,
             lines=tuple(
                 commands.OrderLineInput(
-                    line_id, ln.sku, ln.qty, parse_money(ln.unit_price) if ln.unit_price is not None else None
+                    line_id,
+                    ln.sku,
+                    ln.qty,
+                    parse_money(ln.unit_price) if ln.unit_price is not None else None,
+                    ln.requested_date,
+                    ln.customer_line_ref,
                 )
                 for line_id, ln in zip(line_ids, body.lines, strict=True)
             ),
             accepted_at=datetime.now(UTC),
+            customer_po=body.customer_po,
+            requested_date=body.requested_date,
+            ship_to=ship_to_of(body.ship_to),
         )
         business = ("order", body.order_id) if body.order_id else None
         return await execute(request, svc, cmd, body, _answer(201, svc), business=business)
@@ -73,12 +96,15 @@ class OrdersController(Controller):
         svc: Svc,
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[OrderStatus | None, Parameter(required=False)] = None,
+        customer_po: Annotated[str | None, Parameter(min_length=1, max_length=64, required=False)] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         position = await wait_for_read_models(svc, ("orders",), min_position)
-        states, next_after = await anyio.to_thread.run_sync(svc.read.list_orders, customer_id, status, limit, after)
+        states, next_after = await anyio.to_thread.run_sync(
+            svc.read.list_orders, customer_id, status, limit, after, customer_po
+        )
         items = [order_view(s, svc.settings.currency) for s in states]
         return {"items": items, "next_after": None if next_after is None else str(next_after), "position": position}
 
@@ -108,6 +134,38 @@ class OrdersController(Controller):
     async def cancel(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
         body, _ = await parse(request, CancelOrderRequest, allow_empty=True)
         return await execute(request, svc, commands.CancelOrder(order_id, body.reason), body, _answer(200, svc))
+
+    @post(
+        "/{order_id:str}/changes",
+        opt={"scope": "orders:write", "body": ChangeOrderRequest},
+        operation_id="ChangeOrder",
+        status_code=200,
+    )
+    async def change(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
+        body, _ = await parse(request, ChangeOrderRequest)
+        lines, added = body.lines or [], body.add_lines or []
+        if not lines and not added:
+            raise invalid([{"field": "lines", "message": "a change needs at least one of lines and add_lines"}])
+        cmd = commands.ChangeOrderInput(
+            order_id=order_id,
+            change_id=body.change_id,
+            reason=body.reason,
+            lines=tuple((ln.line_id, ln.qty) for ln in lines),
+            add_lines=tuple(
+                commands.AddLineInput(
+                    ln.line_id,
+                    ln.sku,
+                    ln.qty,
+                    parse_money(ln.unit_price) if ln.unit_price is not None else None,
+                    ln.requested_date,
+                    ln.customer_line_ref,
+                )
+                for ln in added
+            ),
+            changed_at=datetime.now(UTC),
+        )
+        business = ("order-change", f"{order_id}/{body.change_id}")  # a change id is unique per order
+        return await execute(request, svc, cmd, body, _answer(200, svc), business=business)
 
     @post(
         "/{order_id:str}/release-hold",

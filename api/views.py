@@ -37,6 +37,20 @@ def price_view(c: customer.Customer, sku: str, currency: str) -> dict[str, Any]:
     return {"customer_id": c.customer_id, "sku": sku, "unit_price": format_money(c.prices[sku]), "currency": currency}
 
 
+def ship_to_view(s: order.ShipTo | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "name": s.name,
+        "address": list(s.address),
+        "city": s.city,
+        "region": s.region,
+        "postal_code": s.postal_code,
+        "country": s.country,
+        "gln": s.gln,
+    }
+
+
 def order_view(o: order.Order, currency: str) -> dict[str, Any]:
     return {
         "order_id": o.order_id,
@@ -48,6 +62,9 @@ def order_view(o: order.Order, currency: str) -> dict[str, Any]:
         "currency": currency,
         "total": format_money(o.total),
         "accepted_at": ts(o.accepted_at),
+        "customer_po": o.customer_po,
+        "requested_date": o.requested_date.isoformat() if o.requested_date else None,
+        "ship_to": ship_to_view(o.ship_to),
         "lines": [
             {
                 "line_id": ln.line_id,
@@ -63,6 +80,8 @@ def order_view(o: order.Order, currency: str) -> dict[str, Any]:
                 "returned": ln.returned,
                 "cancelled": ln.cancelled,
                 "allocations": [{"warehouse_id": wh, "qty": q} for wh, q in sorted(ln.allocations.items())],
+                "requested_date": ln.requested_date.isoformat() if ln.requested_date else None,
+                "customer_line_ref": ln.customer_line_ref,
             }
             for ln in o.lines
         ],

@@ -63,7 +63,7 @@ def _ensure_open(state: Order, change_id: str) -> None:
         raise OrderClosedError(
             f"Order {state.order_id} is {state.status} and takes no changes",
             order_id=state.order_id,
-            status=state.status,
+            order_status=state.status,
         )
 
 

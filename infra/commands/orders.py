@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain import allocation, backorders, customer, inventory, order, pricing
@@ -31,6 +31,8 @@ class OrderLineInput:
     sku: str
     qty: int
     unit_price: Decimal | None
+    requested_date: date | None = None
+    customer_line_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class PlaceOrderInput:
     allow_backorder: bool
     lines: tuple[OrderLineInput, ...]
     accepted_at: datetime
+    customer_po: str | None = None
+    requested_date: date | None = None
+    ship_to: order.ShipTo | None = None
 
 
 def availability(uow: UnitOfWork, skus: Sequence[str], pin: str | None) -> dict[str, dict[str, int]]:
@@ -71,6 +76,11 @@ def _queue_backorders(uow: UnitOfWork, state: order.Order) -> None:
 
 
 def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
+    # The buyer's references are part of the request: judged before whom and what it names.
+    errors = order.customer_po_errors(cmd.customer_po) + order.ship_to_errors(cmd.ship_to)
+    for i, ln in enumerate(cmd.lines):
+        errors += order.line_ref_errors(ln.customer_line_ref, f"lines[{i}].customer_line_ref")
+    order.ensure_valid(errors)
     buyer = customer.ensure_may_order(uow.get(CUSTOMER, cmd.customer_id), cmd.customer_id)
     check_skus(uow, [ln.sku for ln in cmd.lines])
     skus = [ln.sku for ln in cmd.lines]
@@ -91,6 +101,9 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
         cmd.allow_backorder,
         tuple(priced),
         cmd.accepted_at,
+        customer_po=cmd.customer_po,
+        requested_date=cmd.requested_date,
+        ship_to=cmd.ship_to,
     )
     account = uow.get(ACCOUNT, cmd.customer_id)
     over = customer.is_over_limit(buyer, account, place.total)

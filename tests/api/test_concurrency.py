@@ -272,3 +272,56 @@ def test_orders_and_cancels_on_a_hot_sku_keep_reservations_consistent(http: Api,
         assert event_types(http, f"/v1/orders/{oid}/history")["OrderCancelled"] == 1
     for ln in lines:
         assert ln["qty"] == ln["allocated"] + ln["backordered"] + ln["shipped"] + ln["cancelled"], ln
+
+
+def changing(order_id: str, change_id: str, qty: int) -> Call:
+    body = {"change_id": change_id, "reason": "race", "lines": [{"line_id": "1", "qty": qty}]}
+    return lambda api: api.post(f"/v1/orders/{order_id}/changes", body)
+
+
+def test_changes_and_new_orders_on_a_hot_sku_keep_reservations_consistent(http: Api, served: str) -> None:
+    """Order changes (cuts and raises, several per order at once) race new orders for the same
+    stock: each change is one atomic write retried on conflicts, so the positions always hold
+    exactly what the orders say and qty = allocated + backordered + shipped + cancelled."""
+    receive(http, "R-1", "W-A", SKU, 10)
+    receive(http, "R-2", "W-B", SKU, 6)
+    standing = [f"OLD-{i}" for i in range(6)]
+    for oid in standing:
+        r = http.post("/v1/orders", order_body(2, order_id=oid, customer="C2", allow_backorder=True))
+        assert r.status_code == 201, r.text
+    rng = random.Random(11)
+    calls: list[Call] = [
+        placing(order_body(rng.choice((1, 2)), order_id=f"NEW-{i:02d}", allow_backorder=True)) for i in range(12)
+    ]
+    for oid in standing:
+        calls += [changing(oid, f"{oid}-cut", 1), changing(oid, f"{oid}-raise", rng.choice((3, 4)))]
+    rng.shuffle(calls)
+    responses = concurrently(served, calls)
+
+    assert all(r.status_code < 500 for r in responses), describe(responses)
+    changes = [r for r in responses if r.request.url.path.endswith("/changes")]
+    assert all(r.status_code == 200 for r in changes), describe(changes)
+    new_ids = [r.json()["order_id"] for r in responses if r.request.url.path == "/v1/orders" and r.status_code == 201]
+    order_ids = standing + new_ids
+    deadline = time.monotonic() + 20
+    previous = None
+    while True:
+        current = _snapshot(http, order_ids)
+        view = current[0]
+        if (view["backordered"] == 0 or view["available"] <= 0) and current == previous:
+            break
+        assert time.monotonic() < deadline, f"never settled: {view}"
+        previous = current
+        time.sleep(0.3)
+    view, orders = current
+    lines = [o["lines"][0] for o in orders.values()]
+    assert view["reserved"] == sum(ln["allocated"] for ln in lines), (view, orders)
+    assert view["backordered"] == sum(ln["backordered"] for ln in lines), (view, orders)
+    for w in view["warehouses"]:
+        assert 0 <= w["reserved"] <= w["on_hand"], view
+        held = sum(a["qty"] for ln in lines for a in ln["allocations"] if a["warehouse_id"] == w["warehouse_id"])
+        assert held == w["reserved"], (w, orders)
+    for oid in standing:
+        assert event_types(http, f"/v1/orders/{oid}/history")["OrderChanged"] == 2
+    for ln in lines:
+        assert ln["qty"] == ln["allocated"] + ln["backordered"] + ln["shipped"] + ln["cancelled"], ln

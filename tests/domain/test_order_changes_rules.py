@@ -67,7 +67,7 @@ def test_a_closed_order_takes_no_change(status: str, history: list[Event]) -> No
     error = (
         orders.given(*history)
         .when(changing(history, ("1", 9)))
-        .then_raises(OrderClosedError, order_id="SO-1", status=status)
+        .then_raises(OrderClosedError, order_id="SO-1", order_status=status)
     )
     assert (error.category, error.code) == ("conflict", "order_closed")
 
