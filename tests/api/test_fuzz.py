@@ -162,6 +162,7 @@ def test_every_command_documents_its_request_body_and_every_route_its_errors() -
 
 WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ("PUT", "/v1/products/{sku}", {"sku": "WALK-1"}, {"name": "Walk part", "unit_price": "2.50"}, 201),
+    ("PUT", "/v1/products/{sku}", {"sku": "WALK-2"}, {"name": "Walk part 2", "unit_price": "1.25"}, 201),
     ("PUT", "/v1/warehouses/{warehouse_id}", {"warehouse_id": "W-WALK"}, {"name": "Walk"}, 201),
     (
         "PUT",
@@ -258,6 +259,13 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
             "restock": True,
         },
         201,
+    ),
+    (
+        "POST",
+        "/v1/orders/{order_id}/changes",
+        {"order_id": "SO-WALK"},
+        {"change_id": "CH-WALK", "reason": "customer called", "add_lines": [{"sku": "WALK-2", "qty": 1}]},
+        200,
     ),
     ("POST", "/v1/orders/{order_id}/cancel", {"order_id": "SO-WALK"}, {"reason": "rest not needed"}, 200),
     (

@@ -204,3 +204,62 @@ def test_a_bad_ship_to_is_refused_naming_the_field_before_anything_else(
     assert field in [e["field"] for e in refused["errors"]]
     assert head(seeded) == before
     problem(seeded.get("/v1/orders/SO-1"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"lines": [{"line_id": "1", "qty": -1}]}, "lines[0].qty"),
+        ({"lines": [{"line_id": "1", "qty": 1.5}]}, "lines[0].qty"),
+        ({"add_lines": [{"sku": "NUT-4", "qty": 1, "requested_date": "2027-02-30"}]}, "add_lines[0].requested_date"),
+        ({"add_lines": [{"sku": "NUT-4", "qty": 1, "requested_date": "tomorrow"}]}, "add_lines[0].requested_date"),
+        ({"add_lines": [{"sku": f"S-{i}", "qty": 1} for i in range(501)]}, "add_lines"),
+        ({"lines": [{"line_id": "1", "qty": 1, "price": "1.00"}]}, "lines[0].price"),
+        ({"lines": [{"line_id": "1", "qty": 1}], "note": "x"}, "note"),
+        ({}, "lines"),
+        ({"lines": [], "add_lines": []}, "lines"),
+    ],
+)
+def test_a_malformed_change_is_422_naming_the_field_and_records_nothing(
+    booked: Api, body: dict[str, Any], field: str
+) -> None:
+    before = head(booked)
+    refused = problem(change(booked, "SO-1", "CH-BAD", **body), 422, "invalid_request")
+    assert field in [e["field"] for e in refused["errors"]], refused
+    assert head(booked) == before
+    problem(change(booked, "SO-1", "CH-BAD", reason="x"), 422, "invalid_request")  # nothing was kept
+
+
+def test_a_held_order_takes_a_change_and_release_hold_allocates_the_new_quantities(seeded: Api) -> None:
+    body = {"name": "Small", "credit_limit": "10.00", "tax_region": "CA", "status": "active"}
+    ok(seeded.put("/v1/customers/SMALL", body), 201)
+    receive(seeded, "R-1", "W-A", "BOLT-10", 50)
+    held = ok(place(seeded, "SO-H", [line("BOLT-10", 4, line_id="1")], customer_id="SMALL"))
+    assert held["status"] == "credit_hold"
+    changed = ok(change(seeded, "SO-H", "CH-1", lines=[{"line_id": "1", "qty": 6}]), 200)
+    assert (changed["status"], changed["lines"][0]["allocated"], changed["total"]) == ("credit_hold", 0, "51.00")
+    released = ok(seeded.post("/v1/orders/SO-H/release-hold", {}), 200)
+    assert (released["status"], released["lines"][0]["allocated"]) == ("allocated", 6)
+    atp = read(seeded, "/v1/atp/BOLT-10", released["position"])
+    assert (atp["on_hand"], atp["reserved"]) == (50, 6)
+
+
+def test_the_readme_worked_example(seeded: Api) -> None:
+    """README "An order that changes", with its exact numbers (after the walk-through's first steps:
+    10 received, 4 shipped, so 6 BOLT-10 on hand at W-A)."""
+    receive(seeded, "R-1", "W-A", "BOLT-10", 10)
+    ok(place(seeded, "SO-1", [line("BOLT-10", 4)]))
+    ok(seeded.post("/v1/shipments", ship("SH-1", "SO-1", "W-A", 4)))
+    so2 = ok(place(seeded, "SO-2", [line("BOLT-10", 6, line_id="1")]))
+    so3 = ok(place(seeded, "SO-3", [line("BOLT-10", 2, line_id="1")]))
+    assert (so2["status"], so2["total"], so3["status"]) == ("allocated", "51.00", "backordered")
+    cut = ok(change(seeded, "SO-2", "CH-1", lines=[{"line_id": "1", "qty": 3}]), 200)
+    assert (cut["lines"][0]["qty"], cut["lines"][0]["allocated"], cut["total"]) == (3, 3, "25.50")
+    refilled = read(seeded, "/v1/orders/SO-3", cut["position"])
+    assert (refilled["status"], refilled["lines"][0]["allocated"]) == ("allocated", 2)
+    assert read(seeded, "/v1/atp/BOLT-10", cut["position"])["available"] == 1
+    raised = ok(change(seeded, "SO-2", "CH-2", reason="customer called again", lines=[{"line_id": "1", "qty": 5}]), 200)
+    assert (raised["lines"][0]["allocated"], raised["lines"][0]["backordered"], raised["total"]) == (4, 1, "42.50")
+    position = receive(seeded, "R-2", "W-A", "BOLT-10", 1)
+    done = read(seeded, "/v1/orders/SO-2", position)
+    assert (done["status"], done["lines"][0]["allocated"]) == ("allocated", 5)

@@ -79,11 +79,13 @@ PARAMS: dict[str, tuple[st.SearchStrategy[Any], ...]] = {
     "pay": (st.sampled_from(["C1", "C1", "C2"]), st.none() | st.integers(1, 10**25)),
     "sale": (wh, sku, st.integers(1, 5)),  # receive, order and ship at once: the common path, made likely
     "return": (pick, pick, st.booleans()),
+    # an order change: a line to a new qty (0 allowed, below shipped refused), and maybe a line added
+    "change": (pick, pick, st.integers(0, 10) | st.just(BILLION), st.none() | st.tuples(sku, qty)),
 }
 # Orders, receipts, shipments, payments and returns are listed more than once so that they are drawn
 # more often (a credit note for a paid invoice needs all five in order).
 KINDS = ["order", "receive", "ship", "sale"] * 3 + ["pay", "return"] * 3 + ["settle", "cancel", "deliver", "transfer"]
-KINDS += ["receive_transfer", "count", "adjust", "release_hold"]
+KINDS += ["receive_transfer", "count", "adjust", "release_hold"] + ["change"] * 3
 OPS = st.sampled_from(KINDS).flatmap(lambda kind: st.tuples(st.just(kind), *PARAMS[kind]))
 
 
@@ -131,6 +133,14 @@ class History:
                 self.orders.append(order_id)
         elif kind == "cancel" and (found := self.order(op[1])):
             attempt(svc, lambda uow: commands.cancel_order(uow, found[0], "changed mind"))
+        elif kind == "change" and (found := self.order(op[1])):
+            order_id, state = found
+            changed = state.lines[op[2] % len(state.lines)]
+            added = () if op[4] is None else (commands.AddLineInput(None, op[4][0], op[4][1], None),)
+            change = commands.ChangeOrderInput(
+                order_id, f"CH-{n}-{now.timestamp()}", "property", ((changed.line_id, op[3]),), added, now
+            )
+            attempt(svc, lambda uow: commands.change_order(uow, change))
         elif kind == "release_hold" and (found := self.order(op[1])):
             attempt(svc, lambda uow: commands.release_hold(uow, found[0]))
         elif kind == "ship" and (found := self.order(op[1])):
