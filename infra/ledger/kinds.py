@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from domain import backorders, catalog, customer, inventory, invoice, order, payment, shipment, transfer
+from domain.decider import Decider
 from domain.events import Event
 from infra.eventstore.codec import CommandRecorded
 from infra.eventstore.streams import stream_id
@@ -26,24 +27,24 @@ class Kind(Generic[S]):
     def stream_id(self, key: str) -> UUID:
         return stream_id(self.name, key)
 
+    @classmethod
+    def of(cls, name: str, decider: Decider[Any, S]) -> Kind[S]:
+        """The kind of an aggregate's stream: its decider's initial state and evolve."""
+        return cls(name, decider.initial_state, decider.evolve)
 
-def _position_initial(key: str) -> inventory.Position:
-    sku, _, warehouse_id = key.partition("@")
-    return inventory.Position(sku=sku, warehouse_id=warehouse_id)
 
-
-PRODUCT: Kind[catalog.Product | None] = Kind("product", lambda k: None, catalog.evolve_product)
-WAREHOUSE: Kind[catalog.Warehouse | None] = Kind("warehouse", lambda k: None, catalog.evolve_warehouse)
+PRODUCT: Kind[catalog.Product | None] = Kind.of("product", catalog.product_decider)
+WAREHOUSE: Kind[catalog.Warehouse | None] = Kind.of("warehouse", catalog.warehouse_decider)
 WAREHOUSE_INDEX: Kind[tuple[str, ...]] = Kind("warehouse-index", lambda k: (), catalog.evolve_warehouse_index)
-CUSTOMER: Kind[customer.Customer | None] = Kind("customer", lambda k: None, customer.evolve_customer)
-ACCOUNT: Kind[customer.Account | None] = Kind("account", lambda k: None, customer.evolve_account)
-POSITION: Kind[inventory.Position] = Kind("position", _position_initial, inventory.evolve_position)
-ORDER: Kind[order.Order | None] = Kind("order", lambda k: None, order.evolve_order)
-BOOK: Kind[backorders.Book] = Kind("backorders", lambda k: backorders.Book(sku=k), backorders.evolve_book)
-SHIPMENT: Kind[shipment.Shipment | None] = Kind("shipment", lambda k: None, shipment.evolve_shipment)
-TRANSFER: Kind[transfer.Transfer | None] = Kind("transfer", lambda k: None, transfer.evolve_transfer)
+CUSTOMER: Kind[customer.Customer | None] = Kind.of("customer", customer.customer_decider)
+ACCOUNT: Kind[customer.Account | None] = Kind.of("account", customer.account_decider)
+POSITION: Kind[inventory.Position] = Kind.of("position", inventory.decider)
+ORDER: Kind[order.Order | None] = Kind.of("order", order.decider)
+BOOK: Kind[backorders.Book] = Kind.of("backorders", backorders.decider)
+SHIPMENT: Kind[shipment.Shipment | None] = Kind.of("shipment", shipment.decider)
+TRANSFER: Kind[transfer.Transfer | None] = Kind.of("transfer", transfer.decider)
 
-INVOICE: Kind[invoice.Invoice | None] = Kind("invoice", lambda k: None, invoice.evolve_invoice)
+INVOICE: Kind[invoice.Invoice | None] = Kind.of("invoice", invoice.decider)
 SEQUENCE: Kind[int] = Kind("sequence", lambda k: 0, invoice.evolve_sequence)
 
 
