@@ -2,7 +2,7 @@
 with a real tax engine (`tax_engine`, `start`, `serve`; a test module takes them as its own with
 `start = billing.start` and so on) and the commands and reads of a billing story.
 
-The tax engine is `FakeTaxEngine` (tests/infra/test_tax_engine.py), a real HTTP server on a free
+The tax engine is `FakeTaxEngine` (tests/infra/tax_fakes.py), a real HTTP server on a free
 local port. Every wait is bounded (`wait_until`); nothing asserts on how long something took.
 """
 
@@ -24,7 +24,7 @@ from api.app import create_app
 from infra.service import Service
 from tests.conftest import Api, _free_port, make_settings, wait_until
 from tests.http import line, ok, place
-from tests.infra.test_tax_engine import FakeTaxEngine
+from tests.infra.tax_fakes import FakeTaxEngine
 
 BALANCE_KEYS = {
     "customer_id",

@@ -28,7 +28,7 @@ from tests.api.billing import (
 )
 from tests.conftest import wait_until
 from tests.http import ok, problem
-from tests.infra.test_tax_engine import FakeTaxEngine
+from tests.infra.tax_fakes import FakeTaxEngine
 
 start, tax_engine = billing.start, billing.tax_engine  # the fixtures of tests/api/billing.py
 

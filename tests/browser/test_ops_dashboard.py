@@ -19,7 +19,7 @@ from infra.eventstore.engine import make_engine
 from infra.settings import Settings
 from tests.conftest import ADMIN_KEY, Api, make_settings, wait_until
 from tests.http import line, ok, place, receive
-from tests.infra.test_tax_engine import FakeTaxEngine
+from tests.infra.tax_fakes import FakeTaxEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 20_000  # how long the page may take to show a figure (it refreshes every second)
