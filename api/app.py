@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.billing import DeadLettersController, FinanceController, InvoicesController
+from api.body import CommandRequest
 from api.deps import Svc, provide_service
 from api.errors import EXCEPTION_HANDLERS, problem
 from api.fulfilment import ShipmentsController
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[correlation_middleware, allow_header_middleware, rate_limit_middleware(settings.rate_limit)],
         lifespan=[lifespan],
+        request_class=CommandRequest,
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(
             title="o2c order-to-cash ledger",

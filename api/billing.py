@@ -6,12 +6,11 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
-from api.body import parse
 from api.commands import execute
 from api.deps import Svc, wait_for_position, wait_for_read_models
-from api.models import EmptyRequest, PaymentRequest, ReturnRequest
+from api.models import NO_BODY, EmptyRequest, PaymentRequest, ReturnRequest
 from api.queries import history
 from api.reference import MAX_POSITION, MinPosition
 from api.views import invoice_view, payment_view
@@ -79,38 +78,40 @@ class FinanceController(Controller):
     path = "/v1"
     tags = ["billing"]
 
-    @post("/returns", opt={**FINANCE, "body": ReturnRequest}, operation_id="RecordReturn")
-    async def record_return(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, ReturnRequest)
+    @post("/returns", opt=FINANCE, operation_id="RecordReturn")
+    async def record_return(
+        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[ReturnRequest]
+    ) -> Response[bytes]:
         cmd = commands.ReturnInput(
-            body.return_id, body.order_id, body.warehouse_id, tuple((ln.sku, ln.qty) for ln in body.lines), body.restock
+            data.return_id, data.order_id, data.warehouse_id, tuple((ln.sku, ln.qty) for ln in data.lines), data.restock
         )
 
         def answer(note: invoice.Invoice) -> tuple[int, dict[str, Any]]:
             return 201, {
-                "return_id": body.return_id,
-                "order_id": body.order_id,
-                "warehouse_id": body.warehouse_id,
-                "restock": body.restock,
+                "return_id": data.return_id,
+                "order_id": data.order_id,
+                "warehouse_id": data.warehouse_id,
+                "restock": data.restock,
                 "lines": [{"sku": sku, "qty": qty} for sku, qty in cmd.lines],
                 "credit_note_id": note.invoice_id,
                 "credit_note": invoice_view(note, svc.settings.currency),
             }
 
-        return await execute(request, svc, cmd, body, answer, business=("return", body.return_id))
+        return await execute(request, svc, cmd, data, answer, business=("return", data.return_id))
 
-    @post("/payments", opt={**FINANCE, "body": PaymentRequest}, operation_id="ReceivePayment")
-    async def receive_payment(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, PaymentRequest)
-        amount = parse_money(body.amount)
+    @post("/payments", opt=FINANCE, operation_id="ReceivePayment")
+    async def receive_payment(
+        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[PaymentRequest]
+    ) -> Response[bytes]:
+        amount = parse_money(data.amount)
         requested = (
-            tuple(payment.Allocation(invoice_id=a.invoice_id, amount=parse_money(a.amount)) for a in body.allocations)
-            if body.allocations is not None
+            tuple(payment.Allocation(invoice_id=a.invoice_id, amount=parse_money(a.amount)) for a in data.allocations)
+            if data.allocations is not None
             else None
         )
-        cmd = commands.ReceivePayment(body.payment_id, body.customer_id, amount, requested)
+        cmd = commands.ReceivePayment(data.payment_id, data.customer_id, amount, requested)
         answer = lambda received: (201, payment_view(received, svc.settings.currency))  # noqa: E731
-        return await execute(request, svc, cmd, body, answer, business=("payment", body.payment_id))
+        return await execute(request, svc, cmd, data, answer, business=("payment", data.payment_id))
 
 
 class DeadLettersController(Controller):
@@ -124,12 +125,13 @@ class DeadLettersController(Controller):
 
     @post(
         "/{entry_id:str}/retry",
-        opt={"scope": "admin", "body": EmptyRequest},
+        opt={"scope": "admin"},
         operation_id="RetryDeadLetter",
         status_code=200,
     )
-    async def retry(self, request: Request[Any, Any, Any], svc: Svc, entry_id: DocId) -> Response[bytes]:
-        body, _ = await parse(request, EmptyRequest, allow_empty=True)
+    async def retry(
+        self, request: Request[Any, Any, Any], svc: Svc, entry_id: DocId, data: JSONBody[EmptyRequest] = NO_BODY
+    ) -> Response[bytes]:
 
         def answer(inv: invoice.Invoice) -> tuple[int, dict[str, Any]]:
             return 200, {
@@ -142,4 +144,4 @@ class DeadLettersController(Controller):
 
         if svc.tax_worker is not None:
             svc.tax_worker.wake()
-        return await execute(request, svc, commands.RetryDeadLetter(entry_id), body, answer)
+        return await execute(request, svc, commands.RetryDeadLetter(entry_id), data, answer)

@@ -8,8 +8,8 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody
 
-from api.body import parse
 from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position
 from api.errors import ProblemError
@@ -54,33 +54,33 @@ class ShipmentsController(Controller):
     path = "/v1/shipments"
     tags = ["fulfilment"]
 
-    @post("/", opt={**WRITE, "body": ShipmentRequest}, operation_id="ConfirmShipment")
-    async def ship(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, ShipmentRequest)
+    @post("/", opt=WRITE, operation_id="ConfirmShipment")
+    async def ship(self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[ShipmentRequest]) -> Response[bytes]:
         cmd = commands.ShipInput(
-            shipment_id=body.shipment_id,
-            order_id=body.order_id,
-            warehouse_id=body.warehouse_id,
-            lines=tuple((ln.sku, ln.qty) for ln in body.lines),
-            carrier=body.carrier,
-            tracking=body.tracking,
-            freight=parse_money(body.freight),
+            shipment_id=data.shipment_id,
+            order_id=data.order_id,
+            warehouse_id=data.warehouse_id,
+            lines=tuple((ln.sku, ln.qty) for ln in data.lines),
+            carrier=data.carrier,
+            tracking=data.tracking,
+            freight=parse_money(data.freight),
             shipped_at=datetime.now(UTC),
         )
         answer = _answer(201, svc)
-        return await execute(request, svc, cmd, body, answer, business=("shipment", body.shipment_id))
+        return await execute(request, svc, cmd, data, answer, business=("shipment", data.shipment_id))
 
     @post(
         "/{shipment_id:str}/delivery",
-        opt={**WRITE, "body": DeliveryRequest},
+        opt=WRITE,
         operation_id="RecordDelivery",
         status_code=200,
     )
-    async def deliver(self, request: Request[Any, Any, Any], svc: Svc, shipment_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, DeliveryRequest)
-        delivered_at = parse_rfc3339(body.delivered_at, "delivered_at")
-        cmd = commands.RecordDelivery(shipment_id, delivered_at, body.signed_by)
-        return await execute(request, svc, cmd, body, _answer(200, svc))
+    async def deliver(
+        self, request: Request[Any, Any, Any], svc: Svc, shipment_id: IdPath, data: JSONBody[DeliveryRequest]
+    ) -> Response[bytes]:
+        delivered_at = parse_rfc3339(data.delivered_at, "delivered_at")
+        cmd = commands.RecordDelivery(shipment_id, delivered_at, data.signed_by)
+        return await execute(request, svc, cmd, data, _answer(200, svc))
 
     @get("/{shipment_id:str}", opt={"scope": "read"}, operation_id="GetShipment")
     async def get_shipment(self, svc: Svc, shipment_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Make the generated OpenAPI document say what the handlers really do.
 
-Handlers parse their bodies themselves (strictly, with problem documents), so Litestar cannot see the
-request models, and it documents errors it never answers (a 400 ValidationException). `refine` fixes
-the document once, at start-up: request bodies from the model a handler names in `opt['body']`, the
-success statuses it answers, problem documents for every error, and no security on public routes.
+Litestar documents each command's body from its `data` Struct, but not as strictly as msgspec decodes it
+(no `additionalProperties: false`, no `not`), and it documents errors it never answers (a 400
+ValidationException). `refine` fixes the document once, at start-up: msgspec's own schema of every body
+Struct, whether the body may be left out, the success statuses a route answers, problem documents for
+every error, and no security on public routes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, RequestBody, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.body import body_field
 from api.errors import PROBLEM
 from api.orders import ORDER_STATUSES
 
@@ -376,7 +378,8 @@ def refine(app: Litestar) -> None:
         for h in getattr(route, "route_handlers", [])
         if isinstance(h, HTTPRouteHandler)
     }
-    models = sorted({h.opt["body"] for h in handlers.values() if "body" in h.opt}, key=lambda m: m.__name__)
+    bodies = {name: body_field(h) for name, h in handlers.items()}
+    models = sorted({f.annotation for f in bodies.values() if f is not None}, key=lambda m: m.__name__)
     _, components = msgspec.json.schema_components(models, ref_template=_REF)
     openapi = app.openapi_schema
     assert openapi.components is not None
@@ -390,12 +393,12 @@ def refine(app: Litestar) -> None:
             continue
         responses = dict(operation.responses or {})
         responses.pop("400", None)  # Litestar's ValidationException: parameters are answered 422 problems
-        body = handler.opt.get("body")
+        body = bodies[str(operation.operation_id)]
         if body is not None:
-            ref = {"$ref": _REF.format(name=body.__name__)}
+            ref = {"$ref": _REF.format(name=body.annotation.__name__)}
             operation.request_body = RequestBody(
                 content={"application/json": OpenAPIMediaType(schema=_schema(ref))},
-                required=any(f.required for f in msgspec.structs.fields(body)),  # else no body at all is `{}`
+                required=not body.has_default,  # else no body at all is that default
             )
             if method == "put":  # reference data: 201 when created, 200 when replaced or unchanged
                 responses["200"] = OpenAPIResponse(description="Updated or unchanged")

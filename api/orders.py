@@ -8,13 +8,12 @@ from typing import Annotated, Any, Literal, get_args
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
-from api.body import parse
 from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.errors import ProblemError
-from api.models import CancelOrderRequest, EmptyRequest, PlaceOrderRequest
+from api.models import NO_BODY, NO_REASON, CancelOrderRequest, EmptyRequest, PlaceOrderRequest
 from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.views import order_view
 from domain.errors import NotFoundError
@@ -38,10 +37,11 @@ class OrdersController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post("/", opt={"scope": "orders:write", "body": PlaceOrderRequest}, operation_id="PlaceOrder")
-    async def place(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, PlaceOrderRequest)
-        line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(body.lines)]
+    @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder")
+    async def place(
+        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[PlaceOrderRequest]
+    ) -> Response[bytes]:
+        line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(data.lines)]
         if len(set(line_ids)) != len(line_ids):
             raise ProblemError(
                 422,
@@ -50,23 +50,23 @@ class OrdersController(Controller):
                 "line_id values must be unique",
                 errors=[{"field": "lines", "message": "duplicate line_id"}],
             )
-        order_id = body.order_id or f"ord-{uuid.uuid4().hex[:20]}"
+        order_id = data.order_id or f"ord-{uuid.uuid4().hex[:20]}"
         cmd = commands.PlaceOrderInput(
             order_id=order_id,
-            customer_id=body.customer_id,
-            channel=body.channel,
-            warehouse_id=body.warehouse_id,
-            allow_backorder=body.allow_backorder,
+            customer_id=data.customer_id,
+            channel=data.channel,
+            warehouse_id=data.warehouse_id,
+            allow_backorder=data.allow_backorder,
             lines=tuple(
                 commands.OrderLineInput(
                     line_id, ln.sku, ln.qty, parse_money(ln.unit_price) if ln.unit_price is not None else None
                 )
-                for line_id, ln in zip(line_ids, body.lines, strict=True)
+                for line_id, ln in zip(line_ids, data.lines, strict=True)
             ),
             accepted_at=datetime.now(UTC),
         )
-        business = ("order", body.order_id) if body.order_id else None
-        return await execute(request, svc, cmd, body, _answer(201, svc), business=business)
+        business = ("order", data.order_id) if data.order_id else None
+        return await execute(request, svc, cmd, data, _answer(201, svc), business=business)
 
     @get("/", opt={"scope": "read"}, operation_id="ListOrders")
     async def list_orders(
@@ -102,20 +102,26 @@ class OrdersController(Controller):
 
     @post(
         "/{order_id:str}/cancel",
-        opt={"scope": "orders:write", "body": CancelOrderRequest},
+        opt={"scope": "orders:write"},
         operation_id="CancelOrder",
         status_code=200,
     )
-    async def cancel(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, CancelOrderRequest, allow_empty=True)
-        return await execute(request, svc, commands.CancelOrder(order_id, body.reason), body, _answer(200, svc))
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        svc: Svc,
+        order_id: IdPath,
+        data: JSONBody[CancelOrderRequest] = NO_REASON,
+    ) -> Response[bytes]:
+        return await execute(request, svc, commands.CancelOrder(order_id, data.reason), data, _answer(200, svc))
 
     @post(
         "/{order_id:str}/release-hold",
-        opt={"scope": "finance:write", "body": EmptyRequest},
+        opt={"scope": "finance:write"},
         operation_id="ReleaseCreditHold",
         status_code=200,
     )
-    async def release_hold(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, EmptyRequest, allow_empty=True)
-        return await execute(request, svc, commands.ReleaseHold(order_id), body, _answer(200, svc))
+    async def release_hold(
+        self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath, data: JSONBody[EmptyRequest] = NO_BODY
+    ) -> Response[bytes]:
+        return await execute(request, svc, commands.ReleaseHold(order_id), data, _answer(200, svc))

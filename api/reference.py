@@ -7,9 +7,8 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, put
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
-from api.body import parse
 from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position
 from api.models import PutContractPriceRequest, PutCustomerRequest, PutProductRequest, PutWarehouseRequest
@@ -36,12 +35,13 @@ class ReferenceController(Controller):
     path = "/v1"
     tags = ["reference data"]
 
-    @put("/products/{sku:str}", opt={**WRITE, "body": PutProductRequest}, operation_id="PutProduct")
-    async def put_product(self, request: Request[Any, Any, Any], svc: Svc, sku: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, PutProductRequest)
-        cmd = catalog.PutProduct(sku, body.name, parse_money(body.unit_price), body.uom)
+    @put("/products/{sku:str}", opt=WRITE, operation_id="PutProduct")
+    async def put_product(
+        self, request: Request[Any, Any, Any], svc: Svc, sku: IdPath, data: JSONBody[PutProductRequest]
+    ) -> Response[bytes]:
+        cmd = catalog.PutProduct(sku, data.name, parse_money(data.unit_price), data.uom)
 
-        return await execute(request, svc, cmd, body, _put(lambda state: product_view(state, svc.settings.currency)))
+        return await execute(request, svc, cmd, data, _put(lambda state: product_view(state, svc.settings.currency)))
 
     @get("/products/{sku:str}", opt=READ, operation_id="GetProduct")
     async def get_product(self, svc: Svc, sku: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
@@ -51,12 +51,13 @@ class ReferenceController(Controller):
             raise NotFoundError(f"Product {sku} does not exist", sku=sku)
         return product_view(state, svc.settings.currency)
 
-    @put("/warehouses/{warehouse_id:str}", opt={**WRITE, "body": PutWarehouseRequest}, operation_id="PutWarehouse")
-    async def put_warehouse(self, request: Request[Any, Any, Any], svc: Svc, warehouse_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, PutWarehouseRequest)
-        cmd = catalog.PutWarehouse(warehouse_id, body.name)
+    @put("/warehouses/{warehouse_id:str}", opt=WRITE, operation_id="PutWarehouse")
+    async def put_warehouse(
+        self, request: Request[Any, Any, Any], svc: Svc, warehouse_id: IdPath, data: JSONBody[PutWarehouseRequest]
+    ) -> Response[bytes]:
+        cmd = catalog.PutWarehouse(warehouse_id, data.name)
 
-        return await execute(request, svc, cmd, body, _put(lambda state: warehouse_view(state)))
+        return await execute(request, svc, cmd, data, _put(lambda state: warehouse_view(state)))
 
     @get("/warehouses/{warehouse_id:str}", opt=READ, operation_id="GetWarehouse")
     async def get_warehouse(self, svc: Svc, warehouse_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
@@ -66,12 +67,13 @@ class ReferenceController(Controller):
             raise NotFoundError(f"Warehouse {warehouse_id} does not exist", warehouse_id=warehouse_id)
         return warehouse_view(state)
 
-    @put("/customers/{customer_id:str}", opt={**WRITE, "body": PutCustomerRequest}, operation_id="PutCustomer")
-    async def put_customer(self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, PutCustomerRequest)
-        cmd = customer.PutCustomer(customer_id, body.name, parse_money(body.credit_limit), body.tax_region, body.status)
+    @put("/customers/{customer_id:str}", opt=WRITE, operation_id="PutCustomer")
+    async def put_customer(
+        self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath, data: JSONBody[PutCustomerRequest]
+    ) -> Response[bytes]:
+        cmd = customer.PutCustomer(customer_id, data.name, parse_money(data.credit_limit), data.tax_region, data.status)
 
-        return await execute(request, svc, cmd, body, _put(lambda state: customer_view(state, svc.settings.currency)))
+        return await execute(request, svc, cmd, data, _put(lambda state: customer_view(state, svc.settings.currency)))
 
     @get("/customers/{customer_id:str}", opt=READ, operation_id="GetCustomer")
     async def get_customer(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
@@ -83,16 +85,20 @@ class ReferenceController(Controller):
 
     @put(
         "/customers/{customer_id:str}/prices/{sku:str}",
-        opt={**WRITE, "body": PutContractPriceRequest},
+        opt=WRITE,
         operation_id="PutContractPrice",
     )
     async def put_price(
-        self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath, sku: IdPath
+        self,
+        request: Request[Any, Any, Any],
+        svc: Svc,
+        customer_id: IdPath,
+        sku: IdPath,
+        data: JSONBody[PutContractPriceRequest],
     ) -> Response[bytes]:
-        body, _ = await parse(request, PutContractPriceRequest)
-        cmd = customer.SetContractPrice(customer_id, sku, parse_money(body.unit_price))
+        cmd = customer.SetContractPrice(customer_id, sku, parse_money(data.unit_price))
 
-        return await execute(request, svc, cmd, body, _put(lambda state: price_view(state, sku, svc.settings.currency)))
+        return await execute(request, svc, cmd, data, _put(lambda state: price_view(state, sku, svc.settings.currency)))
 
     @get("/customers/{customer_id:str}/prices/{sku:str}", opt=READ, operation_id="GetContractPrice")
     async def get_price(
