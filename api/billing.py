@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
@@ -11,9 +11,23 @@ from litestar.params import JSONBody, Parameter
 from api.commands import execute
 from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.models import NO_BODY, EmptyRequest, PaymentRequest, ReturnRequest
+from api.openapi import answers
 from api.queries import history
 from api.reference import MAX_POSITION, MinPosition
-from api.views import invoice_view, payment_view
+from api.resources import (
+    DeadLetterRetry,
+    DeadLetterRetryAnswer,
+    DeadLetters,
+    History,
+    InvoiceList,
+    InvoiceStatus,
+    InvoiceWithPosition,
+    PaymentAnswer,
+    Return,
+    ReturnAnswer,
+    SkuQty,
+)
+from api.views import extended, invoice_view, payment_view
 from domain import invoice, payment
 from domain.errors import NotFoundError
 from domain.values import parse_money
@@ -24,9 +38,6 @@ FINANCE = {"scope": "finance:write"}
 READ = {"scope": "read"}
 DocId = Annotated[str, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,80}\Z", max_length=80)]
 ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
-InvoiceStatus = Literal[
-    "awaiting_shipment_proof", "awaiting_tax", "issued", "partially_paid", "paid", "credited", "dead_lettered"
-]
 
 
 class InvoicesController(Controller):
@@ -43,33 +54,28 @@ class InvoicesController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
-    ) -> dict[str, Any]:
+    ) -> InvoiceList:
         position = await wait_for_read_models(svc, ("invoices",), min_position)
         found, next_after = await anyio.to_thread.run_sync(
             svc.read.list_invoices, order_id, customer_id, status, limit, after
         )
-        return {
-            "items": [invoice_view(inv, svc.settings.currency) for inv in found],
-            "next_after": None if next_after is None else str(next_after),
-            "position": position,
-        }
+        items = [invoice_view(inv, svc.settings.currency) for inv in found]
+        return InvoiceList(items, None if next_after is None else str(next_after), position)
 
     @get("/{invoice_id:str}", opt=READ, operation_id="GetInvoice")
-    async def get_invoice(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_invoice(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> InvoiceWithPosition:
         await wait_for_position(svc, min_position)
         inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, invoice_id)
         if inv is None:
             raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
-        return {
-            **invoice_view(inv, svc.settings.currency),
-            "position": await anyio.to_thread.run_sync(svc.store.public_head),
-        }
+        head = await anyio.to_thread.run_sync(svc.store.public_head)
+        return extended(InvoiceWithPosition, invoice_view(inv, svc.settings.currency), position=head)
 
     @get("/{invoice_id:str}/history", opt=READ, operation_id="GetInvoiceHistory")
-    async def invoice_history(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> dict[str, Any]:
+    async def invoice_history(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> History:
         await wait_for_position(svc, min_position)
         result = await anyio.to_thread.run_sync(history, svc, INVOICE, invoice_id)
-        if not result["events"]:
+        if not result.events:
             raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
         return result
 
@@ -78,7 +84,7 @@ class FinanceController(Controller):
     path = "/v1"
     tags = ["billing"]
 
-    @post("/returns", opt=FINANCE, operation_id="RecordReturn")
+    @post("/returns", opt=FINANCE, operation_id="RecordReturn", responses=answers(ReturnAnswer))
     async def record_return(
         self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[ReturnRequest]
     ) -> Response[bytes]:
@@ -86,20 +92,16 @@ class FinanceController(Controller):
             data.return_id, data.order_id, data.warehouse_id, tuple((ln.sku, ln.qty) for ln in data.lines), data.restock
         )
 
-        def answer(note: invoice.Invoice) -> tuple[int, dict[str, Any]]:
-            return 201, {
-                "return_id": data.return_id,
-                "order_id": data.order_id,
-                "warehouse_id": data.warehouse_id,
-                "restock": data.restock,
-                "lines": [{"sku": sku, "qty": qty} for sku, qty in cmd.lines],
-                "credit_note_id": note.invoice_id,
-                "credit_note": invoice_view(note, svc.settings.currency),
-            }
+        def answer(note: invoice.Invoice) -> tuple[int, Return]:
+            lines = [SkuQty(sku, qty) for sku, qty in cmd.lines]
+            credit_note = invoice_view(note, svc.settings.currency)
+            return 201, Return(
+                data.return_id, data.order_id, data.warehouse_id, data.restock, lines, note.invoice_id, credit_note
+            )
 
         return await execute(request, svc, cmd, data, answer, business=("return", data.return_id))
 
-    @post("/payments", opt=FINANCE, operation_id="ReceivePayment")
+    @post("/payments", opt=FINANCE, operation_id="ReceivePayment", responses=answers(PaymentAnswer))
     async def receive_payment(
         self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[PaymentRequest]
     ) -> Response[bytes]:
@@ -118,7 +120,7 @@ class DeadLettersController(Controller):
     path = "/v1/admin/dead-letters"
     tags = ["admin"]
 
-    @get("/", opt={"scope": "admin"}, operation_id="ListDeadLetters")
+    @get("/", opt={"scope": "admin"}, operation_id="ListDeadLetters", responses=answers(DeadLetters, 200))
     async def list_dead_letters(self, svc: Svc, min_position: MinPosition = None) -> dict[str, Any]:
         await wait_for_read_models(svc, ("invoices",), min_position)
         return {"items": await anyio.to_thread.run_sync(svc.read.dead_letters), "next_after": None}
@@ -128,19 +130,16 @@ class DeadLettersController(Controller):
         opt={"scope": "admin"},
         operation_id="RetryDeadLetter",
         status_code=200,
+        responses=answers(DeadLetterRetryAnswer, 200),
     )
     async def retry(
         self, request: Request[Any, Any, Any], svc: Svc, entry_id: DocId, data: JSONBody[EmptyRequest] = NO_BODY
     ) -> Response[bytes]:
 
-        def answer(inv: invoice.Invoice) -> tuple[int, dict[str, Any]]:
-            return 200, {
-                "id": entry_id,
-                "kind": "tax",
-                "subject": f"invoice/{entry_id}",
-                "status": "retrying",
-                "invoice": invoice_view(inv, svc.settings.currency),
-            }
+        def answer(inv: invoice.Invoice) -> tuple[int, DeadLetterRetry]:
+            return 200, DeadLetterRetry(
+                entry_id, "tax", f"invoice/{entry_id}", "retrying", invoice_view(inv, svc.settings.currency)
+            )
 
         if svc.tax_worker is not None:
             svc.tax_worker.wake()

@@ -14,6 +14,7 @@ from litestar import Request, Response
 
 from api.errors import status_for
 from api.replies import code_of, render, reply_text, status_of
+from api.resources import Resource
 from api.security import check_idempotency_key, new_correlation_id
 from domain.errors import DomainError, DuplicateIdError, IdempotencyKeyReusedError
 from infra.adapters import logs
@@ -63,7 +64,7 @@ def problem_body(exc: DomainError) -> dict[str, Any]:
     return built
 
 
-Answer = Callable[[Any], tuple[int, dict[str, Any]]]  # a command's result -> status and body
+Answer = Callable[[Any], tuple[int, Resource]]  # a command's result -> status and body (without position)
 
 
 async def execute(

@@ -14,7 +14,9 @@ from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position
 from api.errors import ProblemError
 from api.models import DeliveryRequest, ShipmentRequest
+from api.openapi import answers
 from api.reference import IdPath, MinPosition
+from api.resources import Shipment, ShipmentAnswer
 from api.views import shipment_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
@@ -54,7 +56,7 @@ class ShipmentsController(Controller):
     path = "/v1/shipments"
     tags = ["fulfilment"]
 
-    @post("/", opt=WRITE, operation_id="ConfirmShipment")
+    @post("/", opt=WRITE, operation_id="ConfirmShipment", responses=answers(ShipmentAnswer))
     async def ship(self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[ShipmentRequest]) -> Response[bytes]:
         cmd = commands.ShipInput(
             shipment_id=data.shipment_id,
@@ -74,6 +76,7 @@ class ShipmentsController(Controller):
         opt=WRITE,
         operation_id="RecordDelivery",
         status_code=200,
+        responses=answers(ShipmentAnswer, 200),
     )
     async def deliver(
         self, request: Request[Any, Any, Any], svc: Svc, shipment_id: IdPath, data: JSONBody[DeliveryRequest]
@@ -83,7 +86,7 @@ class ShipmentsController(Controller):
         return await execute(request, svc, cmd, data, _answer(200, svc))
 
     @get("/{shipment_id:str}", opt={"scope": "read"}, operation_id="GetShipment")
-    async def get_shipment(self, svc: Svc, shipment_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_shipment(self, svc: Svc, shipment_id: IdPath, min_position: MinPosition = None) -> Shipment:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, SHIPMENT, shipment_id)
         if state is None:

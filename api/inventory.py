@@ -11,8 +11,19 @@ from api.commands import execute
 from api.deps import Svc
 from api.errors import ProblemError
 from api.models import NO_BODY, AdjustmentRequest, CountRequest, EmptyRequest, ReceiptRequest, TransferRequest
+from api.openapi import answers
 from api.reference import IdPath
-from api.views import position_view, transfer_view
+from api.resources import (
+    Adjustment,
+    AdjustmentAnswer,
+    Count,
+    CountAnswer,
+    Receipt,
+    ReceiptAnswer,
+    SkuQty,
+    TransferAnswer,
+)
+from api.views import adjustment_view, count_view, transfer_view
 from domain import inventory
 from infra import commands
 
@@ -23,20 +34,16 @@ class InventoryController(Controller):
     path = "/v1/inventory"
     tags = ["inventory"]
 
-    @post("/receipts", opt=WRITE, operation_id="RecordReceipt")
+    @post("/receipts", opt=WRITE, operation_id="RecordReceipt", responses=answers(ReceiptAnswer))
     async def receipt(
         self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[ReceiptRequest]
     ) -> Response[bytes]:
         lines = tuple((ln.sku, ln.qty) for ln in data.lines)
-        answer = {
-            "receipt_id": data.receipt_id,
-            "warehouse_id": data.warehouse_id,
-            "lines": [{"sku": sku, "qty": qty} for sku, qty in lines],
-        }
+        answer = Receipt(data.receipt_id, data.warehouse_id, [SkuQty(sku, qty) for sku, qty in lines])
         cmd = commands.ReceiveStock(data.receipt_id, data.warehouse_id, lines)
         return await execute(request, svc, cmd, data, lambda _: (201, answer), business=("receipt", data.receipt_id))
 
-    @post("/adjustments", opt=WRITE, operation_id="RecordAdjustment")
+    @post("/adjustments", opt=WRITE, operation_id="RecordAdjustment", responses=answers(AdjustmentAnswer))
     async def adjustment(
         self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[AdjustmentRequest]
     ) -> Response[bytes]:
@@ -50,24 +57,22 @@ class InventoryController(Controller):
             )
         cmd = commands.AdjustStock(data.adjustment_id, data.warehouse_id, data.sku, data.qty_delta, data.reason)
 
-        def answer(pos: inventory.Position) -> tuple[int, dict[str, Any]]:
-            head = {"adjustment_id": data.adjustment_id, "qty_delta": data.qty_delta, "reason": data.reason}
-            return 201, {**head, **position_view(pos)}
+        def answer(pos: inventory.Position) -> tuple[int, Adjustment]:
+            return 201, adjustment_view(data.adjustment_id, data.qty_delta, data.reason, pos)
 
         return await execute(request, svc, cmd, data, answer, business=("adjustment", data.adjustment_id))
 
-    @post("/counts", opt=WRITE, operation_id="RecordCount")
+    @post("/counts", opt=WRITE, operation_id="RecordCount", responses=answers(CountAnswer))
     async def count(self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[CountRequest]) -> Response[bytes]:
         cmd = commands.CountStock(data.count_id, data.warehouse_id, data.sku, data.counted_qty)
 
-        def answer(counted: commands.Counted) -> tuple[int, dict[str, Any]]:
+        def answer(counted: commands.Counted) -> tuple[int, Count]:
             delta = data.counted_qty - counted.on_hand_before
-            head = {"count_id": data.count_id, "counted_qty": data.counted_qty, "qty_delta": delta}
-            return 201, {**head, **position_view(counted.position)}
+            return 201, count_view(data.count_id, data.counted_qty, delta, counted.position)
 
         return await execute(request, svc, cmd, data, answer, business=("count", data.count_id))
 
-    @post("/transfers", opt=WRITE, operation_id="StartTransfer")
+    @post("/transfers", opt=WRITE, operation_id="StartTransfer", responses=answers(TransferAnswer))
     async def transfer(
         self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[TransferRequest]
     ) -> Response[bytes]:
@@ -80,6 +85,7 @@ class InventoryController(Controller):
         opt=WRITE,
         operation_id="ReceiveTransfer",
         status_code=200,
+        responses=answers(TransferAnswer, 200),
     )
     async def receive_transfer(
         self, request: Request[Any, Any, Any], svc: Svc, transfer_id: IdPath, data: JSONBody[EmptyRequest] = NO_BODY

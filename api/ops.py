@@ -16,8 +16,8 @@ from litestar import MediaType, Response, get
 from litestar.params import Parameter
 
 from api.deps import Svc, wait_for_read_models
-from api.orders import ORDER_STATUSES
 from api.reference import MinPosition
+from api.resources import ORDER_STATUSES
 from api.views import ts
 from infra.readside.readmodels import ReadModels
 

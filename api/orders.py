@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
@@ -14,8 +14,10 @@ from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.errors import ProblemError
 from api.models import NO_BODY, NO_REASON, CancelOrderRequest, EmptyRequest, PlaceOrderRequest
+from api.openapi import answers
 from api.reference import MAX_POSITION, IdPath, MinPosition
-from api.views import order_view
+from api.resources import OrderAnswer, OrderAtVersion, OrderList, OrderStatus
+from api.views import extended, order_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
@@ -23,10 +25,6 @@ from infra.ledger.kinds import ORDER
 from infra.service import Service
 
 ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
-OrderStatus = Literal[
-    "credit_hold", "backordered", "allocated", "partially_shipped", "shipped", "delivered", "cancelled"
-]
-ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)  # the contract's statuses, in their order
 
 
 def _answer(status: int, svc: Service) -> Answer:
@@ -37,7 +35,7 @@ class OrdersController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder")
+    @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder", responses=answers(OrderAnswer))
     async def place(
         self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[PlaceOrderRequest]
     ) -> Response[bytes]:
@@ -77,11 +75,11 @@ class OrdersController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
-    ) -> dict[str, Any]:
+    ) -> OrderList:
         position = await wait_for_read_models(svc, ("orders",), min_position)
         states, next_after = await anyio.to_thread.run_sync(svc.read.list_orders, customer_id, status, limit, after)
         items = [order_view(s, svc.settings.currency) for s in states]
-        return {"items": items, "next_after": None if next_after is None else str(next_after), "position": position}
+        return OrderList(items, None if next_after is None else str(next_after), position)
 
     @get("/{order_id:str}", opt={"scope": "read"}, operation_id="GetOrder")
     async def get_order(
@@ -90,7 +88,7 @@ class OrdersController(Controller):
         order_id: IdPath,
         min_position: MinPosition = None,
         as_of_version: Annotated[int | None, Parameter(ge=1, le=MAX_POSITION, required=False)] = None,
-    ) -> dict[str, Any]:
+    ) -> OrderAtVersion:
         await wait_for_position(svc, min_position)
         state, version = await anyio.to_thread.run_sync(svc.ledger.load, ORDER, order_id, as_of_version)
         if state is None:
@@ -98,13 +96,14 @@ class OrdersController(Controller):
         if as_of_version is not None and version < as_of_version:
             raise NotFoundError(f"Order {order_id} has only {version} versions", order_id=order_id, version=version)
         head = await anyio.to_thread.run_sync(svc.store.public_head)
-        return {**order_view(state, svc.settings.currency), "version": version, "position": head}
+        return extended(OrderAtVersion, order_view(state, svc.settings.currency), version=version, position=head)
 
     @post(
         "/{order_id:str}/cancel",
         opt={"scope": "orders:write"},
         operation_id="CancelOrder",
         status_code=200,
+        responses=answers(OrderAnswer, 200),
     )
     async def cancel(
         self,
@@ -120,6 +119,7 @@ class OrdersController(Controller):
         opt={"scope": "finance:write"},
         operation_id="ReleaseCreditHold",
         status_code=200,
+        responses=answers(OrderAnswer, 200),
     )
     async def release_hold(
         self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath, data: JSONBody[EmptyRequest] = NO_BODY

@@ -6,13 +6,15 @@ from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from api.deps import Svc, wait_for_position, wait_for_read_models
 from api.errors import ProblemError
+from api.openapi import answers
 from api.reference import MAX_POSITION, IdPath, MinPosition
-from api.views import ts
+from api.resources import Atp, AtpList, Balance, EventFeed, History, HistoryEvent, Rebuild, Signals
+from api.views import stamp
 from domain.errors import NotFoundError, SkuNotFoundError
 from domain.values import is_valid_id
 from infra.eventstore.codec import event_data
@@ -26,23 +28,23 @@ READ = {"scope": "read"}
 WarehouseFilter = Annotated[str | None, Parameter(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z", required=False)]
 
 
-def history(svc: Service, kind: Kind[Any], key: str) -> dict[str, Any]:
+def history(svc: Service, kind: Kind[Any], key: str) -> History:
     records = svc.store.history(kind.stream_id(key))
-    return {
-        "events": [
-            {
-                "version": r.version,
-                "type": r.topic,
-                "recorded_at": ts(r.meta.occurred_at),
-                "position": r.position,
-                "actor": r.meta.actor,
-                "correlation_id": r.meta.correlation_id,
-                "causation_id": r.meta.causation_id,
-                "data": event_data(r.event),
-            }
+    return History(
+        [
+            HistoryEvent(
+                version=r.version,
+                type=r.topic,
+                recorded_at=stamp(r.meta.occurred_at),
+                position=r.position,
+                actor=r.meta.actor,
+                correlation_id=r.meta.correlation_id,
+                causation_id=r.meta.causation_id,
+                data=event_data(r.event),
+            )
             for r in records
         ]
-    }
+    )
 
 
 async def _atp(svc: Service, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
@@ -56,7 +58,7 @@ class QueriesController(Controller):
     path = "/v1"
     tags = ["queries"]
 
-    @get("/atp/{sku:str}", opt=READ, operation_id="GetAvailableToPromise")
+    @get("/atp/{sku:str}", opt=READ, operation_id="GetAvailableToPromise", responses=answers(Atp, 200))
     async def get_atp(
         self, svc: Svc, sku: IdPath, min_position: MinPosition = None, warehouse_id: WarehouseFilter = None
     ) -> dict[str, Any]:
@@ -66,7 +68,7 @@ class QueriesController(Controller):
             raise SkuNotFoundError(f"SKU {sku} is not in the catalog", sku=sku)
         return {**found, "position": position}
 
-    @get("/atp", opt=READ, operation_id="ListAvailableToPromise")
+    @get("/atp", opt=READ, operation_id="ListAvailableToPromise", responses=answers(AtpList, 200))
     async def list_atp(
         self,
         svc: Svc,
@@ -91,7 +93,12 @@ class QueriesController(Controller):
             raise SkuNotFoundError(f"Unknown SKU: {', '.join(unknown)}", sku=unknown[0], skus=unknown)
         return {"items": [{**found[s], "position": position} for s in wanted], "position": position}  # type: ignore[dict-item]
 
-    @get("/customers/{customer_id:str}/balance", opt=READ, operation_id="GetCustomerBalance")
+    @get(
+        "/customers/{customer_id:str}/balance",
+        opt=READ,
+        operation_id="GetCustomerBalance",
+        responses=answers(Balance, 200),
+    )
     async def get_balance(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
         position = await wait_for_read_models(svc, ("balances",), min_position)
         row = await anyio.to_thread.run_sync(svc.read.balance, customer_id)
@@ -99,7 +106,7 @@ class QueriesController(Controller):
             raise NotFoundError(f"Customer {customer_id} does not exist", customer_id=customer_id)
         return {**balance_view(row, svc.settings.currency), "position": position}
 
-    @get("/events", opt=READ, operation_id="ReadEventFeed")
+    @get("/events", opt=READ, operation_id="ReadEventFeed", responses=answers(EventFeed, 200))
     async def events(
         self,
         request: Request[Any, Any, Any],
@@ -120,27 +127,27 @@ class QueriesController(Controller):
                 continue
             await anyio.sleep(0.05)
 
-    @get("/ops/signals", opt=READ, operation_id="GetSignals")
+    @get("/ops/signals", opt=READ, operation_id="GetSignals", responses=answers(Signals, 200))
     async def signals(self, svc: Svc, min_position: MinPosition = None) -> dict[str, Any]:
         position = await wait_for_read_models(svc, ("atp",), min_position)
         result = await anyio.to_thread.run_sync(svc.read.signals)
         return {**result, "runner_errors": dict(svc.runner.errors) if svc.runner else {}, "position": position}
 
     @get("/orders/{order_id:str}/history", opt=READ, operation_id="GetOrderHistory")
-    async def order_history(self, svc: Svc, order_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def order_history(self, svc: Svc, order_id: IdPath, min_position: MinPosition = None) -> History:
         await wait_for_position(svc, min_position)
         result = await anyio.to_thread.run_sync(history, svc, ORDER, order_id)
-        if not result["events"]:
+        if not result.events:
             raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
         return result
 
     @get("/inventory/{warehouse_id:str}/{sku:str}/history", opt=READ, operation_id="GetPositionHistory")
     async def position_history(
         self, svc: Svc, warehouse_id: IdPath, sku: IdPath, min_position: MinPosition = None
-    ) -> dict[str, Any]:
+    ) -> History:
         await wait_for_position(svc, min_position)
         result = await anyio.to_thread.run_sync(history, svc, POSITION, position_key(sku, warehouse_id))
-        if not result["events"]:
+        if not result.events:
             raise NotFoundError(
                 f"No inventory position for {sku} at {warehouse_id}", sku=sku, warehouse_id=warehouse_id
             )
@@ -152,12 +159,9 @@ class AdminController(Controller):
     tags = ["admin"]
 
     @post("/projections/{name:str}/rebuild", opt={"scope": "admin"}, operation_id="RebuildProjection", status_code=202)
-    async def rebuild(self, svc: Svc, name: IdPath) -> Response[dict[str, Any]]:
+    async def rebuild(self, svc: Svc, name: IdPath) -> Rebuild:
         if name not in svc.read.projections:
             raise NotFoundError(f"No read model named {name}; choose from {', '.join(svc.read.projections)}", name=name)
         projection = svc.read[name]
         svc.in_background(f"rebuild-{name}", lambda: rebuild_together([projection], stop=svc.stopping))
-        return Response(
-            {"name": name, "status": "rebuilding", "from_generation": projection.generation},
-            status_code=202,
-        )
+        return Rebuild(name, "rebuilding", projection.generation)

@@ -12,6 +12,18 @@ from litestar.params import JSONBody, Parameter
 from api.commands import Answer, execute
 from api.deps import Svc, wait_for_position
 from api.models import PutContractPriceRequest, PutCustomerRequest, PutProductRequest, PutWarehouseRequest
+from api.openapi import put_answers
+from api.resources import (
+    ContractPrice,
+    ContractPriceAnswer,
+    Customer,
+    CustomerAnswer,
+    Product,
+    ProductAnswer,
+    Resource,
+    Warehouse,
+    WarehouseAnswer,
+)
 from api.views import customer_view, price_view, product_view, warehouse_view
 from domain import catalog, customer
 from domain.errors import NotFoundError
@@ -26,7 +38,7 @@ WRITE = {"scope": "catalog:write"}
 READ = {"scope": "read"}
 
 
-def _put(view: Callable[[Any], dict[str, Any]]) -> Answer:
+def _put(view: Callable[[Any], Resource]) -> Answer:
     """A PUT answers 201 when it created the resource, 200 when it replaced it."""
     return lambda done: (201 if done[0] else 200, view(done[1]))
 
@@ -35,7 +47,7 @@ class ReferenceController(Controller):
     path = "/v1"
     tags = ["reference data"]
 
-    @put("/products/{sku:str}", opt=WRITE, operation_id="PutProduct")
+    @put("/products/{sku:str}", opt=WRITE, operation_id="PutProduct", responses=put_answers(ProductAnswer))
     async def put_product(
         self, request: Request[Any, Any, Any], svc: Svc, sku: IdPath, data: JSONBody[PutProductRequest]
     ) -> Response[bytes]:
@@ -44,14 +56,16 @@ class ReferenceController(Controller):
         return await execute(request, svc, cmd, data, _put(lambda state: product_view(state, svc.settings.currency)))
 
     @get("/products/{sku:str}", opt=READ, operation_id="GetProduct")
-    async def get_product(self, svc: Svc, sku: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_product(self, svc: Svc, sku: IdPath, min_position: MinPosition = None) -> Product:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, PRODUCT, sku)
         if state is None:
             raise NotFoundError(f"Product {sku} does not exist", sku=sku)
         return product_view(state, svc.settings.currency)
 
-    @put("/warehouses/{warehouse_id:str}", opt=WRITE, operation_id="PutWarehouse")
+    @put(
+        "/warehouses/{warehouse_id:str}", opt=WRITE, operation_id="PutWarehouse", responses=put_answers(WarehouseAnswer)
+    )
     async def put_warehouse(
         self, request: Request[Any, Any, Any], svc: Svc, warehouse_id: IdPath, data: JSONBody[PutWarehouseRequest]
     ) -> Response[bytes]:
@@ -60,14 +74,14 @@ class ReferenceController(Controller):
         return await execute(request, svc, cmd, data, _put(lambda state: warehouse_view(state)))
 
     @get("/warehouses/{warehouse_id:str}", opt=READ, operation_id="GetWarehouse")
-    async def get_warehouse(self, svc: Svc, warehouse_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_warehouse(self, svc: Svc, warehouse_id: IdPath, min_position: MinPosition = None) -> Warehouse:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, WAREHOUSE, warehouse_id)
         if state is None:
             raise NotFoundError(f"Warehouse {warehouse_id} does not exist", warehouse_id=warehouse_id)
         return warehouse_view(state)
 
-    @put("/customers/{customer_id:str}", opt=WRITE, operation_id="PutCustomer")
+    @put("/customers/{customer_id:str}", opt=WRITE, operation_id="PutCustomer", responses=put_answers(CustomerAnswer))
     async def put_customer(
         self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath, data: JSONBody[PutCustomerRequest]
     ) -> Response[bytes]:
@@ -76,7 +90,7 @@ class ReferenceController(Controller):
         return await execute(request, svc, cmd, data, _put(lambda state: customer_view(state, svc.settings.currency)))
 
     @get("/customers/{customer_id:str}", opt=READ, operation_id="GetCustomer")
-    async def get_customer(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
+    async def get_customer(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> Customer:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, CUSTOMER, customer_id)
         if state is None:
@@ -87,6 +101,7 @@ class ReferenceController(Controller):
         "/customers/{customer_id:str}/prices/{sku:str}",
         opt=WRITE,
         operation_id="PutContractPrice",
+        responses=put_answers(ContractPriceAnswer),
     )
     async def put_price(
         self,
@@ -103,7 +118,7 @@ class ReferenceController(Controller):
     @get("/customers/{customer_id:str}/prices/{sku:str}", opt=READ, operation_id="GetContractPrice")
     async def get_price(
         self, svc: Svc, customer_id: IdPath, sku: IdPath, min_position: MinPosition = None
-    ) -> dict[str, Any]:
+    ) -> ContractPrice:
         await wait_for_position(svc, min_position)
         state, _ = await anyio.to_thread.run_sync(svc.ledger.load, CUSTOMER, customer_id)
         if state is None or sku not in state.prices:
