@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from api.commands import execute
-from api.deps import Svc, wait_for_position, wait_for_read_models
+from api.commands import CommandGateway
+from api.deps import Waits
 from api.models import NO_BODY, EmptyRequest, PaymentRequest, ReturnRequest
 from api.openapi import answers
 from api.queries import history
@@ -32,7 +33,11 @@ from domain import invoice, payment
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
+from infra.eventstore.store import EventStore
 from infra.ledger.kinds import INVOICE
+from infra.ledger.ledger import Ledger
+from infra.readside.readmodels import ReadModels
+from infra.service import Service
 
 FINANCE = {"scope": "finance:write"}
 READ = {"scope": "read"}
@@ -47,7 +52,9 @@ class InvoicesController(Controller):
     @get("/", opt=READ, operation_id="ListInvoices")
     async def list_invoices(
         self,
-        svc: Svc,
+        reads: NamedDependency[ReadModels],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
         order_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[InvoiceStatus | None, Parameter(required=False)] = None,
@@ -55,26 +62,40 @@ class InvoicesController(Controller):
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
     ) -> InvoiceList:
-        position = await wait_for_read_models(svc, ("invoices",), min_position)
+        position = await waits.for_read_models(("invoices",), min_position)
         found, next_after = await anyio.to_thread.run_sync(
-            svc.read.list_invoices, order_id, customer_id, status, limit, after
+            reads.list_invoices, order_id, customer_id, status, limit, after
         )
-        items = [invoice_view(inv, svc.settings.currency) for inv in found]
+        items = [invoice_view(inv, currency) for inv in found]
         return InvoiceList(items, None if next_after is None else str(next_after), position)
 
     @get("/{invoice_id:str}", opt=READ, operation_id="GetInvoice")
-    async def get_invoice(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> InvoiceWithPosition:
-        await wait_for_position(svc, min_position)
-        inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, invoice_id)
+    async def get_invoice(
+        self,
+        ledger: NamedDependency[Ledger],
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
+        invoice_id: DocId,
+        min_position: MinPosition = None,
+    ) -> InvoiceWithPosition:
+        await waits.for_log(min_position)
+        inv, _ = await anyio.to_thread.run_sync(ledger.load, INVOICE, invoice_id)
         if inv is None:
             raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
-        head = await anyio.to_thread.run_sync(svc.store.public_head)
-        return extended(InvoiceWithPosition, invoice_view(inv, svc.settings.currency), position=head)
+        head = await anyio.to_thread.run_sync(store.public_head)
+        return extended(InvoiceWithPosition, invoice_view(inv, currency), position=head)
 
     @get("/{invoice_id:str}/history", opt=READ, operation_id="GetInvoiceHistory")
-    async def invoice_history(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> History:
-        await wait_for_position(svc, min_position)
-        result = await anyio.to_thread.run_sync(history, svc, INVOICE, invoice_id)
+    async def invoice_history(
+        self,
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        invoice_id: DocId,
+        min_position: MinPosition = None,
+    ) -> History:
+        await waits.for_log(min_position)
+        result = await anyio.to_thread.run_sync(history, store, INVOICE, invoice_id)
         if not result.events:
             raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
         return result
@@ -86,7 +107,11 @@ class FinanceController(Controller):
 
     @post("/returns", opt=FINANCE, operation_id="RecordReturn", responses=answers(ReturnAnswer))
     async def record_return(
-        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[ReturnRequest]
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        data: JSONBody[ReturnRequest],
     ) -> Response[bytes]:
         cmd = commands.ReturnInput(
             data.return_id, data.order_id, data.warehouse_id, tuple((ln.sku, ln.qty) for ln in data.lines), data.restock
@@ -94,16 +119,20 @@ class FinanceController(Controller):
 
         def answer(note: invoice.Invoice) -> tuple[int, Return]:
             lines = [SkuQty(sku, qty) for sku, qty in cmd.lines]
-            credit_note = invoice_view(note, svc.settings.currency)
+            credit_note = invoice_view(note, currency)
             return 201, Return(
                 data.return_id, data.order_id, data.warehouse_id, data.restock, lines, note.invoice_id, credit_note
             )
 
-        return await execute(request, svc, cmd, data, answer, business=("return", data.return_id))
+        return await gateway.execute(request, cmd, data, answer, business=("return", data.return_id))
 
     @post("/payments", opt=FINANCE, operation_id="ReceivePayment", responses=answers(PaymentAnswer))
     async def receive_payment(
-        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[PaymentRequest]
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        data: JSONBody[PaymentRequest],
     ) -> Response[bytes]:
         amount = parse_money(data.amount)
         requested = (
@@ -112,8 +141,8 @@ class FinanceController(Controller):
             else None
         )
         cmd = commands.ReceivePayment(data.payment_id, data.customer_id, amount, requested)
-        answer = lambda received: (201, payment_view(received, svc.settings.currency))  # noqa: E731
-        return await execute(request, svc, cmd, data, answer, business=("payment", data.payment_id))
+        answer = lambda received: (201, payment_view(received, currency))  # noqa: E731
+        return await gateway.execute(request, cmd, data, answer, business=("payment", data.payment_id))
 
 
 class DeadLettersController(Controller):
@@ -121,9 +150,11 @@ class DeadLettersController(Controller):
     tags = ["admin"]
 
     @get("/", opt={"scope": "admin"}, operation_id="ListDeadLetters", responses=answers(DeadLetters, 200))
-    async def list_dead_letters(self, svc: Svc, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_read_models(svc, ("invoices",), min_position)
-        return {"items": await anyio.to_thread.run_sync(svc.read.dead_letters), "next_after": None}
+    async def list_dead_letters(
+        self, reads: NamedDependency[ReadModels], waits: NamedDependency[Waits], min_position: MinPosition = None
+    ) -> dict[str, Any]:
+        await waits.for_read_models(("invoices",), min_position)
+        return {"items": await anyio.to_thread.run_sync(reads.dead_letters), "next_after": None}
 
     @post(
         "/{entry_id:str}/retry",
@@ -133,14 +164,18 @@ class DeadLettersController(Controller):
         responses=answers(DeadLetterRetryAnswer, 200),
     )
     async def retry(
-        self, request: Request[Any, Any, Any], svc: Svc, entry_id: DocId, data: JSONBody[EmptyRequest] = NO_BODY
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        service: NamedDependency[Service],
+        entry_id: DocId,
+        data: JSONBody[EmptyRequest] = NO_BODY,
     ) -> Response[bytes]:
 
         def answer(inv: invoice.Invoice) -> tuple[int, DeadLetterRetry]:
-            return 200, DeadLetterRetry(
-                entry_id, "tax", f"invoice/{entry_id}", "retrying", invoice_view(inv, svc.settings.currency)
-            )
+            return 200, DeadLetterRetry(entry_id, "tax", f"invoice/{entry_id}", "retrying", invoice_view(inv, currency))
 
-        if svc.tax_worker is not None:
-            svc.tax_worker.wake()
-        return await execute(request, svc, commands.RetryDeadLetter(entry_id), data, answer)
+        if service.tax_worker is not None:
+            service.tax_worker.wake()
+        return await gateway.execute(request, commands.RetryDeadLetter(entry_id), data, answer)

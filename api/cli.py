@@ -169,7 +169,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     svc = Service.start(_settings_or_exit())
     try:
-        events = history(svc, ORDER, args.order_id).events
+        events = history(svc.store, ORDER, args.order_id).events
     finally:
         svc.close()
     if not events:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from api.commands import execute
-from api.deps import Svc
+from api.commands import CommandGateway
 from api.errors import ProblemError
 from api.models import NO_BODY, AdjustmentRequest, CountRequest, EmptyRequest, ReceiptRequest, TransferRequest
 from api.openapi import answers
@@ -36,16 +36,19 @@ class InventoryController(Controller):
 
     @post("/receipts", opt=WRITE, operation_id="RecordReceipt", responses=answers(ReceiptAnswer))
     async def receipt(
-        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[ReceiptRequest]
+        self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway], data: JSONBody[ReceiptRequest]
     ) -> Response[bytes]:
         lines = tuple((ln.sku, ln.qty) for ln in data.lines)
         answer = Receipt(data.receipt_id, data.warehouse_id, [SkuQty(sku, qty) for sku, qty in lines])
         cmd = commands.ReceiveStock(data.receipt_id, data.warehouse_id, lines)
-        return await execute(request, svc, cmd, data, lambda _: (201, answer), business=("receipt", data.receipt_id))
+        return await gateway.execute(request, cmd, data, lambda _: (201, answer), business=("receipt", data.receipt_id))
 
     @post("/adjustments", opt=WRITE, operation_id="RecordAdjustment", responses=answers(AdjustmentAnswer))
     async def adjustment(
-        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[AdjustmentRequest]
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        data: JSONBody[AdjustmentRequest],
     ) -> Response[bytes]:
         if data.qty_delta == 0:
             raise ProblemError(
@@ -60,25 +63,27 @@ class InventoryController(Controller):
         def answer(pos: inventory.Position) -> tuple[int, Adjustment]:
             return 201, adjustment_view(data.adjustment_id, data.qty_delta, data.reason, pos)
 
-        return await execute(request, svc, cmd, data, answer, business=("adjustment", data.adjustment_id))
+        return await gateway.execute(request, cmd, data, answer, business=("adjustment", data.adjustment_id))
 
     @post("/counts", opt=WRITE, operation_id="RecordCount", responses=answers(CountAnswer))
-    async def count(self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[CountRequest]) -> Response[bytes]:
+    async def count(
+        self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway], data: JSONBody[CountRequest]
+    ) -> Response[bytes]:
         cmd = commands.CountStock(data.count_id, data.warehouse_id, data.sku, data.counted_qty)
 
         def answer(counted: commands.Counted) -> tuple[int, Count]:
             delta = data.counted_qty - counted.on_hand_before
             return 201, count_view(data.count_id, data.counted_qty, delta, counted.position)
 
-        return await execute(request, svc, cmd, data, answer, business=("count", data.count_id))
+        return await gateway.execute(request, cmd, data, answer, business=("count", data.count_id))
 
     @post("/transfers", opt=WRITE, operation_id="StartTransfer", responses=answers(TransferAnswer))
     async def transfer(
-        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[TransferRequest]
+        self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway], data: JSONBody[TransferRequest]
     ) -> Response[bytes]:
         cmd = commands.StartTransfer(data.transfer_id, data.from_warehouse_id, data.to_warehouse_id, data.sku, data.qty)
         answer = lambda state: (201, transfer_view(state))  # noqa: E731
-        return await execute(request, svc, cmd, data, answer, business=("transfer", data.transfer_id))
+        return await gateway.execute(request, cmd, data, answer, business=("transfer", data.transfer_id))
 
     @post(
         "/transfers/{transfer_id:str}/receive",
@@ -88,7 +93,11 @@ class InventoryController(Controller):
         responses=answers(TransferAnswer, 200),
     )
     async def receive_transfer(
-        self, request: Request[Any, Any, Any], svc: Svc, transfer_id: IdPath, data: JSONBody[EmptyRequest] = NO_BODY
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        transfer_id: IdPath,
+        data: JSONBody[EmptyRequest] = NO_BODY,
     ) -> Response[bytes]:
         cmd = commands.ReceiveTransfer(transfer_id)
-        return await execute(request, svc, cmd, data, lambda state: (200, transfer_view(state)))
+        return await gateway.execute(request, cmd, data, lambda state: (200, transfer_view(state)))

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from api.commands import Answer, execute
-from api.deps import Svc, wait_for_position, wait_for_read_models
+from api.commands import Answer, CommandGateway
+from api.deps import Waits
 from api.errors import ProblemError
 from api.models import NO_BODY, NO_REASON, CancelOrderRequest, EmptyRequest, PlaceOrderRequest
 from api.openapi import answers
@@ -21,14 +22,16 @@ from api.views import extended, order_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
+from infra.eventstore.store import EventStore
 from infra.ledger.kinds import ORDER
-from infra.service import Service
+from infra.ledger.ledger import Ledger
+from infra.readside.readmodels import ReadModels
 
 ID_PATTERN = r"\A[A-Za-z0-9._:-]{1,64}\Z"
 
 
-def _answer(status: int, svc: Service) -> Answer:
-    return lambda state: (status, order_view(state, svc.settings.currency))
+def _answer(status: int, currency: str) -> Answer:
+    return lambda state: (status, order_view(state, currency))
 
 
 class OrdersController(Controller):
@@ -37,7 +40,11 @@ class OrdersController(Controller):
 
     @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder", responses=answers(OrderAnswer))
     async def place(
-        self, request: Request[Any, Any, Any], svc: Svc, data: JSONBody[PlaceOrderRequest]
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        data: JSONBody[PlaceOrderRequest],
     ) -> Response[bytes]:
         line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(data.lines)]
         if len(set(line_ids)) != len(line_ids):
@@ -64,39 +71,44 @@ class OrdersController(Controller):
             accepted_at=datetime.now(UTC),
         )
         business = ("order", data.order_id) if data.order_id else None
-        return await execute(request, svc, cmd, data, _answer(201, svc), business=business)
+        return await gateway.execute(request, cmd, data, _answer(201, currency), business=business)
 
     @get("/", opt={"scope": "read"}, operation_id="ListOrders")
     async def list_orders(
         self,
-        svc: Svc,
+        reads: NamedDependency[ReadModels],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[OrderStatus | None, Parameter(required=False)] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
     ) -> OrderList:
-        position = await wait_for_read_models(svc, ("orders",), min_position)
-        states, next_after = await anyio.to_thread.run_sync(svc.read.list_orders, customer_id, status, limit, after)
-        items = [order_view(s, svc.settings.currency) for s in states]
+        position = await waits.for_read_models(("orders",), min_position)
+        states, next_after = await anyio.to_thread.run_sync(reads.list_orders, customer_id, status, limit, after)
+        items = [order_view(s, currency) for s in states]
         return OrderList(items, None if next_after is None else str(next_after), position)
 
     @get("/{order_id:str}", opt={"scope": "read"}, operation_id="GetOrder")
     async def get_order(
         self,
-        svc: Svc,
+        ledger: NamedDependency[Ledger],
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
         order_id: IdPath,
         min_position: MinPosition = None,
         as_of_version: Annotated[int | None, Parameter(ge=1, le=MAX_POSITION, required=False)] = None,
     ) -> OrderAtVersion:
-        await wait_for_position(svc, min_position)
-        state, version = await anyio.to_thread.run_sync(svc.ledger.load, ORDER, order_id, as_of_version)
+        await waits.for_log(min_position)
+        state, version = await anyio.to_thread.run_sync(ledger.load, ORDER, order_id, as_of_version)
         if state is None:
             raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
         if as_of_version is not None and version < as_of_version:
             raise NotFoundError(f"Order {order_id} has only {version} versions", order_id=order_id, version=version)
-        head = await anyio.to_thread.run_sync(svc.store.public_head)
-        return extended(OrderAtVersion, order_view(state, svc.settings.currency), version=version, position=head)
+        head = await anyio.to_thread.run_sync(store.public_head)
+        return extended(OrderAtVersion, order_view(state, currency), version=version, position=head)
 
     @post(
         "/{order_id:str}/cancel",
@@ -108,11 +120,12 @@ class OrdersController(Controller):
     async def cancel(
         self,
         request: Request[Any, Any, Any],
-        svc: Svc,
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
         order_id: IdPath,
         data: JSONBody[CancelOrderRequest] = NO_REASON,
     ) -> Response[bytes]:
-        return await execute(request, svc, commands.CancelOrder(order_id, data.reason), data, _answer(200, svc))
+        return await gateway.execute(request, commands.CancelOrder(order_id, data.reason), data, _answer(200, currency))
 
     @post(
         "/{order_id:str}/release-hold",
@@ -122,6 +135,11 @@ class OrdersController(Controller):
         responses=answers(OrderAnswer, 200),
     )
     async def release_hold(
-        self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath, data: JSONBody[EmptyRequest] = NO_BODY
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        order_id: IdPath,
+        data: JSONBody[EmptyRequest] = NO_BODY,
     ) -> Response[bytes]:
-        return await execute(request, svc, commands.ReleaseHold(order_id), data, _answer(200, svc))
+        return await gateway.execute(request, commands.ReleaseHold(order_id), data, _answer(200, currency))
