@@ -8,22 +8,26 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, MediaType, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.billing import DeadLettersController, FinanceController, InvoicesController
-from api.deps import Svc, provide_service
+from api.body import CommandRequest
+from api.deps import dependencies
 from api.errors import EXCEPTION_HANDLERS, problem
 from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
 from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
+from api.order_changes import OrderChangesController
 from api.orders import OrdersController
 from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
+from infra.adapters.metrics import Metrics
+from infra.readside.readmodels import ReadModels
 from infra.service import Service
 from infra.settings import Settings, load_settings
 
@@ -37,13 +41,13 @@ READY_MAX_LAG = 1000  # events a read model may trail the log and still count as
 
 
 @get("/readyz", operation_id="Ready", tags=["operations"])
-async def readyz(svc: Svc) -> Response[Any]:
+async def readyz(reads: NamedDependency[ReadModels], service: NamedDependency[Service]) -> Response[Any]:
     """Ready when the store answers, no read model or workflow is stuck on an error (whatever its
     lag), and every read model is within READY_MAX_LAG of the log."""
     try:
-        lag = await anyio.to_thread.run_sync(svc.read.lag)
-        workers = await anyio.to_thread.run_sync(svc.worker_status)
-        failing = await anyio.to_thread.run_sync(svc.stuck)
+        lag = await anyio.to_thread.run_sync(reads.lag)
+        workers = await anyio.to_thread.run_sync(service.worker_status)
+        failing = await anyio.to_thread.run_sync(service.stuck)
     except Exception as exc:  # noqa: BLE001 - any store failure means not ready
         return problem(
             503,
@@ -61,10 +65,10 @@ async def readyz(svc: Svc) -> Response[Any]:
 
 
 @get("/metrics", operation_id="Metrics", tags=["operations"], media_type="text/plain; version=0.0.4")
-async def metrics(svc: Svc) -> Response[bytes]:
+async def metrics(metrics: NamedDependency[Metrics | None]) -> Response[bytes]:
     """Prometheus text: traffic, command outcomes, retries, projection lag, business signals."""
-    assert svc.metrics is not None
-    body = await anyio.to_thread.run_sync(svc.metrics.render)
+    assert metrics is not None
+    body = await anyio.to_thread.run_sync(metrics.render)
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
@@ -94,6 +98,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             ReferenceController,
             InventoryController,
             OrdersController,
+            OrderChangesController,
             ShipmentsController,
             QueriesController,
             AdminController,
@@ -101,11 +106,12 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             FinanceController,
             DeadLettersController,
         ],
-        dependencies={"svc": Provide(provide_service, sync_to_thread=False)},
+        dependencies=dependencies(),
         guards=[require_scope, single_query_values],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[correlation_middleware, allow_header_middleware, rate_limit_middleware(settings.rate_limit)],
         lifespan=[lifespan],
+        request_class=CommandRequest,
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(
             title="o2c order-to-cash ledger",

@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
 
-from api.body import parse
-from api.commands import execute
-from api.deps import Svc, wait_for_position, wait_for_read_models
-from api.models import EmptyRequest, PaymentRequest, ReturnRequest
+from api.commands import CommandGateway
+from api.deps import Waits
+from api.models import NO_BODY, EmptyRequest, PaymentRequest, ReturnRequest
+from api.openapi import answers
 from api.queries import history
+from api.read_resources import History
 from api.reference import MAX_POSITION, MinPosition
-from api.views import invoice_view, payment_view
+from api.resources import (
+    DeadLetterRetry,
+    DeadLetterRetryAnswer,
+    DeadLetters,
+    InvoiceList,
+    InvoiceStatus,
+    InvoiceWithPosition,
+    PaymentAnswer,
+    Return,
+    ReturnAnswer,
+    SkuQty,
+)
+from api.views import extended, invoice_view, payment_view
 from domain import invoice, payment
 from domain.errors import NotFoundError
 from domain.values import DOC_ID_PATTERN, ID_PATTERN, parse_money
 from infra import commands
+from infra.eventstore.store import EventStore
 from infra.ledger.kinds import INVOICE
+from infra.ledger.ledger import Ledger
+from infra.readside.readmodels import ReadModels
+from infra.service import Service
 
 FINANCE = {"scope": "finance:write"}
 READ = {"scope": "read"}
 DocId = Annotated[str, Parameter(pattern=DOC_ID_PATTERN, max_length=80)]
-InvoiceStatus = Literal[
-    "awaiting_shipment_proof", "awaiting_tax", "issued", "partially_paid", "paid", "credited", "dead_lettered"
-]
 
 
 class InvoicesController(Controller):
@@ -36,40 +51,51 @@ class InvoicesController(Controller):
     @get("/", opt=READ, operation_id="ListInvoices")
     async def list_invoices(
         self,
-        svc: Svc,
+        reads: NamedDependency[ReadModels],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
         order_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[InvoiceStatus | None, Parameter(required=False)] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
-    ) -> dict[str, Any]:
-        position = await wait_for_read_models(svc, ("invoices",), min_position)
+    ) -> InvoiceList:
+        position = await waits.for_read_models(("invoices",), min_position)
         found, next_after = await anyio.to_thread.run_sync(
-            svc.read.list_invoices, order_id, customer_id, status, limit, after
+            reads.list_invoices, order_id, customer_id, status, limit, after
         )
-        return {
-            "items": [invoice_view(inv, svc.settings.currency) for inv in found],
-            "next_after": None if next_after is None else str(next_after),
-            "position": position,
-        }
+        items = [invoice_view(inv, currency) for inv in found]
+        return InvoiceList(items, None if next_after is None else str(next_after), position)
 
     @get("/{invoice_id:str}", opt=READ, operation_id="GetInvoice")
-    async def get_invoice(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, invoice_id)
+    async def get_invoice(
+        self,
+        ledger: NamedDependency[Ledger],
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
+        invoice_id: DocId,
+        min_position: MinPosition = None,
+    ) -> InvoiceWithPosition:
+        await waits.for_log(min_position)
+        inv, _ = await anyio.to_thread.run_sync(ledger.load, INVOICE, invoice_id)
         if inv is None:
             raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
-        return {
-            **invoice_view(inv, svc.settings.currency),
-            "position": await anyio.to_thread.run_sync(svc.store.public_head),
-        }
+        head = await anyio.to_thread.run_sync(store.public_head)
+        return extended(InvoiceWithPosition, invoice_view(inv, currency), position=head)
 
     @get("/{invoice_id:str}/history", opt=READ, operation_id="GetInvoiceHistory")
-    async def invoice_history(self, svc: Svc, invoice_id: DocId, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        result = await anyio.to_thread.run_sync(history, svc, INVOICE, invoice_id)
-        if not result["events"]:
+    async def invoice_history(
+        self,
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        invoice_id: DocId,
+        min_position: MinPosition = None,
+    ) -> History:
+        await waits.for_log(min_position)
+        result = await anyio.to_thread.run_sync(history, store, INVOICE, invoice_id)
+        if not result.events:
             raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)
         return result
 
@@ -78,67 +104,77 @@ class FinanceController(Controller):
     path = "/v1"
     tags = ["billing"]
 
-    @post("/returns", opt={**FINANCE, "body": ReturnRequest}, operation_id="RecordReturn")
-    async def record_return(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, ReturnRequest)
+    @post("/returns", opt=FINANCE, operation_id="RecordReturn", responses=answers(ReturnAnswer))
+    async def record_return(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        data: JSONBody[ReturnRequest],
+    ) -> Response[bytes]:
         cmd = commands.ReturnInput(
-            body.return_id, body.order_id, body.warehouse_id, tuple((ln.sku, ln.qty) for ln in body.lines), body.restock
+            data.return_id, data.order_id, data.warehouse_id, tuple((ln.sku, ln.qty) for ln in data.lines), data.restock
         )
 
-        def answer(note: invoice.Invoice) -> tuple[int, dict[str, Any]]:
-            return 201, {
-                "return_id": body.return_id,
-                "order_id": body.order_id,
-                "warehouse_id": body.warehouse_id,
-                "restock": body.restock,
-                "lines": [{"sku": sku, "qty": qty} for sku, qty in cmd.lines],
-                "credit_note_id": note.invoice_id,
-                "credit_note": invoice_view(note, svc.settings.currency),
-            }
+        def answer(note: invoice.Invoice) -> tuple[int, Return]:
+            lines = [SkuQty(sku, qty) for sku, qty in cmd.lines]
+            credit_note = invoice_view(note, currency)
+            return 201, Return(
+                data.return_id, data.order_id, data.warehouse_id, data.restock, lines, note.invoice_id, credit_note
+            )
 
-        return await execute(request, svc, cmd, body, answer, business=("return", body.return_id))
+        return await gateway.execute(request, cmd, data, answer, business=("return", data.return_id))
 
-    @post("/payments", opt={**FINANCE, "body": PaymentRequest}, operation_id="ReceivePayment")
-    async def receive_payment(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, PaymentRequest)
-        amount = parse_money(body.amount)
+    @post("/payments", opt=FINANCE, operation_id="ReceivePayment", responses=answers(PaymentAnswer))
+    async def receive_payment(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        data: JSONBody[PaymentRequest],
+    ) -> Response[bytes]:
+        amount = parse_money(data.amount)
         requested = (
-            tuple(payment.Allocation(invoice_id=a.invoice_id, amount=parse_money(a.amount)) for a in body.allocations)
-            if body.allocations is not None
+            tuple(payment.Allocation(invoice_id=a.invoice_id, amount=parse_money(a.amount)) for a in data.allocations)
+            if data.allocations is not None
             else None
         )
-        cmd = commands.ReceivePayment(body.payment_id, body.customer_id, amount, requested)
-        answer = lambda received: (201, payment_view(received, svc.settings.currency))  # noqa: E731
-        return await execute(request, svc, cmd, body, answer, business=("payment", body.payment_id))
+        cmd = commands.ReceivePayment(data.payment_id, data.customer_id, amount, requested)
+        answer = lambda received: (201, payment_view(received, currency))  # noqa: E731
+        return await gateway.execute(request, cmd, data, answer, business=("payment", data.payment_id))
 
 
 class DeadLettersController(Controller):
     path = "/v1/admin/dead-letters"
     tags = ["admin"]
 
-    @get("/", opt={"scope": "admin"}, operation_id="ListDeadLetters")
-    async def list_dead_letters(self, svc: Svc, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_read_models(svc, ("invoices",), min_position)
-        return {"items": await anyio.to_thread.run_sync(svc.read.dead_letters), "next_after": None}
+    @get("/", opt={"scope": "admin"}, operation_id="ListDeadLetters", responses=answers(DeadLetters, 200))
+    async def list_dead_letters(
+        self, reads: NamedDependency[ReadModels], waits: NamedDependency[Waits], min_position: MinPosition = None
+    ) -> dict[str, Any]:
+        await waits.for_read_models(("invoices",), min_position)
+        return {"items": await anyio.to_thread.run_sync(reads.dead_letters), "next_after": None}
 
     @post(
         "/{entry_id:str}/retry",
-        opt={"scope": "admin", "body": EmptyRequest},
+        opt={"scope": "admin"},
         operation_id="RetryDeadLetter",
         status_code=200,
+        responses=answers(DeadLetterRetryAnswer, 200),
     )
-    async def retry(self, request: Request[Any, Any, Any], svc: Svc, entry_id: DocId) -> Response[bytes]:
-        body, _ = await parse(request, EmptyRequest, allow_empty=True)
+    async def retry(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        service: NamedDependency[Service],
+        entry_id: DocId,
+        data: JSONBody[EmptyRequest] = NO_BODY,
+    ) -> Response[bytes]:
 
-        def answer(inv: invoice.Invoice) -> tuple[int, dict[str, Any]]:
-            return 200, {
-                "id": entry_id,
-                "kind": "tax",
-                "subject": f"invoice/{entry_id}",
-                "status": "retrying",
-                "invoice": invoice_view(inv, svc.settings.currency),
-            }
+        def answer(inv: invoice.Invoice) -> tuple[int, DeadLetterRetry]:
+            return 200, DeadLetterRetry(entry_id, "tax", f"invoice/{entry_id}", "retrying", invoice_view(inv, currency))
 
-        if svc.tax_worker is not None:
-            svc.tax_worker.wake()
-        return await execute(request, svc, commands.RetryDeadLetter(entry_id), body, answer)
+        if service.tax_worker is not None:
+            service.tax_worker.wake()
+        return await gateway.execute(request, commands.RetryDeadLetter(entry_id), data, answer)

@@ -1,4 +1,10 @@
-"""Strict request bodies: content type, size, JSON syntax (nesting depth, duplicate keys), then exact types."""
+"""Strict request bodies: content type, size, JSON syntax (nesting depth, duplicate keys), then exact types.
+
+A command handler names its body as `data: <Body Struct>` and Litestar reads it through `CommandRequest`,
+the app's request class: `body()` checks what the headers say before the body is read (Idempotency-Key,
+content type, size), `json()` decodes it strictly into the Struct the handler names. So the handler gets an
+exact value, and every refusal is the problem document API.md names (docs/decisions/0015-typed-handlers.md).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,13 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
+from litestar.datastructures import Headers
+from litestar.handlers.base import BaseRouteHandler
+from litestar.typing import FieldDefinition
+from litestar.utils.predicates import is_class_and_subclass
 
 from api.errors import ProblemError, validation_problem
+from api.models import Body
 from api.security import check_idempotency_key
 
 T = TypeVar("T")
@@ -93,27 +104,6 @@ def decode(raw: bytes) -> Any:
     return data
 
 
-async def read_json(request: Request[Any, Any, Any], allow_empty: bool = False) -> tuple[Any, bytes]:
-    if allow_empty and request.headers.get("content-length", "0") == "0" and "content-type" not in request.headers:
-        return {}, b""
-    content_type = request.headers.get("content-type", "")
-    media = content_type.split(";")[0].strip().lower()
-    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
-        raise ProblemError(
-            415,
-            "unsupported_media_type",
-            "Unsupported media type",
-            f"Send the body as application/json (got {media or 'no content type'})",
-        )
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY:
-        raise ProblemError(413, "payload_too_large", "Request body too large", "The body must be at most 1 MiB")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ProblemError(413, "payload_too_large", "Request body too large", "The body must be at most 1 MiB")
-    return decode(raw), raw
-
-
 def convert(data: Any, model: type[T]) -> T:
     try:
         return msgspec.convert(data, type=model, strict=True)
@@ -121,9 +111,57 @@ def convert(data: Any, model: type[T]) -> T:
         raise validation_problem(exc) from None
 
 
-async def parse(request: Request[Any, Any, Any], model: type[T], allow_empty: bool = False) -> tuple[T, bytes]:
-    """Decode the body into `model`; `allow_empty` accepts no body at all as `{}`. Every command comes through
-    here before it runs, so the headers it stores (Idempotency-Key) are checked here too."""
-    check_idempotency_key(request)
-    data, raw = await read_json(request, allow_empty)
-    return convert(data, model), raw
+def body_field(handler: BaseRouteHandler) -> FieldDefinition | None:
+    """The handler's `data` parameter when it takes a request body Struct (api/models.py), else None."""
+    field = handler.parsed_fn_signature.parameters.get("data")
+    return field if field is not None and is_class_and_subclass(field.annotation, Body) else None
+
+
+def _too_large() -> ProblemError:
+    return ProblemError(413, "payload_too_large", "Request body too large", "The body must be at most 1 MiB")
+
+
+def _check_headers(headers: Headers) -> None:
+    """Before reading: a JSON media type (else 415) and an announced length of at most 1 MiB (else 413)."""
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise ProblemError(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            f"Send the body as application/json (got {media or 'no content type'})",
+        )
+    length = headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY:
+        raise _too_large()
+
+
+class CommandRequest(Request[Any, Any, Any]):
+    """The request class of the app. For a handler that takes a body Struct as `data`, Litestar's `data`
+    comes from here: checked, read, decoded and converted strictly. Other routes read as Litestar does."""
+
+    async def body(self) -> bytes:
+        """The raw body of a command. Every command comes through here before it runs, so the headers it
+        stores (Idempotency-Key) are checked here too. A handler whose `data` has a default (its Struct has
+        no required field) takes no body at all (no content type, length 0) as that default: Litestar
+        passes the default on when the body is empty."""
+        field = body_field(self.route_handler)
+        if field is None:
+            return await super().body()
+        check_idempotency_key(self)
+        if field.has_default and self.headers.get("content-length", "0") == "0" and "content-type" not in self.headers:
+            return b""
+        _check_headers(self.headers)
+        raw = await super().body()
+        if len(raw) > MAX_BODY:
+            raise _too_large()
+        if not raw:  # Litestar reads an empty body as "nothing sent"; for a JSON body it is malformed JSON
+            decode(raw)
+        return raw
+
+    async def json(self) -> Any:
+        """The body as the handler's Struct: valid JSON (decode), then exactly its types (convert)."""
+        field = body_field(self.route_handler)
+        if field is None:
+            return await super().json()
+        return convert(decode(await self.body()), field.annotation)

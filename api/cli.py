@@ -169,16 +169,14 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     svc = Service.start(_settings_or_exit())
     try:
-        events = history(svc, ORDER, args.order_id)["events"]
+        events = history(svc.store, ORDER, args.order_id).events
     finally:
         svc.close()
     if not events:
         print(f"o2c history: order {args.order_id} not found", file=sys.stderr)
         return 1
     for e in events:
-        print(
-            f"v{e['version']:<3} #{e['position']:<8} {e['recorded_at']}  {e['type']:<24} by {e['actor']}  {json.dumps(e['data'])}"
-        )
+        print(f"v{e.version:<3} #{e.position:<8} {e.recorded_at}  {e.type:<24} by {e.actor}  {json.dumps(e.data)}")
     return 0
 
 

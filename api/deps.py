@@ -1,4 +1,15 @@
-"""Dependencies handed to handlers through Litestar's Provide, and read-your-writes waits."""
+"""What handlers are handed, by parameter name (Litestar's Provide, each from the service the lifespan put
+in app state), and read-your-writes waits. A handler names only what it uses, marked NamedDependency:
+
+    gateway   CommandGateway  run a command: the application service, idempotency, the answer, counters
+    ledger    Ledger          an aggregate as it stands (or stood at a version)
+    store     EventStore      the log: its head, a stream's history, the feed
+    reads     ReadModels      the read models' queries
+    waits     Waits           read-your-writes: `min_position` on the log or on read models
+    currency  str             the deployment's currency, echoed on money-bearing resources
+    metrics   Metrics         the Prometheus collectors
+    service   Service         the running process itself: its workers, background jobs, shutdown
+"""
 
 from __future__ import annotations
 
@@ -7,20 +18,17 @@ from collections.abc import Callable
 import anyio
 import anyio.to_thread
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import Provide
 
+from api.commands import CommandGateway
 from api.errors import ProblemError
+from infra.adapters.metrics import Metrics
+from infra.eventstore.store import EventStore
+from infra.ledger.ledger import Ledger
+from infra.readside.readmodels import ReadModels
 from infra.service import Service
 
 IMPLICIT_WAIT = 2.0  # seconds a read waits, unasked, for this process's own last write
-
-
-def provide_service(state: State) -> Service:
-    svc: Service = state.service
-    return svc
-
-
-Svc = NamedDependency[Service]
 
 
 async def _wait(reached: Callable[[], int], target: int, timeout: float, in_memory: bool = False) -> bool:
@@ -45,24 +53,83 @@ def _stale(min_position: int) -> ProblemError:
     )
 
 
-async def wait_for_position(svc: Service, min_position: int | None) -> None:
-    """For reads served from the event store itself: wait until the log holds `min_position`."""
-    if min_position and not await _wait(svc.store.head, min_position, svc.settings.min_position_wait):
-        raise _stale(min_position)
+class Waits:
+    """Read-your-writes: wait, bounded, until the log or the read models hold a position, else 503."""
 
+    def __init__(self, store: EventStore, reads: ReadModels, ledger: Ledger, timeout: float) -> None:
+        self.store = store
+        self.reads = reads
+        self.ledger = ledger
+        self.timeout = timeout
 
-async def wait_for_read_models(svc: Service, names: tuple[str, ...], min_position: int | None) -> int:
-    """Read-your-writes for read models. With `min_position`, wait (bounded) or answer 503.
-    Without it, wait briefly for this process's own last write, then answer what is there.
-    Returns the position the answer reflects."""
-
-    def reached() -> int:
-        return min(svc.read.position(n) for n in names)
-
-    in_memory = svc.read.positions_in_memory(names)  # else ask in a worker thread, off the event loop
-    if min_position:
-        if not await _wait(reached, min_position, svc.settings.min_position_wait, in_memory):
+    async def for_log(self, min_position: int | None) -> None:
+        """For reads served from the event store itself: wait until the log holds `min_position`."""
+        if min_position and not await _wait(self.store.head, min_position, self.timeout):
             raise _stale(min_position)
-    elif svc.read.local and svc.ledger.last_position:  # this process runs the read models it wrote for
-        await _wait(reached, svc.ledger.last_position, IMPLICIT_WAIT, in_memory)
-    return reached() if in_memory else await anyio.to_thread.run_sync(reached)
+
+    async def for_read_models(self, names: tuple[str, ...], min_position: int | None) -> int:
+        """Read-your-writes for read models. With `min_position`, wait (bounded) or answer 503.
+        Without it, wait briefly for this process's own last write, then answer what is there.
+        Returns the position the answer reflects."""
+        reads = self.reads
+
+        def reached() -> int:
+            return min(reads.position(n) for n in names)
+
+        in_memory = reads.positions_in_memory(names)  # else ask in a worker thread, off the event loop
+        if min_position:
+            if not await _wait(reached, min_position, self.timeout, in_memory):
+                raise _stale(min_position)
+        elif reads.local and self.ledger.last_position:  # this process runs the read models it wrote for
+            await _wait(reached, self.ledger.last_position, IMPLICIT_WAIT, in_memory)
+        return reached() if in_memory else await anyio.to_thread.run_sync(reached)
+
+
+def _service(state: State) -> Service:
+    svc: Service = state.service
+    return svc
+
+
+def _gateway(state: State) -> CommandGateway:
+    svc = _service(state)
+    return CommandGateway(svc.app, svc.metrics)
+
+
+def _ledger(state: State) -> Ledger:
+    return _service(state).ledger
+
+
+def _store(state: State) -> EventStore:
+    return _service(state).store
+
+
+def _reads(state: State) -> ReadModels:
+    return _service(state).read
+
+
+def _waits(state: State) -> Waits:
+    svc = _service(state)
+    return Waits(svc.store, svc.read, svc.ledger, svc.settings.min_position_wait)
+
+
+def _currency(state: State) -> str:
+    return _service(state).settings.currency
+
+
+def _metrics(state: State) -> Metrics | None:
+    return _service(state).metrics
+
+
+def dependencies() -> dict[str, Provide]:
+    """The app's dependencies, by the parameter name a handler gives them."""
+    providers: dict[str, Callable[[State], object]] = {
+        "gateway": _gateway,
+        "ledger": _ledger,
+        "store": _store,
+        "reads": _reads,
+        "waits": _waits,
+        "currency": _currency,
+        "metrics": _metrics,
+        "service": _service,
+    }
+    return {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}

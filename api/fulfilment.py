@@ -8,19 +8,22 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
-from api.body import parse
-from api.commands import Answer, execute
-from api.deps import Svc, wait_for_position
+from api.commands import Answer, CommandGateway
+from api.deps import Waits
 from api.errors import ProblemError
 from api.models import DeliveryRequest, ShipmentRequest
+from api.openapi import answers
 from api.reference import IdPath, MinPosition
+from api.resources import Shipment, ShipmentAnswer
 from api.views import shipment_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
 from infra.ledger.kinds import INVOICE, SHIPMENT
-from infra.service import Service
+from infra.ledger.ledger import Ledger
 
 WRITE = {"scope": "shipments:write"}
 
@@ -46,47 +49,66 @@ def parse_rfc3339(text: str, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _answer(status: int, svc: Service) -> Answer:
-    return lambda done: (status, shipment_view(done.shipment, svc.settings.currency, done.invoice_id))
+def _answer(status: int, currency: str) -> Answer:
+    return lambda done: (status, shipment_view(done.shipment, currency, done.invoice_id))
 
 
 class ShipmentsController(Controller):
     path = "/v1/shipments"
     tags = ["fulfilment"]
 
-    @post("/", opt={**WRITE, "body": ShipmentRequest}, operation_id="ConfirmShipment")
-    async def ship(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, ShipmentRequest)
+    @post("/", opt=WRITE, operation_id="ConfirmShipment", responses=answers(ShipmentAnswer))
+    async def ship(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        data: JSONBody[ShipmentRequest],
+    ) -> Response[bytes]:
         cmd = commands.ShipInput(
-            shipment_id=body.shipment_id,
-            order_id=body.order_id,
-            warehouse_id=body.warehouse_id,
-            lines=tuple((ln.sku, ln.qty) for ln in body.lines),
-            carrier=body.carrier,
-            tracking=body.tracking,
-            freight=parse_money(body.freight),
+            shipment_id=data.shipment_id,
+            order_id=data.order_id,
+            warehouse_id=data.warehouse_id,
+            lines=tuple((ln.sku, ln.qty) for ln in data.lines),
+            carrier=data.carrier,
+            tracking=data.tracking,
+            freight=parse_money(data.freight),
             shipped_at=datetime.now(UTC),
         )
-        answer = _answer(201, svc)
-        return await execute(request, svc, cmd, body, answer, business=("shipment", body.shipment_id))
+        answer = _answer(201, currency)
+        return await gateway.execute(request, cmd, data, answer, business=("shipment", data.shipment_id))
 
     @post(
         "/{shipment_id:str}/delivery",
-        opt={**WRITE, "body": DeliveryRequest},
+        opt=WRITE,
         operation_id="RecordDelivery",
         status_code=200,
+        responses=answers(ShipmentAnswer, 200),
     )
-    async def deliver(self, request: Request[Any, Any, Any], svc: Svc, shipment_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, DeliveryRequest)
-        delivered_at = parse_rfc3339(body.delivered_at, "delivered_at")
-        cmd = commands.RecordDelivery(shipment_id, delivered_at, body.signed_by)
-        return await execute(request, svc, cmd, body, _answer(200, svc))
+    async def deliver(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        shipment_id: IdPath,
+        data: JSONBody[DeliveryRequest],
+    ) -> Response[bytes]:
+        delivered_at = parse_rfc3339(data.delivered_at, "delivered_at")
+        cmd = commands.RecordDelivery(shipment_id, delivered_at, data.signed_by)
+        return await gateway.execute(request, cmd, data, _answer(200, currency))
 
     @get("/{shipment_id:str}", opt={"scope": "read"}, operation_id="GetShipment")
-    async def get_shipment(self, svc: Svc, shipment_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, SHIPMENT, shipment_id)
+    async def get_shipment(
+        self,
+        ledger: NamedDependency[Ledger],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
+        shipment_id: IdPath,
+        min_position: MinPosition = None,
+    ) -> Shipment:
+        await waits.for_log(min_position)
+        state, _ = await anyio.to_thread.run_sync(ledger.load, SHIPMENT, shipment_id)
         if state is None:
             raise NotFoundError(f"Shipment {shipment_id} does not exist", shipment_id=shipment_id)
-        inv, _ = await anyio.to_thread.run_sync(svc.ledger.load, INVOICE, commands.invoice_id_for(shipment_id))
-        return shipment_view(state, svc.settings.currency, inv.invoice_id if inv else None)
+        inv, _ = await anyio.to_thread.run_sync(ledger.load, INVOICE, commands.invoice_id_for(shipment_id))
+        return shipment_view(state, currency, inv.invoice_id if inv else None)

@@ -5,14 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
-from api.body import parse
-from api.commands import execute
-from api.deps import Svc
+from api.commands import CommandGateway
 from api.errors import ProblemError
-from api.models import AdjustmentRequest, CountRequest, EmptyRequest, ReceiptRequest, TransferRequest
+from api.models import NO_BODY, AdjustmentRequest, CountRequest, EmptyRequest, ReceiptRequest, TransferRequest
+from api.openapi import answers
 from api.reference import IdPath
-from api.views import position_view, transfer_view
+from api.resources import (
+    Adjustment,
+    AdjustmentAnswer,
+    Count,
+    CountAnswer,
+    Receipt,
+    ReceiptAnswer,
+    SkuQty,
+    TransferAnswer,
+)
+from api.views import adjustment_view, count_view, transfer_view
 from domain import inventory
 from infra import commands
 
@@ -23,22 +34,23 @@ class InventoryController(Controller):
     path = "/v1/inventory"
     tags = ["inventory"]
 
-    @post("/receipts", opt={**WRITE, "body": ReceiptRequest}, operation_id="RecordReceipt")
-    async def receipt(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, ReceiptRequest)
-        lines = tuple((ln.sku, ln.qty) for ln in body.lines)
-        answer = {
-            "receipt_id": body.receipt_id,
-            "warehouse_id": body.warehouse_id,
-            "lines": [{"sku": sku, "qty": qty} for sku, qty in lines],
-        }
-        cmd = commands.ReceiveStock(body.receipt_id, body.warehouse_id, lines)
-        return await execute(request, svc, cmd, body, lambda _: (201, answer), business=("receipt", body.receipt_id))
+    @post("/receipts", opt=WRITE, operation_id="RecordReceipt", responses=answers(ReceiptAnswer))
+    async def receipt(
+        self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway], data: JSONBody[ReceiptRequest]
+    ) -> Response[bytes]:
+        lines = tuple((ln.sku, ln.qty) for ln in data.lines)
+        answer = Receipt(data.receipt_id, data.warehouse_id, [SkuQty(sku, qty) for sku, qty in lines])
+        cmd = commands.ReceiveStock(data.receipt_id, data.warehouse_id, lines)
+        return await gateway.execute(request, cmd, data, lambda _: (201, answer), business=("receipt", data.receipt_id))
 
-    @post("/adjustments", opt={**WRITE, "body": AdjustmentRequest}, operation_id="RecordAdjustment")
-    async def adjustment(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, AdjustmentRequest)
-        if body.qty_delta == 0:
+    @post("/adjustments", opt=WRITE, operation_id="RecordAdjustment", responses=answers(AdjustmentAnswer))
+    async def adjustment(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        data: JSONBody[AdjustmentRequest],
+    ) -> Response[bytes]:
+        if data.qty_delta == 0:
             raise ProblemError(
                 422,
                 "invalid_request",
@@ -46,40 +58,46 @@ class InventoryController(Controller):
                 "qty_delta must not be zero",
                 errors=[{"field": "qty_delta", "message": "must be a non-zero integer"}],
             )
-        cmd = commands.AdjustStock(body.adjustment_id, body.warehouse_id, body.sku, body.qty_delta, body.reason)
+        cmd = commands.AdjustStock(data.adjustment_id, data.warehouse_id, data.sku, data.qty_delta, data.reason)
 
-        def answer(pos: inventory.Position) -> tuple[int, dict[str, Any]]:
-            head = {"adjustment_id": body.adjustment_id, "qty_delta": body.qty_delta, "reason": body.reason}
-            return 201, {**head, **position_view(pos)}
+        def answer(pos: inventory.Position) -> tuple[int, Adjustment]:
+            return 201, adjustment_view(data.adjustment_id, data.qty_delta, data.reason, pos)
 
-        return await execute(request, svc, cmd, body, answer, business=("adjustment", body.adjustment_id))
+        return await gateway.execute(request, cmd, data, answer, business=("adjustment", data.adjustment_id))
 
-    @post("/counts", opt={**WRITE, "body": CountRequest}, operation_id="RecordCount")
-    async def count(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, CountRequest)
-        cmd = commands.CountStock(body.count_id, body.warehouse_id, body.sku, body.counted_qty)
+    @post("/counts", opt=WRITE, operation_id="RecordCount", responses=answers(CountAnswer))
+    async def count(
+        self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway], data: JSONBody[CountRequest]
+    ) -> Response[bytes]:
+        cmd = commands.CountStock(data.count_id, data.warehouse_id, data.sku, data.counted_qty)
 
-        def answer(counted: commands.Counted) -> tuple[int, dict[str, Any]]:
-            delta = body.counted_qty - counted.on_hand_before
-            head = {"count_id": body.count_id, "counted_qty": body.counted_qty, "qty_delta": delta}
-            return 201, {**head, **position_view(counted.position)}
+        def answer(counted: commands.Counted) -> tuple[int, Count]:
+            delta = data.counted_qty - counted.on_hand_before
+            return 201, count_view(data.count_id, data.counted_qty, delta, counted.position)
 
-        return await execute(request, svc, cmd, body, answer, business=("count", body.count_id))
+        return await gateway.execute(request, cmd, data, answer, business=("count", data.count_id))
 
-    @post("/transfers", opt={**WRITE, "body": TransferRequest}, operation_id="StartTransfer")
-    async def transfer(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, TransferRequest)
-        cmd = commands.StartTransfer(body.transfer_id, body.from_warehouse_id, body.to_warehouse_id, body.sku, body.qty)
+    @post("/transfers", opt=WRITE, operation_id="StartTransfer", responses=answers(TransferAnswer))
+    async def transfer(
+        self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway], data: JSONBody[TransferRequest]
+    ) -> Response[bytes]:
+        cmd = commands.StartTransfer(data.transfer_id, data.from_warehouse_id, data.to_warehouse_id, data.sku, data.qty)
         answer = lambda state: (201, transfer_view(state))  # noqa: E731
-        return await execute(request, svc, cmd, body, answer, business=("transfer", body.transfer_id))
+        return await gateway.execute(request, cmd, data, answer, business=("transfer", data.transfer_id))
 
     @post(
         "/transfers/{transfer_id:str}/receive",
-        opt={**WRITE, "body": EmptyRequest},
+        opt=WRITE,
         operation_id="ReceiveTransfer",
         status_code=200,
+        responses=answers(TransferAnswer, 200),
     )
-    async def receive_transfer(self, request: Request[Any, Any, Any], svc: Svc, transfer_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, EmptyRequest, allow_empty=True)
+    async def receive_transfer(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        transfer_id: IdPath,
+        data: JSONBody[EmptyRequest] = NO_BODY,
+    ) -> Response[bytes]:
         cmd = commands.ReceiveTransfer(transfer_id)
-        return await execute(request, svc, cmd, body, lambda state: (200, transfer_view(state)))
+        return await gateway.execute(request, cmd, data, lambda state: (200, transfer_view(state)))

@@ -31,8 +31,8 @@ Uom = Annotated[str, Meta(min_length=1, max_length=16, pattern=TEXT_PATTERN)]
 Timestamp = Annotated[str, Meta(min_length=10, max_length=64, pattern=TEXT_PATTERN)]  # parsed as RFC 3339 later
 
 
-class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    """A request body; frozen, so a handler may name an instance as the default of its `data`."""
 
 
 class PutProductRequest(Body):
@@ -111,6 +111,9 @@ class ShipToRequest(Body):
     gln: Gln | None = None
 
 
+NO_BODY = EmptyRequest()  # what a route that takes nothing receives for no body at all (as for `{}`)
+
+
 class OrderLineRequest(Body):
     sku: Id
     qty: Qty
@@ -155,6 +158,9 @@ class ChangeOrderRequest(Body):
 
 class CancelOrderRequest(Body):
     reason: Text = ""
+
+
+NO_REASON = CancelOrderRequest()  # a cancel sent with no body at all
 
 
 class ShipmentLineRequest(Body):

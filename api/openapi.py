@@ -1,345 +1,44 @@
-"""Make the generated OpenAPI document say what the handlers really do.
+"""Make the generated OpenAPI document say exactly what the handlers do.
 
-Handlers parse their bodies themselves (strictly, with problem documents), so Litestar cannot see the
-request models, and it documents errors it never answers (a 400 ValidationException). `refine` fixes
-the document once, at start-up: request bodies from the model a handler names in `opt['body']`, the
-success statuses it answers, problem documents for every error, and no security on public routes.
+Litestar places every body and answer: a command's request body from its `data` Struct (api/models.py), a
+success answer from the route's return type or its `responses=answers(...)` (api/resources.py). But it
+renders Structs less strictly than msgspec decodes and encodes them (no `additionalProperties: false`, no
+`not`, no formats), says every body is required, and documents an error the service never answers (a 400
+ValidationException). `refine` fixes the document once, at start-up: msgspec's own schema of every Struct
+it names, whether a body may be left out, problem documents for every error, no security on public routes.
 """
 
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from typing import Any, cast
 
 import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, RequestBody, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.predicates import is_class_and_subclass
 
+from api.body import body_field
 from api.errors import PROBLEM
-from api.orders import ORDER_STATUSES
+from api.resources import Problem
 
 _REF = "#/components/schemas/{name}"
-
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "An RFC 9457 problem document",
-    "required": ["type", "title", "status", "detail", "code"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer", "minimum": 400, "maximum": 599},
-        "detail": {"type": "string"},
-        "code": {"type": "string", "minLength": 1},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-}
-
-COMMAND_RESULT: dict[str, Any] = {
-    "type": "object",
-    "description": "The resource the command produced, with the log position of its last event",
-    "required": ["position"],
-    "properties": {"position": {"type": "integer", "minimum": 0}},
-}
+_PUT = {201: "Created", 200: "Updated or unchanged"}
 
 
-# --- what handlers answer: the resources of API.md, with the fields the views in api/views.py build ------
-# Objects stay open (API.md lets the service add fields); every field listed is required unless optional.
-
-_MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$"}
-_MONEY_OR_NULL = {"type": ["string", "null"], "pattern": r"^-?[0-9]+\.[0-9]{2}$"}
-_INT = {"type": "integer"}
-_STR = {"type": "string"}
-_DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
-_STR_OR_NULL = {"type": ["string", "null"]}
-_TIME = {"type": "string", "format": "date-time"}
-_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+def answers(struct: type[msgspec.Struct], status: int = 201) -> dict[int, ResponseSpec]:
+    """A route's `responses=`: its success answer (`status`) holds `struct`, e.g. a command's
+    `...Answer` (its reply is recorded text, so Litestar cannot see the type) or a read model's dict."""
+    return {status: ResponseSpec(struct, description=HTTPStatus(status).description, generate_examples=False)}
 
 
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": _REF.format(name=name)}
-
-
-def _list(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": item}
-
-
-def _obj(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    required = [name for name in properties if name not in optional]
-    return {"type": "object", "required": required, "properties": properties}
-
-
-_SKU_QTY = _obj({"sku": _STR, "qty": _INT})
-_POSITION = {
-    "sku": _STR,
-    "warehouse_id": _STR,
-    "on_hand": _INT,
-    "reserved": _INT,
-    "available": _INT,
-    "in_transit": _INT,
-}
-_ATP_WAREHOUSE = _obj({k: v for k, v in _POSITION.items() if k != "sku"})
-
-VIEWS: dict[str, dict[str, Any]] = {
-    "Product": _obj({"sku": _STR, "name": _STR, "unit_price": _MONEY, "uom": _STR, "currency": _STR}),
-    "Warehouse": _obj({"warehouse_id": _STR, "name": _STR}),
-    "Customer": _obj(
-        {
-            "customer_id": _STR,
-            "name": _STR,
-            "credit_limit": _MONEY,
-            "tax_region": _STR,
-            "status": {"enum": ["active", "blocked"]},
-            "currency": _STR,
-            "contract_prices": _list(_obj({"sku": _STR, "unit_price": _MONEY})),
-        }
-    ),
-    "ContractPrice": _obj({"customer_id": _STR, "sku": _STR, "unit_price": _MONEY, "currency": _STR}),
-    "Order": _obj(
-        {
-            "order_id": _STR,
-            "customer_id": _STR,
-            "channel": {"enum": ["web", "edi", "sales", "portal", "marketplace"]},
-            "status": {"enum": list(ORDER_STATUSES)},
-            "currency": _STR,
-            "total": _MONEY,
-            "lines": _list(
-                _obj(
-                    {
-                        "line_id": _STR,
-                        "sku": _STR,
-                        "qty": _INT,
-                        "unit_price": _MONEY,
-                        "amount": _MONEY,
-                        **{k: _INT for k in ("allocated", "backordered", "shipped", "delivered", "invoiced")},
-                        **{k: _INT for k in ("returned", "cancelled")},
-                        "allocations": _list(_obj({"warehouse_id": _STR, "qty": _INT})),
-                        "requested_date": _DATE_OR_NULL,
-                        "customer_line_ref": _STR_OR_NULL,
-                    }
-                )
-            ),
-            "customer_po": _STR_OR_NULL,
-            "requested_date": _DATE_OR_NULL,
-            "ship_to": {"type": ["object", "null"]},
-        }
-    ),
-    "Shipment": _obj(
-        {
-            "shipment_id": _STR,
-            "order_id": _STR,
-            "warehouse_id": _STR,
-            "lines": _list(_SKU_QTY),
-            "carrier": _STR_OR_NULL,
-            "tracking": _STR_OR_NULL,
-            "freight": _MONEY,
-            "shipped_at": _TIME,
-            "delivered_at": _TIME_OR_NULL,
-            "signed_by": _STR_OR_NULL,
-            "invoice_id": _STR_OR_NULL,
-        }
-    ),
-    "Transfer": _obj(
-        {
-            "transfer_id": _STR,
-            "sku": _STR,
-            "from_warehouse_id": _STR,
-            "to_warehouse_id": _STR,
-            "qty": _INT,
-            "status": {"enum": ["in_transit", "received"]},
-        }
-    ),
-    "Receipt": _obj({"receipt_id": _STR, "warehouse_id": _STR, "lines": _list(_SKU_QTY)}),
-    "Adjustment": _obj({"adjustment_id": _STR, "qty_delta": _INT, "reason": _STR, **_POSITION}),
-    "Count": _obj({"count_id": _STR, "counted_qty": _INT, "qty_delta": _INT, **_POSITION}),
-    "Invoice": _obj(
-        {
-            "invoice_id": _STR,
-            "kind": {"enum": ["invoice", "credit_note"]},
-            "number": {"type": "integer", "minimum": 1},
-            "order_id": _STR,
-            "shipment_id": _STR_OR_NULL,
-            "customer_id": _STR,
-            "status": {
-                "enum": [
-                    "awaiting_shipment_proof",
-                    "awaiting_tax",
-                    "issued",
-                    "partially_paid",
-                    "paid",
-                    "credited",
-                    "dead_lettered",
-                ]
-            },
-            "currency": _STR,
-            "lines": _list(_obj({"sku": _STR, "qty": _INT, "unit_price": _MONEY, "amount": _MONEY})),
-            "freight": _MONEY,
-            "subtotal": _MONEY,
-            "tax": _MONEY_OR_NULL,
-            "total": _MONEY_OR_NULL,
-            "paid": _MONEY,
-            "balance": _MONEY,
-        },
-        optional=("number",),
-    ),
-    "Payment": _obj(
-        {
-            "payment_id": _STR,
-            "customer_id": _STR,
-            "amount": _MONEY,
-            "currency": _STR,
-            "applied": _list(_obj({"invoice_id": _STR, "amount": _MONEY})),
-            "unapplied": _MONEY,
-        }
-    ),
-    "Return": _obj(
-        {
-            "return_id": _STR,
-            "order_id": _STR,
-            "warehouse_id": _STR,
-            "restock": {"type": "boolean"},
-            "lines": _list(_SKU_QTY),
-            "credit_note_id": _STR,
-            "credit_note": _ref("Invoice"),
-        }
-    ),
-    "Atp": _obj(
-        {
-            **{k: v for k, v in _POSITION.items() if k != "warehouse_id"},
-            "backordered": _INT,
-            "warehouses": _list(_ATP_WAREHOUSE),
-            "position": _INT,
-        }
-    ),
-    "Balance": _obj(
-        {
-            "customer_id": _STR,
-            "currency": _STR,
-            **{k: _MONEY for k in ("credit_limit", "open_ar", "unbilled", "exposure", "credit_available")},
-            "unapplied_credit": _MONEY,
-            "position": _INT,
-        }
-    ),
-    "History": _obj(
-        {
-            "events": _list(
-                _obj(
-                    {
-                        "version": _INT,
-                        "type": _STR,
-                        "recorded_at": _TIME,
-                        "position": _INT,
-                        "actor": _STR_OR_NULL,
-                        "correlation_id": _STR_OR_NULL,
-                        "causation_id": _STR_OR_NULL,
-                        "data": {"type": "object"},
-                    }
-                )
-            )
-        }
-    ),
-    "EventFeed": _obj(
-        {
-            "events": _list(
-                _obj(
-                    {
-                        "specversion": {"const": "1.0"},
-                        "id": _STR,
-                        "source": {"const": "/o2c"},
-                        "type": {"type": "string", "pattern": r"^o2c\."},
-                        "subject": _STR,
-                        "time": _TIME,
-                        "datacontenttype": {"const": "application/json"},
-                        "data": {"type": "object"},
-                        "position": _INT,
-                    }
-                )
-            ),
-            "next_after": _INT,
-        }
-    ),
-    "OrderList": _obj({"items": _list(_ref("Order")), "next_after": _STR_OR_NULL}),
-    "InvoiceList": _obj({"items": _list(_ref("Invoice")), "next_after": _STR_OR_NULL}),
-    "AtpList": _obj({"items": _list(_ref("Atp"))}),
-    "DeadLetters": _obj(
-        {
-            "items": _list(
-                _obj(
-                    {
-                        "id": _STR,
-                        "kind": _STR,
-                        "subject": _STR,
-                        "attempts": _INT,
-                        "last_error": _STR_OR_NULL,
-                        "parked_at": _TIME_OR_NULL,
-                    }
-                )
-            ),
-            "next_after": {"type": "null"},
-        }
-    ),
-    "DeadLetterRetry": _obj({"id": _STR, "kind": _STR, "subject": _STR, "invoice": _ref("Invoice")}),
-    "Signals": _obj(
-        {
-            "backorders_aged": _list({"type": "object"}),
-            "awaiting_tax": _INT,
-            "dead_letters": _INT,
-            "over_allocated": _list({"type": "object"}),
-            "projection_lag": {"type": "object", "additionalProperties": _INT},
-            "position": _INT,
-        }
-    ),
-    "Rebuild": _obj({"name": _STR, "status": _STR, "from_generation": _INT}),
-}
-
-# operationId -> the view its success answer holds (commands add `position`, see COMMAND_RESULT).
-ANSWERS: dict[str, str] = {
-    "PutProduct": "Product",
-    "GetProduct": "Product",
-    "PutWarehouse": "Warehouse",
-    "GetWarehouse": "Warehouse",
-    "PutCustomer": "Customer",
-    "GetCustomer": "Customer",
-    "PutContractPrice": "ContractPrice",
-    "GetContractPrice": "ContractPrice",
-    "RecordReceipt": "Receipt",
-    "RecordAdjustment": "Adjustment",
-    "RecordCount": "Count",
-    "StartTransfer": "Transfer",
-    "ReceiveTransfer": "Transfer",
-    "PlaceOrder": "Order",
-    "CancelOrder": "Order",
-    "ChangeOrder": "Order",
-    "ReleaseCreditHold": "Order",
-    "GetOrder": "Order",
-    "ListOrders": "OrderList",
-    "GetOrderHistory": "History",
-    "ConfirmShipment": "Shipment",
-    "RecordDelivery": "Shipment",
-    "GetShipment": "Shipment",
-    "RecordReturn": "Return",
-    "ReceivePayment": "Payment",
-    "GetInvoice": "Invoice",
-    "ListInvoices": "InvoiceList",
-    "GetInvoiceHistory": "History",
-    "GetPositionHistory": "History",
-    "GetAvailableToPromise": "Atp",
-    "ListAvailableToPromise": "AtpList",
-    "GetCustomerBalance": "Balance",
-    "ReadEventFeed": "EventFeed",
-    "GetSignals": "Signals",
-    "ListDeadLetters": "DeadLetters",
-    "RetryDeadLetter": "DeadLetterRetry",
-    "RebuildProjection": "Rebuild",
-}
+def put_answers(struct: type[msgspec.Struct]) -> dict[int, ResponseSpec]:
+    """Reference data: a PUT answers 201 when it created the resource, 200 when it replaced it (or it was unchanged)."""
+    return {status: ResponseSpec(struct, description=text, generate_examples=False) for status, text in _PUT.items()}
 
 
 def _schema(value: dict[str, Any]) -> Schema:
@@ -365,14 +64,22 @@ def _anchor(pattern: str) -> str:
     return re.sub(r"\\Z$", "$", re.sub(r"^\\A", "^", pattern))
 
 
-def _operations(app: Litestar) -> list[tuple[str, Operation]]:
-    found: list[tuple[str, Operation]] = []
+def _operations(app: Litestar) -> list[Operation]:
+    found: list[Operation] = []
     for item in (app.openapi_schema.paths or {}).values():
         for method in ("get", "put", "post", "delete", "patch"):
             operation = getattr(item, method, None)
             if operation is not None:
-                found.append((method, operation))
+                found.append(operation)
     return found
+
+
+def _structs(handler: HTTPRouteHandler) -> list[type[msgspec.Struct]]:
+    """The Structs Litestar documents for a route: its body, its return type, its `responses=`."""
+    body = body_field(handler)
+    named = [body.annotation if body else None, handler.parsed_fn_signature.return_type.annotation]
+    named += [spec.data_container for spec in (handler.responses or {}).values()]
+    return [t for t in named if is_class_and_subclass(t, msgspec.Struct)]
 
 
 def refine(app: Litestar) -> None:
@@ -383,40 +90,24 @@ def refine(app: Litestar) -> None:
         for h in getattr(route, "route_handlers", [])
         if isinstance(h, HTTPRouteHandler)
     }
-    models = sorted({h.opt["body"] for h in handlers.values() if "body" in h.opt}, key=lambda m: m.__name__)
-    _, components = msgspec.json.schema_components(models, ref_template=_REF)
+    structs = {t for h in handlers.values() for t in _structs(h)} | {Problem}
+    _, components = msgspec.json.schema_components(sorted(structs, key=lambda t: t.__name__), ref_template=_REF)
     openapi = app.openapi_schema
     assert openapi.components is not None
     schemas = openapi.components.schemas = dict(openapi.components.schemas or {})
-    for name, value in {**components, **VIEWS, "Problem": PROBLEM_SCHEMA, "CommandResult": COMMAND_RESULT}.items():
+    assert all(t.__name__ in schemas for t in structs - {Problem}), "Litestar named a Struct's schema otherwise"
+    for name, value in components.items():
         schemas[name] = _schema(_ecma(value))
 
-    for method, operation in _operations(app):
+    for operation in _operations(app):
         handler = handlers.get(str(operation.operation_id))
         if handler is None:  # no operation_id of its own: Litestar's generated entry stays as it is
             continue
         responses = dict(operation.responses or {})
         responses.pop("400", None)  # Litestar's ValidationException: parameters are answered 422 problems
-        body = handler.opt.get("body")
-        if body is not None:
-            ref = {"$ref": _REF.format(name=body.__name__)}
-            operation.request_body = RequestBody(
-                content={"application/json": OpenAPIMediaType(schema=_schema(ref))},
-                required=any(f.required for f in msgspec.structs.fields(body)),  # else no body at all is `{}`
-            )
-            if method == "put":  # reference data: 201 when created, 200 when replaced or unchanged
-                responses["200"] = OpenAPIResponse(description="Updated or unchanged")
-                responses["201"] = OpenAPIResponse(description="Created")
-        answer = ANSWERS.get(str(operation.operation_id))
-        view = _ref(answer) if answer else None
-        if body is not None:
-            view = {"allOf": [view, _ref("CommandResult")]} if view else _ref("CommandResult")
-        if view is not None:
-            for status in [s for s in responses if s.startswith("2")]:
-                responses[status] = OpenAPIResponse(
-                    description=responses[status].description,  # type: ignore[union-attr]
-                    content={"application/json": OpenAPIMediaType(schema=_schema(view))},
-                )
+        body = body_field(handler)
+        if body is not None and isinstance(operation.request_body, RequestBody):
+            operation.request_body.required = not body.has_default  # else no body at all is that default
         if handler.opt.get("scope") is None:
             operation.security = []  # public: no key needed
             if operation.operation_id == "Ready":

@@ -13,11 +13,12 @@ import anyio.to_thread
 import msgspec
 import sqlalchemy as sa
 from litestar import MediaType, Response, get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from api.deps import Svc, wait_for_read_models
-from api.orders import ORDER_STATUSES
+from api.deps import Waits
 from api.reference import MinPosition
+from api.resources import ORDER_STATUSES
 from api.views import ts
 from infra.readside.readmodels import ReadModels
 
@@ -65,16 +66,17 @@ async def ops_page() -> Response[bytes]:
 
 @get("/v1/ops/summary", opt={"scope": "read"}, operation_id="GetOpsSummary", tags=["queries"])
 async def ops_summary(
-    svc: Svc,
+    reads: NamedDependency[ReadModels],
+    waits: NamedDependency[Waits],
     minutes: Annotated[int, Parameter(ge=1, le=120)] = 10,
     top: Annotated[int, Parameter(ge=1, le=50)] = 8,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Order intake per minute over the last `minutes`, order status mix, the `top` SKUs by reserved
     quantity and open backorder lines by age."""
-    position = await wait_for_read_models(svc, ("orders", "atp"), min_position)
+    position = await waits.for_read_models(("orders", "atp"), min_position)
     now = datetime.now(UTC)
-    body = await anyio.to_thread.run_sync(summarize, svc.read, now, minutes, top)
+    body = await anyio.to_thread.run_sync(summarize, reads, now, minutes, top)
     return {**body, "generated_at": ts(now), "position": position}
 
 

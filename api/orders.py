@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
 
-from api.body import parse
-from api.commands import Answer, execute
-from api.deps import Svc, wait_for_position, wait_for_read_models
-from api.errors import ProblemError, invalid
-from api.models import CancelOrderRequest, ChangeOrderRequest, EmptyRequest, PlaceOrderRequest, ShipToRequest
+from api.commands import Answer, CommandGateway
+from api.deps import Waits
+from api.errors import ProblemError
+from api.models import NO_BODY, NO_REASON, CancelOrderRequest, EmptyRequest, PlaceOrderRequest, ShipToRequest
+from api.openapi import answers
 from api.reference import MAX_POSITION, IdPath, MinPosition
-from api.views import order_view
+from api.resources import OrderAnswer, OrderAtVersion, OrderList, OrderStatus
+from api.views import extended, order_view
 from domain import order
 from domain.errors import NotFoundError
 from domain.values import ID_PATTERN, parse_money
 from infra import commands
+from infra.eventstore.store import EventStore
 from infra.ledger.kinds import ORDER
-from infra.service import Service
-
-OrderStatus = Literal[
-    "credit_hold", "backordered", "allocated", "partially_shipped", "shipped", "delivered", "cancelled"
-]
-ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)  # the contract's statuses, in their order
+from infra.ledger.ledger import Ledger
+from infra.readside.readmodels import ReadModels
 
 
 def ship_to_of(sent: ShipToRequest | None) -> order.ShipTo | None:
@@ -44,18 +43,23 @@ def ship_to_of(sent: ShipToRequest | None) -> order.ShipTo | None:
     )
 
 
-def _answer(status: int, svc: Service) -> Answer:
-    return lambda state: (status, order_view(state, svc.settings.currency))
+def order_answer(status: int, currency: str) -> Answer:
+    return lambda state: (status, order_view(state, currency))
 
 
 class OrdersController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post("/", opt={"scope": "orders:write", "body": PlaceOrderRequest}, operation_id="PlaceOrder")
-    async def place(self, request: Request[Any, Any, Any], svc: Svc) -> Response[bytes]:
-        body, _ = await parse(request, PlaceOrderRequest)
-        line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(body.lines)]
+    @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder", responses=answers(OrderAnswer))
+    async def place(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        data: JSONBody[PlaceOrderRequest],
+    ) -> Response[bytes]:
+        line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(data.lines)]
         if len(set(line_ids)) != len(line_ids):
             raise ProblemError(
                 422,
@@ -64,13 +68,13 @@ class OrdersController(Controller):
                 "line_id values must be unique",
                 errors=[{"field": "lines", "message": "duplicate line_id"}],
             )
-        order_id = body.order_id or f"ord-{uuid.uuid4().hex[:20]}"
+        order_id = data.order_id or f"ord-{uuid.uuid4().hex[:20]}"
         cmd = commands.PlaceOrderInput(
             order_id=order_id,
-            customer_id=body.customer_id,
-            channel=body.channel,
-            warehouse_id=body.warehouse_id,
-            allow_backorder=body.allow_backorder,
+            customer_id=data.customer_id,
+            channel=data.channel,
+            warehouse_id=data.warehouse_id,
+            allow_backorder=data.allow_backorder,
             lines=tuple(
                 commands.OrderLineInput(
                     line_id,
@@ -80,99 +84,88 @@ class OrdersController(Controller):
                     ln.requested_date,
                     ln.customer_line_ref,
                 )
-                for line_id, ln in zip(line_ids, body.lines, strict=True)
+                for line_id, ln in zip(line_ids, data.lines, strict=True)
             ),
             accepted_at=datetime.now(UTC),
-            customer_po=body.customer_po,
-            requested_date=body.requested_date,
-            ship_to=ship_to_of(body.ship_to),
+            customer_po=data.customer_po,
+            requested_date=data.requested_date,
+            ship_to=ship_to_of(data.ship_to),
         )
-        business = ("order", body.order_id) if body.order_id else None
-        return await execute(request, svc, cmd, body, _answer(201, svc), business=business)
+        business = ("order", data.order_id) if data.order_id else None
+        return await gateway.execute(request, cmd, data, order_answer(201, currency), business=business)
 
     @get("/", opt={"scope": "read"}, operation_id="ListOrders")
     async def list_orders(
         self,
-        svc: Svc,
+        reads: NamedDependency[ReadModels],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[OrderStatus | None, Parameter(required=False)] = None,
         customer_po: Annotated[str | None, Parameter(min_length=1, max_length=64, required=False)] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         min_position: MinPosition = None,
-    ) -> dict[str, Any]:
-        position = await wait_for_read_models(svc, ("orders",), min_position)
+    ) -> OrderList:
+        position = await waits.for_read_models(("orders",), min_position)
         states, next_after = await anyio.to_thread.run_sync(
-            svc.read.list_orders, customer_id, status, limit, after, customer_po
+            reads.list_orders, customer_id, status, limit, after, customer_po
         )
-        items = [order_view(s, svc.settings.currency) for s in states]
-        return {"items": items, "next_after": None if next_after is None else str(next_after), "position": position}
+        items = [order_view(s, currency) for s in states]
+        return OrderList(items, None if next_after is None else str(next_after), position)
 
     @get("/{order_id:str}", opt={"scope": "read"}, operation_id="GetOrder")
     async def get_order(
         self,
-        svc: Svc,
+        ledger: NamedDependency[Ledger],
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
         order_id: IdPath,
         min_position: MinPosition = None,
         as_of_version: Annotated[int | None, Parameter(ge=1, le=MAX_POSITION, required=False)] = None,
-    ) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        state, version = await anyio.to_thread.run_sync(svc.ledger.load, ORDER, order_id, as_of_version)
+    ) -> OrderAtVersion:
+        await waits.for_log(min_position)
+        state, version = await anyio.to_thread.run_sync(ledger.load, ORDER, order_id, as_of_version)
         if state is None:
             raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
         if as_of_version is not None and version < as_of_version:
             raise NotFoundError(f"Order {order_id} has only {version} versions", order_id=order_id, version=version)
-        head = await anyio.to_thread.run_sync(svc.store.public_head)
-        return {**order_view(state, svc.settings.currency), "version": version, "position": head}
+        head = await anyio.to_thread.run_sync(store.public_head)
+        return extended(OrderAtVersion, order_view(state, currency), version=version, position=head)
 
     @post(
         "/{order_id:str}/cancel",
-        opt={"scope": "orders:write", "body": CancelOrderRequest},
+        opt={"scope": "orders:write"},
         operation_id="CancelOrder",
         status_code=200,
+        responses=answers(OrderAnswer, 200),
     )
-    async def cancel(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, CancelOrderRequest, allow_empty=True)
-        return await execute(request, svc, commands.CancelOrder(order_id, body.reason), body, _answer(200, svc))
-
-    @post(
-        "/{order_id:str}/changes",
-        opt={"scope": "orders:write", "body": ChangeOrderRequest},
-        operation_id="ChangeOrder",
-        status_code=200,
-    )
-    async def change(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, ChangeOrderRequest)
-        lines, added = body.lines or [], body.add_lines or []
-        if not lines and not added:
-            raise invalid([{"field": "lines", "message": "a change needs at least one of lines and add_lines"}])
-        cmd = commands.ChangeOrderInput(
-            order_id=order_id,
-            change_id=body.change_id,
-            reason=body.reason,
-            lines=tuple((ln.line_id, ln.qty) for ln in lines),
-            add_lines=tuple(
-                commands.AddLineInput(
-                    ln.line_id,
-                    ln.sku,
-                    ln.qty,
-                    parse_money(ln.unit_price) if ln.unit_price is not None else None,
-                    ln.requested_date,
-                    ln.customer_line_ref,
-                )
-                for ln in added
-            ),
-            changed_at=datetime.now(UTC),
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        order_id: IdPath,
+        data: JSONBody[CancelOrderRequest] = NO_REASON,
+    ) -> Response[bytes]:
+        return await gateway.execute(
+            request, commands.CancelOrder(order_id, data.reason), data, order_answer(200, currency)
         )
-        business = ("order-change", f"{order_id}/{body.change_id}")  # a change id is unique per order
-        return await execute(request, svc, cmd, body, _answer(200, svc), business=business)
 
     @post(
         "/{order_id:str}/release-hold",
-        opt={"scope": "finance:write", "body": EmptyRequest},
+        opt={"scope": "finance:write"},
         operation_id="ReleaseCreditHold",
         status_code=200,
+        responses=answers(OrderAnswer, 200),
     )
-    async def release_hold(self, request: Request[Any, Any, Any], svc: Svc, order_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, EmptyRequest, allow_empty=True)
-        return await execute(request, svc, commands.ReleaseHold(order_id), body, _answer(200, svc))
+    async def release_hold(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        order_id: IdPath,
+        data: JSONBody[EmptyRequest] = NO_BODY,
+    ) -> Response[bytes]:
+        return await gateway.execute(request, commands.ReleaseHold(order_id), data, order_answer(200, currency))

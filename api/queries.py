@@ -6,18 +6,22 @@ from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from api.deps import Svc, wait_for_position, wait_for_read_models
+from api.deps import Waits
 from api.errors import ProblemError
+from api.openapi import answers
+from api.read_resources import Atp, AtpList, Balance, EventFeed, History, HistoryEvent, Rebuild, Signals
 from api.reference import MAX_POSITION, IdPath, MinPosition
-from api.views import ts
 from domain.errors import NotFoundError, SkuNotFoundError
-from domain.values import ID_PATTERN, is_valid_id
+from domain.values import ID_PATTERN, format_timestamp, is_valid_id
 from infra.eventstore.codec import event_data
 from infra.eventstore.feed import read_feed
+from infra.eventstore.store import EventStore
 from infra.ledger.kinds import ORDER, POSITION, Kind, position_key
+from infra.readside.readmodels import ReadModels
 from infra.readside.rebuild import rebuild_together
 from infra.service import Service
 from projections.balances import balance_view
@@ -26,50 +30,56 @@ READ = {"scope": "read"}
 WarehouseFilter = Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)]
 
 
-def history(svc: Service, kind: Kind[Any], key: str) -> dict[str, Any]:
-    records = svc.store.history(kind.stream_id(key))
-    return {
-        "events": [
-            {
-                "version": r.version,
-                "type": r.topic,
-                "recorded_at": ts(r.meta.occurred_at),
-                "position": r.position,
-                "actor": r.meta.actor,
-                "correlation_id": r.meta.correlation_id,
-                "causation_id": r.meta.causation_id,
-                "data": event_data(r.event),
-            }
+def history(store: EventStore, kind: Kind[Any], key: str) -> History:
+    records = store.history(kind.stream_id(key))
+    return History(
+        [
+            HistoryEvent(
+                version=r.version,
+                type=r.topic,
+                recorded_at=format_timestamp(r.meta.occurred_at),
+                position=r.position,
+                actor=r.meta.actor,
+                correlation_id=r.meta.correlation_id,
+                causation_id=r.meta.causation_id,
+                data=event_data(r.event),
+            )
             for r in records
         ]
-    }
+    )
 
 
-async def _atp(svc: Service, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
+async def _atp(reads: ReadModels, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
     """From memory on the event loop when this process holds the ATP model, else from SQL in a thread."""
-    if svc.read.atp_ready_in_memory:
-        return svc.read.atp(skus, warehouse_id)
-    return await anyio.to_thread.run_sync(svc.read.atp, skus, warehouse_id)
+    if reads.atp_ready_in_memory:
+        return reads.atp(skus, warehouse_id)
+    return await anyio.to_thread.run_sync(reads.atp, skus, warehouse_id)
 
 
 class QueriesController(Controller):
     path = "/v1"
     tags = ["queries"]
 
-    @get("/atp/{sku:str}", opt=READ, operation_id="GetAvailableToPromise")
+    @get("/atp/{sku:str}", opt=READ, operation_id="GetAvailableToPromise", responses=answers(Atp, 200))
     async def get_atp(
-        self, svc: Svc, sku: IdPath, min_position: MinPosition = None, warehouse_id: WarehouseFilter = None
+        self,
+        reads: NamedDependency[ReadModels],
+        waits: NamedDependency[Waits],
+        sku: IdPath,
+        min_position: MinPosition = None,
+        warehouse_id: WarehouseFilter = None,
     ) -> dict[str, Any]:
-        position = await wait_for_read_models(svc, ("atp",), min_position)
-        found = (await _atp(svc, [sku], warehouse_id))[sku]
+        position = await waits.for_read_models(("atp",), min_position)
+        found = (await _atp(reads, [sku], warehouse_id))[sku]
         if found is None:
             raise SkuNotFoundError(f"SKU {sku} is not in the catalog", sku=sku)
         return {**found, "position": position}
 
-    @get("/atp", opt=READ, operation_id="ListAvailableToPromise")
+    @get("/atp", opt=READ, operation_id="ListAvailableToPromise", responses=answers(AtpList, 200))
     async def list_atp(
         self,
-        svc: Svc,
+        reads: NamedDependency[ReadModels],
+        waits: NamedDependency[Waits],
         skus: Annotated[str, Parameter(min_length=1, max_length=20000, pattern=r"\A[A-Za-z0-9._:, -]+\Z")],
         min_position: MinPosition = None,
         warehouse_id: WarehouseFilter = None,
@@ -84,63 +94,93 @@ class QueriesController(Controller):
                 "skus must be 1-1000 comma-separated SKU ids",
                 errors=[{"field": "skus", "message": f"invalid: {', '.join(bad[:5]) or 'empty or too many'}"}],
             )
-        position = await wait_for_read_models(svc, ("atp",), min_position)
-        found = await _atp(svc, wanted, warehouse_id)
+        position = await waits.for_read_models(("atp",), min_position)
+        found = await _atp(reads, wanted, warehouse_id)
         unknown = [s for s in wanted if found[s] is None]
         if unknown:
             raise SkuNotFoundError(f"Unknown SKU: {', '.join(unknown)}", sku=unknown[0], skus=unknown)
         return {"items": [{**found[s], "position": position} for s in wanted], "position": position}  # type: ignore[dict-item]
 
-    @get("/customers/{customer_id:str}/balance", opt=READ, operation_id="GetCustomerBalance")
-    async def get_balance(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
-        position = await wait_for_read_models(svc, ("balances",), min_position)
-        row = await anyio.to_thread.run_sync(svc.read.balance, customer_id)
+    @get(
+        "/customers/{customer_id:str}/balance",
+        opt=READ,
+        operation_id="GetCustomerBalance",
+        responses=answers(Balance, 200),
+    )
+    async def get_balance(
+        self,
+        reads: NamedDependency[ReadModels],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
+        customer_id: IdPath,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        position = await waits.for_read_models(("balances",), min_position)
+        row = await anyio.to_thread.run_sync(reads.balance, customer_id)
         if row is None:
             raise NotFoundError(f"Customer {customer_id} does not exist", customer_id=customer_id)
-        return {**balance_view(row, svc.settings.currency), "position": position}
+        return {**balance_view(row, currency), "position": position}
 
-    @get("/events", opt=READ, operation_id="ReadEventFeed")
+    @get("/events", opt=READ, operation_id="ReadEventFeed", responses=answers(EventFeed, 200))
     async def events(
         self,
-        request: Request[Any, Any, Any],
-        svc: Svc,
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        service: NamedDependency[Service],
         after: Annotated[int, Parameter(ge=0, le=MAX_POSITION)] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         wait: Annotated[float, Parameter(ge=0, le=30)] = 0,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
+        await waits.for_log(min_position)
         deadline = anyio.current_time() + wait
         while True:
-            events, next_after = await anyio.to_thread.run_sync(read_feed, svc.store, after, limit)
-            if events or anyio.current_time() >= deadline or svc.stopping.is_set():
+            events, next_after = await anyio.to_thread.run_sync(read_feed, store, after, limit)
+            if events or anyio.current_time() >= deadline or service.stopping.is_set():
                 return {"events": events, "next_after": next_after}
             if next_after > after:  # only internal records: move on without waiting
                 after = next_after
                 continue
             await anyio.sleep(0.05)
 
-    @get("/ops/signals", opt=READ, operation_id="GetSignals")
-    async def signals(self, svc: Svc, min_position: MinPosition = None) -> dict[str, Any]:
-        position = await wait_for_read_models(svc, ("atp",), min_position)
-        result = await anyio.to_thread.run_sync(svc.read.signals)
-        return {**result, "runner_errors": dict(svc.runner.errors) if svc.runner else {}, "position": position}
+    @get("/ops/signals", opt=READ, operation_id="GetSignals", responses=answers(Signals, 200))
+    async def signals(
+        self,
+        reads: NamedDependency[ReadModels],
+        waits: NamedDependency[Waits],
+        service: NamedDependency[Service],
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        position = await waits.for_read_models(("atp",), min_position)
+        result = await anyio.to_thread.run_sync(reads.signals)
+        return {**result, "runner_errors": dict(service.runner.errors) if service.runner else {}, "position": position}
 
     @get("/orders/{order_id:str}/history", opt=READ, operation_id="GetOrderHistory")
-    async def order_history(self, svc: Svc, order_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        result = await anyio.to_thread.run_sync(history, svc, ORDER, order_id)
-        if not result["events"]:
+    async def order_history(
+        self,
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        order_id: IdPath,
+        min_position: MinPosition = None,
+    ) -> History:
+        await waits.for_log(min_position)
+        result = await anyio.to_thread.run_sync(history, store, ORDER, order_id)
+        if not result.events:
             raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
         return result
 
     @get("/inventory/{warehouse_id:str}/{sku:str}/history", opt=READ, operation_id="GetPositionHistory")
     async def position_history(
-        self, svc: Svc, warehouse_id: IdPath, sku: IdPath, min_position: MinPosition = None
-    ) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        result = await anyio.to_thread.run_sync(history, svc, POSITION, position_key(sku, warehouse_id))
-        if not result["events"]:
+        self,
+        store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
+        warehouse_id: IdPath,
+        sku: IdPath,
+        min_position: MinPosition = None,
+    ) -> History:
+        await waits.for_log(min_position)
+        result = await anyio.to_thread.run_sync(history, store, POSITION, position_key(sku, warehouse_id))
+        if not result.events:
             raise NotFoundError(
                 f"No inventory position for {sku} at {warehouse_id}", sku=sku, warehouse_id=warehouse_id
             )
@@ -152,12 +192,11 @@ class AdminController(Controller):
     tags = ["admin"]
 
     @post("/projections/{name:str}/rebuild", opt={"scope": "admin"}, operation_id="RebuildProjection", status_code=202)
-    async def rebuild(self, svc: Svc, name: IdPath) -> Response[dict[str, Any]]:
-        if name not in svc.read.projections:
-            raise NotFoundError(f"No read model named {name}; choose from {', '.join(svc.read.projections)}", name=name)
-        projection = svc.read[name]
-        svc.in_background(f"rebuild-{name}", lambda: rebuild_together([projection], stop=svc.stopping))
-        return Response(
-            {"name": name, "status": "rebuilding", "from_generation": projection.generation},
-            status_code=202,
-        )
+    async def rebuild(
+        self, reads: NamedDependency[ReadModels], service: NamedDependency[Service], name: IdPath
+    ) -> Rebuild:
+        if name not in reads.projections:
+            raise NotFoundError(f"No read model named {name}; choose from {', '.join(reads.projections)}", name=name)
+        projection = reads[name]
+        service.in_background(f"rebuild-{name}", lambda: rebuild_together([projection], stop=service.stopping))
+        return Rebuild(name, "rebuilding", projection.generation)

@@ -7,17 +7,30 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
 
-from api.body import parse
-from api.commands import Answer, execute
-from api.deps import Svc, wait_for_position
+from api.commands import Answer, CommandGateway
+from api.deps import Waits
 from api.models import PutContractPriceRequest, PutCustomerRequest, PutProductRequest, PutWarehouseRequest
+from api.openapi import put_answers
+from api.resources import (
+    ContractPrice,
+    ContractPriceAnswer,
+    Customer,
+    CustomerAnswer,
+    Product,
+    ProductAnswer,
+    Resource,
+    Warehouse,
+    WarehouseAnswer,
+)
 from api.views import customer_view, price_view, product_view, warehouse_view
 from domain import catalog, customer
 from domain.errors import NotFoundError
 from domain.values import ID_PATTERN, parse_money
 from infra.ledger.kinds import CUSTOMER, PRODUCT, WAREHOUSE
+from infra.ledger.ledger import Ledger
 
 IdPath = Annotated[str, Parameter(pattern=ID_PATTERN, max_length=64)]
 MAX_POSITION = 2**63 - 1  # positions, versions and cursors are stored as 64-bit integers (PostgreSQL bigint)
@@ -27,7 +40,7 @@ WRITE = {"scope": "catalog:write"}
 READ = {"scope": "read"}
 
 
-def _put(view: Callable[[Any], dict[str, Any]]) -> Answer:
+def _put(view: Callable[[Any], Resource]) -> Answer:
     """A PUT answers 201 when it created the resource, 200 when it replaced it."""
     return lambda done: (201 if done[0] else 200, view(done[1]))
 
@@ -36,72 +49,123 @@ class ReferenceController(Controller):
     path = "/v1"
     tags = ["reference data"]
 
-    @put("/products/{sku:str}", opt={**WRITE, "body": PutProductRequest}, operation_id="PutProduct")
-    async def put_product(self, request: Request[Any, Any, Any], svc: Svc, sku: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, PutProductRequest)
-        cmd = catalog.PutProduct(sku, body.name, parse_money(body.unit_price), body.uom)
+    @put("/products/{sku:str}", opt=WRITE, operation_id="PutProduct", responses=put_answers(ProductAnswer))
+    async def put_product(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        sku: IdPath,
+        data: JSONBody[PutProductRequest],
+    ) -> Response[bytes]:
+        cmd = catalog.PutProduct(sku, data.name, parse_money(data.unit_price), data.uom)
 
-        return await execute(request, svc, cmd, body, _put(lambda state: product_view(state, svc.settings.currency)))
+        return await gateway.execute(request, cmd, data, _put(lambda state: product_view(state, currency)))
 
     @get("/products/{sku:str}", opt=READ, operation_id="GetProduct")
-    async def get_product(self, svc: Svc, sku: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, PRODUCT, sku)
+    async def get_product(
+        self,
+        ledger: NamedDependency[Ledger],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
+        sku: IdPath,
+        min_position: MinPosition = None,
+    ) -> Product:
+        await waits.for_log(min_position)
+        state, _ = await anyio.to_thread.run_sync(ledger.load, PRODUCT, sku)
         if state is None:
             raise NotFoundError(f"Product {sku} does not exist", sku=sku)
-        return product_view(state, svc.settings.currency)
+        return product_view(state, currency)
 
-    @put("/warehouses/{warehouse_id:str}", opt={**WRITE, "body": PutWarehouseRequest}, operation_id="PutWarehouse")
-    async def put_warehouse(self, request: Request[Any, Any, Any], svc: Svc, warehouse_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, PutWarehouseRequest)
-        cmd = catalog.PutWarehouse(warehouse_id, body.name)
+    @put(
+        "/warehouses/{warehouse_id:str}", opt=WRITE, operation_id="PutWarehouse", responses=put_answers(WarehouseAnswer)
+    )
+    async def put_warehouse(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        warehouse_id: IdPath,
+        data: JSONBody[PutWarehouseRequest],
+    ) -> Response[bytes]:
+        cmd = catalog.PutWarehouse(warehouse_id, data.name)
 
-        return await execute(request, svc, cmd, body, _put(lambda state: warehouse_view(state)))
+        return await gateway.execute(request, cmd, data, _put(lambda state: warehouse_view(state)))
 
     @get("/warehouses/{warehouse_id:str}", opt=READ, operation_id="GetWarehouse")
-    async def get_warehouse(self, svc: Svc, warehouse_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, WAREHOUSE, warehouse_id)
+    async def get_warehouse(
+        self,
+        ledger: NamedDependency[Ledger],
+        waits: NamedDependency[Waits],
+        warehouse_id: IdPath,
+        min_position: MinPosition = None,
+    ) -> Warehouse:
+        await waits.for_log(min_position)
+        state, _ = await anyio.to_thread.run_sync(ledger.load, WAREHOUSE, warehouse_id)
         if state is None:
             raise NotFoundError(f"Warehouse {warehouse_id} does not exist", warehouse_id=warehouse_id)
         return warehouse_view(state)
 
-    @put("/customers/{customer_id:str}", opt={**WRITE, "body": PutCustomerRequest}, operation_id="PutCustomer")
-    async def put_customer(self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath) -> Response[bytes]:
-        body, _ = await parse(request, PutCustomerRequest)
-        cmd = customer.PutCustomer(customer_id, body.name, parse_money(body.credit_limit), body.tax_region, body.status)
+    @put("/customers/{customer_id:str}", opt=WRITE, operation_id="PutCustomer", responses=put_answers(CustomerAnswer))
+    async def put_customer(
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        customer_id: IdPath,
+        data: JSONBody[PutCustomerRequest],
+    ) -> Response[bytes]:
+        cmd = customer.PutCustomer(customer_id, data.name, parse_money(data.credit_limit), data.tax_region, data.status)
 
-        return await execute(request, svc, cmd, body, _put(lambda state: customer_view(state, svc.settings.currency)))
+        return await gateway.execute(request, cmd, data, _put(lambda state: customer_view(state, currency)))
 
     @get("/customers/{customer_id:str}", opt=READ, operation_id="GetCustomer")
-    async def get_customer(self, svc: Svc, customer_id: IdPath, min_position: MinPosition = None) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, CUSTOMER, customer_id)
+    async def get_customer(
+        self,
+        ledger: NamedDependency[Ledger],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
+        customer_id: IdPath,
+        min_position: MinPosition = None,
+    ) -> Customer:
+        await waits.for_log(min_position)
+        state, _ = await anyio.to_thread.run_sync(ledger.load, CUSTOMER, customer_id)
         if state is None:
             raise NotFoundError(f"Customer {customer_id} does not exist", customer_id=customer_id)
-        return customer_view(state, svc.settings.currency)
+        return customer_view(state, currency)
 
     @put(
         "/customers/{customer_id:str}/prices/{sku:str}",
-        opt={**WRITE, "body": PutContractPriceRequest},
+        opt=WRITE,
         operation_id="PutContractPrice",
+        responses=put_answers(ContractPriceAnswer),
     )
     async def put_price(
-        self, request: Request[Any, Any, Any], svc: Svc, customer_id: IdPath, sku: IdPath
+        self,
+        request: Request[Any, Any, Any],
+        gateway: NamedDependency[CommandGateway],
+        currency: NamedDependency[str],
+        customer_id: IdPath,
+        sku: IdPath,
+        data: JSONBody[PutContractPriceRequest],
     ) -> Response[bytes]:
-        body, _ = await parse(request, PutContractPriceRequest)
-        cmd = customer.SetContractPrice(customer_id, sku, parse_money(body.unit_price))
+        cmd = customer.SetContractPrice(customer_id, sku, parse_money(data.unit_price))
 
-        return await execute(request, svc, cmd, body, _put(lambda state: price_view(state, sku, svc.settings.currency)))
+        return await gateway.execute(request, cmd, data, _put(lambda state: price_view(state, sku, currency)))
 
     @get("/customers/{customer_id:str}/prices/{sku:str}", opt=READ, operation_id="GetContractPrice")
     async def get_price(
-        self, svc: Svc, customer_id: IdPath, sku: IdPath, min_position: MinPosition = None
-    ) -> dict[str, Any]:
-        await wait_for_position(svc, min_position)
-        state, _ = await anyio.to_thread.run_sync(svc.ledger.load, CUSTOMER, customer_id)
+        self,
+        ledger: NamedDependency[Ledger],
+        waits: NamedDependency[Waits],
+        currency: NamedDependency[str],
+        customer_id: IdPath,
+        sku: IdPath,
+        min_position: MinPosition = None,
+    ) -> ContractPrice:
+        await waits.for_log(min_position)
+        state, _ = await anyio.to_thread.run_sync(ledger.load, CUSTOMER, customer_id)
         if state is None or sku not in state.prices:
             raise NotFoundError(
                 f"No contract price for {sku} and customer {customer_id}", customer_id=customer_id, sku=sku
             )
-        return price_view(state, sku, svc.settings.currency)
+        return price_view(state, sku, currency)

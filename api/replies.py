@@ -17,7 +17,8 @@ from api.errors import PROBLEM
 _encoder = msgspec.json.Encoder()
 
 
-def reply_text(status: int, body: dict[str, Any]) -> str:
+def reply_text(status: int, body: msgspec.Struct | dict[str, Any]) -> str:
+    """A resource (api/resources.py) or a problem's dict, as text."""
     return f"{status} {_encoder.encode(body).decode()}"
 
 

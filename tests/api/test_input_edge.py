@@ -19,6 +19,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.testing import TestClient
 
 from api.app import create_app
+from api.body import body_field
 from infra.service import Service
 from tests.conftest import (
     ADMIN_KEY,
@@ -160,12 +161,13 @@ def _strings(node: Any, path: str) -> Iterator[tuple[str, msgspec.inspect.StrTyp
 def test_every_string_of_every_request_body_refuses_control_characters() -> None:
     """The rule sits in the models' types; a new free-text field without it fails here, not in production."""
     app = create_app(make_settings("sqlite:///unused.db"), workers=False)
-    models = {
-        h.opt["body"]
+    found = [
+        body_field(h)
         for route in app.routes
         for h in getattr(route, "route_handlers", [])
-        if isinstance(h, HTTPRouteHandler) and "body" in h.opt
-    }
+        if isinstance(h, HTTPRouteHandler)
+    ]
+    models = {f.annotation for f in found if f is not None}
     assert len(models) >= 10
     checked = 0
     for model in models:
