@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from infra.adapters.keys import KeyRing
 from infra.adapters.metrics import Metrics
+from infra.clock import Clock, SystemClock
 from infra.commands.application import Application
 from infra.eventstore.engine import make_engine
 from infra.eventstore.store import EventStore
@@ -62,6 +63,7 @@ class Service:
     metrics: Metrics | None = None
     leadership: Leadership | None = None
     background: list[threading.Thread] = field(default_factory=list)
+    clock: Clock = field(default_factory=SystemClock)  # "now" and "today" for every part (tests fix it)
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
