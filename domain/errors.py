@@ -120,6 +120,18 @@ class BelowShippedError(DomainError):
     title = "A line's new quantity is below what has shipped"
 
 
+class BelowReceivedError(DomainError):
+    code = "below_received"
+    category = CONFLICT
+    title = "An expected receipt's new quantity is below what was received"
+
+
+class ExpectedReceiptClosedError(DomainError):
+    code = "expected_receipt_closed"
+    category = CONFLICT
+    title = "The expected receipt is closed"
+
+
 class CreditLimitExceededError(DomainError):
     code = "credit_limit_exceeded"
     category = CONFLICT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import assert_never
 
 from domain.decider import Decider
@@ -16,6 +17,7 @@ class TransferInitiated(Event, frozen=True, kw_only=True):
     from_warehouse_id: str
     to_warehouse_id: str
     qty: int
+    expected_on: date | None = None  # until received, expected supply at the destination on that date
 
 
 class TransferReceived(Event, frozen=True, kw_only=True):
@@ -36,24 +38,41 @@ class Transfer:
     to_warehouse_id: str
     qty: int
     received: bool = False
+    expected_on: date | None = None
 
 
 def evolve_transfer(state: Transfer | None, event: Event) -> Transfer | None:
     if isinstance(event, TransferInitiated):
-        return Transfer(event.transfer_id, event.sku, event.from_warehouse_id, event.to_warehouse_id, event.qty)
+        return Transfer(
+            event.transfer_id,
+            event.sku,
+            event.from_warehouse_id,
+            event.to_warehouse_id,
+            event.qty,
+            expected_on=event.expected_on,
+        )
     if isinstance(event, TransferReceived) and state is not None:
         return replace(state, received=True)
     return state
 
 
-def initiate(transfer_id: str, sku: str, from_wh: str, to_wh: str, qty: int) -> list[Event]:
+def initiate(
+    transfer_id: str, sku: str, from_wh: str, to_wh: str, qty: int, expected_on: date | None = None
+) -> list[Event]:
     if from_wh == to_wh:
         raise InvalidRequestError(
             "A transfer needs two different warehouses",
             errors=[{"field": "to_warehouse_id", "message": "must differ from from_warehouse_id"}],
         )
     return [
-        TransferInitiated(transfer_id=transfer_id, sku=sku, from_warehouse_id=from_wh, to_warehouse_id=to_wh, qty=qty)
+        TransferInitiated(
+            transfer_id=transfer_id,
+            sku=sku,
+            from_warehouse_id=from_wh,
+            to_warehouse_id=to_wh,
+            qty=qty,
+            expected_on=expected_on,
+        )
     ]
 
 
@@ -74,6 +93,7 @@ class InitiateTransfer:
     from_warehouse_id: str
     to_warehouse_id: str
     qty: int
+    expected_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +113,7 @@ def decide(command: TransferCommand, state: Transfer | None) -> list[Event]:
         case InitiateTransfer(transfer_id=tid, sku=sku, from_warehouse_id=from_wh, to_warehouse_id=to_wh, qty=qty):
             if state is not None:
                 raise DuplicateIdError(f"Transfer {tid} already exists", transfer_id=tid)
-            return initiate(tid, sku, from_wh, to_wh, qty)
+            return initiate(tid, sku, from_wh, to_wh, qty, command.expected_on)
         case ReceiveTransfer(transfer_id=tid):
             if state is None:
                 raise NotFoundError(f"Transfer {tid} does not exist", transfer_id=tid)

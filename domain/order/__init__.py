@@ -18,6 +18,7 @@ from domain.order.commands import (
     OrderLineRequest,
     PlaceOrder,
     Plan,
+    PromiseBackorders,
     RecordDelivery,
     RecordReturn,
     RecordShipment,
@@ -40,6 +41,7 @@ from domain.order.decide import (
 from domain.order.effects import ChangeEffects, QueuedRest, effects_of_change
 from domain.order.events import (
     ORDER_EVENTS,
+    BackorderPromised,
     CancelledLine,
     ChangedLine,
     LineAllocation,
@@ -75,6 +77,7 @@ from domain.order.lines import (
     ensure_one_line_per_sku,
     placed_line,
 )
+from domain.order.promises import late_lines, promise_events, promises_late
 from domain.order.state import Line, Order, evolve_order, initial_state
 
 decider: Decider[OrderCommand, Order | None] = Decider(decide, evolve_order, initial_state)
@@ -82,6 +85,7 @@ decider: Decider[OrderCommand, Order | None] = Decider(decide, evolve_order, ini
 __all__ = [
     "ORDER_EVENTS",
     "AddLine",
+    "BackorderPromised",
     "CancelOrder",
     "CancelledLine",
     "ChangeEffects",
@@ -109,6 +113,7 @@ __all__ = [
     "PlacedLine",
     "Plan",
     "Planned",
+    "PromiseBackorders",
     "QueuedRest",
     "RecordDelivery",
     "RecordReturn",
@@ -137,10 +142,13 @@ __all__ = [
     "initial_state",
     "invoice_lines",
     "is_gln",
+    "late_lines",
     "line_ref_errors",
     "place",
     "placed_line",
     "plan_return",
+    "promise_events",
+    "promises_late",
     "record_delivery",
     "record_return",
     "record_shipment",

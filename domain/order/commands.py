@@ -113,6 +113,16 @@ class RecordShipment:
     shipment_id: str
     warehouse_id: str
     lines: tuple[tuple[str, int], ...]
+    shipped_on: date | None = None  # the day it ships: judges each line against its promise
+
+
+@dataclass(frozen=True)
+class PromiseBackorders:
+    """Record the promised dates known supply gives the order's lines now (line_id -> date, None:
+    not completed); see domain.order.promises. Lines not named keep theirs, unless they no longer wait."""
+
+    order_id: str
+    dates: Mapping[str, date | None]
 
 
 @dataclass(frozen=True)
@@ -152,4 +162,5 @@ OrderCommand = (
     | MarkShipmentInvoiced
     | RecordReturn
     | ChangeOrder
+    | PromiseBackorders
 )

@@ -4,7 +4,7 @@ command; the functions it dispatches to are also called directly by the applicat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import assert_never
 
@@ -28,6 +28,7 @@ from domain.order.commands import (
     OrderCommand,
     PlaceOrder,
     Plan,
+    PromiseBackorders,
     RecordDelivery,
     RecordReturn,
     RecordShipment,
@@ -50,6 +51,7 @@ from domain.order.events import (
 )
 from domain.order.fields import FieldError, customer_po_errors, ensure_valid, line_ref_errors, ship_to_errors
 from domain.order.lines import allocation_events, check_all_or_nothing, ensure_one_line_per_sku, placed_line
+from domain.order.promises import late_lines, promise_events
 from domain.order.state import Order
 from domain.values import ZERO, line_amount, sum_money
 
@@ -152,8 +154,15 @@ def cancel(state: Order, reason: str) -> list[Event]:
     ]
 
 
-def record_shipment(state: Order, shipment_id: str, warehouse_id: str, lines: Sequence[tuple[str, int]]) -> list[Event]:
-    """Ship (sku, qty) pairs from this order's allocation at the warehouse."""
+def record_shipment(
+    state: Order,
+    shipment_id: str,
+    warehouse_id: str,
+    lines: Sequence[tuple[str, int]],
+    shipped_on: date | None = None,
+) -> list[Event]:
+    """Ship (sku, qty) pairs from this order's allocation at the warehouse; on `shipped_on` (when
+    given) a line shipping after the promise it had is recorded as late (domain.order.promises)."""
     shipped: list[LineQty] = []
     for sku, qty in lines:
         line = state.line_for_sku(sku)
@@ -169,7 +178,12 @@ def record_shipment(state: Order, shipment_id: str, warehouse_id: str, lines: Se
         shipped.append(LineQty(line_id=line.line_id, sku=sku, qty=qty))
     return [
         OrderShipmentRecorded(
-            order_id=state.order_id, shipment_id=shipment_id, warehouse_id=warehouse_id, lines=shipped
+            order_id=state.order_id,
+            shipment_id=shipment_id,
+            warehouse_id=warehouse_id,
+            lines=shipped,
+            shipped_on=shipped_on,
+            late_line_ids=late_lines(state, (sl.line_id for sl in shipped), shipped_on),
         )
     ]
 
@@ -262,7 +276,7 @@ def decide(command: OrderCommand, state: Order | None) -> list[Event]:
         case CancelOrder(order_id=order_id, reason=reason):
             return cancel(_existing(state, order_id), reason)
         case RecordShipment(order_id=order_id, shipment_id=shipment_id, warehouse_id=warehouse_id, lines=lines):
-            return record_shipment(_referenced(state, order_id), shipment_id, warehouse_id, lines)
+            return record_shipment(_referenced(state, order_id), shipment_id, warehouse_id, lines, command.shipped_on)
         case RecordDelivery(order_id=order_id, shipment_id=shipment_id, delivered_at=delivered_at):
             return record_delivery(_existing(state, order_id), shipment_id, delivered_at)
         case MarkShipmentInvoiced(order_id=order_id, invoice_id=invoice_id, shipment_id=shipment_id):
@@ -274,4 +288,6 @@ def decide(command: OrderCommand, state: Order | None) -> list[Event]:
             the_order = _referenced(state, order_id)
             planned = plan_return(the_order, command.lines)
             return record_return(the_order, return_id, warehouse_id, command.restock, planned)
+        case PromiseBackorders(dates=dates):
+            return promise_events(state, dates) if state is not None else []  # no order: nothing to promise
     assert_never(command)

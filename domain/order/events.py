@@ -124,10 +124,16 @@ class OrderCancelled(Event, frozen=True, kw_only=True):
 
 
 class OrderShipmentRecorded(Event, frozen=True, kw_only=True):
+    """`late_line_ids`: the lines that shipped after the promised_date they had (see
+    `Line.last_promised_date`), judged on `shipped_on`; shipments recorded before promises existed
+    decode with neither."""
+
     order_id: str
     shipment_id: str
     warehouse_id: str
     lines: list[LineQty]
+    shipped_on: date | None = None
+    late_line_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class OrderDeliveryRecorded(Event, frozen=True, kw_only=True):
@@ -150,6 +156,17 @@ class OrderLinesInvoiced(Event, frozen=True, kw_only=True):
     lines: list[LineQty]
 
 
+class BackorderPromised(Event, frozen=True, kw_only=True):
+    """A line's promised date moved from `previous` to `promised_date`: the day known supply would
+    complete its backordered qty (None: it would not, or nothing is backordered)."""
+
+    order_id: str
+    line_id: str
+    sku: str
+    promised_date: date | None
+    previous: date | None
+
+
 ORDER_EVENTS: tuple[type[Event], ...] = (
     OrderReturnRecorded,
     OrderLinesInvoiced,
@@ -161,5 +178,6 @@ ORDER_EVENTS: tuple[type[Event], ...] = (
     OrderShipmentRecorded,
     OrderDeliveryRecorded,
     OrderChanged,
+    BackorderPromised,
 )
 register(*ORDER_EVENTS)

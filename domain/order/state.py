@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from domain.events import Event
 from domain.order.events import (
+    BackorderPromised,
     OrderCancelled,
     OrderChanged,
     OrderCreditHeld,
@@ -39,6 +40,9 @@ class Line:
     cancelled: int = 0
     requested_date: date | None = None  # the line's own, else the order's
     customer_line_ref: str | None = None
+    promised_date: date | None = None  # as BackorderPromised last recorded it
+    last_promised_date: date | None = None  # the promise a shipment is judged against (see promises.py)
+    shipped_late: bool = False  # some shipment of it went after last_promised_date
 
     @property
     def amount(self) -> Decimal:
@@ -80,6 +84,16 @@ class Order:
     @property
     def total(self) -> Decimal:
         return sum_money(line.amount for line in self.lines)
+
+    @property
+    def lines_shipped(self) -> int:
+        """Lines that shipped anything: what promise accuracy counts."""
+        return sum(1 for line in self.lines if line.shipped > 0)
+
+    @property
+    def lines_shipped_late(self) -> int:
+        """Shipped lines some shipment of which went after the promise the line had."""
+        return sum(1 for line in self.lines if line.shipped > 0 and line.shipped_late)
 
     def line(self, line_id: str) -> Line:
         return next(line for line in self.lines if line.line_id == line_id)
@@ -199,6 +213,7 @@ def evolve_order(state: Order | None, event: Event) -> Order | None:
                     line,
                     allocations=_shift_allocation(line, wh, -sl.qty),
                     shipped=line.shipped + sl.qty,
+                    shipped_late=line.shipped_late or sl.line_id in event.late_line_ids,
                 )
             updated = _with_lines(state, changed)
             per_line = {sl.line_id: sl.qty for sl in shipped_lines}
@@ -219,6 +234,12 @@ def evolve_order(state: Order | None, event: Event) -> Order | None:
                 line = changed.get(li.line_id) or state.line(li.line_id)
                 changed[li.line_id] = replace(line, invoiced=line.invoiced + li.qty)
             return _with_lines(state, changed)
+        case BackorderPromised(line_id=line_id, promised_date=promised):
+            line = state.line(line_id)
+            # A promise withdrawn while the line still waits is no promise; one that lapses because
+            # the line stopped waiting (filled) is the promise its shipment is judged against.
+            last = promised if promised is not None or line.backordered > 0 else line.last_promised_date
+            return _with_lines(state, {line_id: replace(line, promised_date=promised, last_promised_date=last)})
         case OrderReturnRecorded(lines=returned):
             changed = {}
             returned_lines = {sid: dict(per) for sid, per in state.returned_lines.items()}

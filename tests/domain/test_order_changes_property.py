@@ -44,6 +44,7 @@ class World:
     books: dict[str, backorders.Book] = field(default_factory=dict)
     changes: int = 0
     value: Decimal = Decimal("0.00")  # the value placed plus every change's value_change
+    log: list[Event] = field(default_factory=list)  # the order stream, oldest first
 
     def position(self, sku: str, wh: str) -> inventory.Position:
         return self.positions.setdefault((sku, wh), inventory.Position(sku, wh))
@@ -58,6 +59,7 @@ class World:
         self.books[sku] = fold(backorders.evolve_book, self.book(sku), events)
 
     def on_order(self, events: list[Event]) -> None:
+        self.log += events
         state = fold(order.evolve_order, self.order, events)
         assert state is not None
         self.order = state
@@ -234,6 +236,22 @@ def test_any_history_of_changes_keeps_every_line_and_stream_in_step(
     held: bool,
     steps: list[tuple[object, ...]],
 ) -> None:
+    play(skus, qtys, on_hand, baseline, pin, backorder, held, steps, check)
+
+
+def play(
+    skus: list[str],
+    qtys: list[int],
+    on_hand: dict[tuple[str, str], int],
+    baseline: int,
+    pin: str | None,
+    backorder: bool,
+    held: bool,
+    steps: list[tuple[object, ...]],
+    after_each: Callable[[World], None],
+) -> World | None:
+    """Place the order, then take the steps, calling `after_each` at every stop; the world at the
+    end (None: the order was refused)."""
     lines = tuple(
         OrderLineRequest(str(i + 1), sku, qty, PRICES[sku])
         for i, (sku, qty) in enumerate(zip(skus, qtys, strict=False))
@@ -246,14 +264,14 @@ def test_any_history_of_changes_keeps_every_line_and_stream_in_step(
     try:
         placed = order.place(placing, over_credit=held, exposure=ZERO, credit_limit=ZERO, plan=plan)
     except DomainError:
-        return  # not enough stock for an order without backorders: nothing to change
+        return None  # not enough stock for an order without backorders: nothing to change
     state = fold(order.evolve_order, None, placed)
     assert state is not None
-    world = World(order=state, positions=positions, value=state.total)
+    world = World(order=state, positions=positions, value=state.total, log=list(placed))
     world.reserve(placed)
     if not held:
         world.queue_backordered()
-    check(world)
+    after_each(world)
     for kind, *args in steps:
         if kind == "change":
             world.change(*args)  # type: ignore[arg-type]
@@ -263,4 +281,5 @@ def test_any_history_of_changes_keeps_every_line_and_stream_in_step(
             world.receive(*args)  # type: ignore[arg-type]
         else:
             world.release_hold()
-        check(world)
+        after_each(world)
+    return world

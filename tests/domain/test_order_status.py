@@ -107,7 +107,7 @@ DEFINED_EVENTS = sorted(
 
 
 def test_every_order_event_is_registered_for_the_codec_under_its_stored_name() -> None:
-    assert len(DEFINED_EVENTS) == 10
+    assert len(DEFINED_EVENTS) == 11
     assert all(EVENT_TYPES[name] is getattr(order_events, name) for name in DEFINED_EVENTS)
     assert sorted(cls.__name__ for cls in domain.order.ORDER_EVENTS) == DEFINED_EVENTS
 
@@ -122,6 +122,7 @@ def test_every_public_name_of_the_order_package_is_reachable_as_order_x() -> Non
         domain.order.effects,
         domain.order.fields,
         domain.order.lines,
+        domain.order.promises,
     )
     for module in modules:
         public = {

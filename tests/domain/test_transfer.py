@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import msgspec
+
 from domain import transfer
 from domain.errors import AlreadyReceivedError, DuplicateIdError, InvalidRequestError, NotFoundError
 from domain.transfer import (
@@ -75,3 +79,18 @@ def test_a_transfer_id_used_before_is_rejected() -> None:
 
 def test_receiving_a_transfer_that_does_not_exist_is_not_found() -> None:
     transfers.when(ReceiveTransfer("T-9")).then_raises(NotFoundError, transfer_id="T-9")
+
+
+def test_a_transfer_may_say_when_it_is_expected_at_its_destination() -> None:
+    on = date(2026, 3, 12)
+    dated = TransferInitiated(
+        transfer_id="T-1", sku="BOLT-10", from_warehouse_id="W-A", to_warehouse_id="W-B", qty=4, expected_on=on
+    )
+    state = transfers.when(InitiateTransfer("T-1", "BOLT-10", "W-A", "W-B", 4, expected_on=on)).then(dated)
+    assert state == Transfer("T-1", "BOLT-10", "W-A", "W-B", 4, received=False, expected_on=on)
+    assert transfer.initiate("T-1", "BOLT-10", "W-A", "W-B", 4) == [INITIATED]  # undated by default
+
+
+def test_a_transfer_recorded_before_expected_on_existed_decodes_undated() -> None:
+    old = b'{"transfer_id":"T-1","sku":"BOLT-10","from_warehouse_id":"W-A","to_warehouse_id":"W-B","qty":4}'
+    assert msgspec.json.decode(old, type=TransferInitiated) == INITIATED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from domain.backorders import BackorderFilled, BackorderQueued, BackorderWithdrawn
@@ -144,6 +145,7 @@ def test_a_queued_backorder_becomes_a_row_with_its_warehouse_and_acceptance_time
             "warehouse_id": "W-A",
             "qty": 5,
             "accepted_at": at(3),
+            "parts": json.dumps([[at(3).isoformat(), 5]]),
         }
     }
 

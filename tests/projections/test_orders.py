@@ -80,6 +80,8 @@ def test_a_placed_order_without_allocation_is_a_backordered_row_with_its_total()
         "status": "backordered",
         "seq": 1,
         "total": Decimal("34.00"),
+        "lines_shipped": 0,
+        "lines_shipped_late": 0,
     }
     state = decode_state(row["doc"])
     assert (state.order_id, state.lines[0].qty, state.lines[0].backordered) == ("SO-1", 4, 4)
