@@ -35,7 +35,7 @@ def ship(uow: UnitOfWork, cmd: ShipInput) -> shipment.Shipment:
     skus = [sku for sku, _ in cmd.lines]
     shipment.ensure_one_line_per_sku(skus)
     check_skus(uow, skus)
-    events = order.record_shipment(state, cmd.shipment_id, cmd.warehouse_id, list(cmd.lines))
+    events = order.record_shipment(state, cmd.shipment_id, cmd.warehouse_id, list(cmd.lines), cmd.shipped_at.date())
     uow.record(ORDER, cmd.order_id, events)
     for shipped in events[0].lines:  # type: ignore[attr-defined]
         pos = position_of(uow, shipped.sku, cmd.warehouse_id)

@@ -15,6 +15,7 @@ import msgspec
 import domain.backorders
 import domain.catalog
 import domain.customer
+import domain.expected
 import domain.inventory
 import domain.order
 import domain.shipment

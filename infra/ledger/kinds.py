@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from domain import backorders, catalog, customer, inventory, invoice, order, payment, shipment, transfer
+from domain import backorders, catalog, customer, expected, inventory, invoice, order, payment, shipment, transfer
 from domain.decider import Decider
 from domain.events import Event
 from infra.eventstore.codec import CommandRecorded
@@ -43,6 +43,7 @@ ORDER: Kind[order.Order | None] = Kind.of("order", order.decider)
 BOOK: Kind[backorders.Book] = Kind.of("backorders", backorders.decider)
 SHIPMENT: Kind[shipment.Shipment | None] = Kind.of("shipment", shipment.decider)
 TRANSFER: Kind[transfer.Transfer | None] = Kind.of("transfer", transfer.decider)
+EXPECTED: Kind[expected.ExpectedReceipt | None] = Kind.of("expected-receipt", expected.decider)
 
 INVOICE: Kind[invoice.Invoice | None] = Kind.of("invoice", invoice.decider)
 SEQUENCE: Kind[int] = Kind("sequence", lambda k: 0, invoice.evolve_sequence)
@@ -74,6 +75,7 @@ KINDS: dict[str, Kind[Any]] = {
         BOOK,
         SHIPMENT,
         TRANSFER,
+        EXPECTED,
         RECORD,
         INVOICE,
         SEQUENCE,
