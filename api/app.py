@@ -16,6 +16,7 @@ from api.billing import DeadLettersController, FinanceController, InvoicesContro
 from api.body import CommandRequest
 from api.deps import dependencies
 from api.errors import EXCEPTION_HANDLERS, problem
+from api.expected import ExpectedReceiptsController
 from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
 from api.openapi import allow_header_middleware, refine
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             InventoryController,
             OrdersController,
             OrderChangesController,
+            ExpectedReceiptsController,
             ShipmentsController,
             QueriesController,
             AdminController,

@@ -23,6 +23,7 @@ from litestar.di import Provide
 from api.commands import CommandGateway
 from api.errors import ProblemError
 from infra.adapters.metrics import Metrics
+from infra.clock import Clock
 from infra.eventstore.store import EventStore
 from infra.ledger.ledger import Ledger
 from infra.readside.readmodels import ReadModels
@@ -120,6 +121,10 @@ def _metrics(state: State) -> Metrics | None:
     return _service(state).metrics
 
 
+def _clock(state: State) -> Clock:
+    return _service(state).clock
+
+
 def dependencies() -> dict[str, Provide]:
     """The app's dependencies, by the parameter name a handler gives them."""
     providers: dict[str, Callable[[State], object]] = {
@@ -130,6 +135,7 @@ def dependencies() -> dict[str, Provide]:
         "waits": _waits,
         "currency": _currency,
         "metrics": _metrics,
+        "clock": _clock,
         "service": _service,
     }
     return {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}

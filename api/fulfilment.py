@@ -22,6 +22,7 @@ from api.views import shipment_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
 from infra import commands
+from infra.clock import Clock
 from infra.ledger.kinds import INVOICE, SHIPMENT
 from infra.ledger.ledger import Ledger
 
@@ -62,6 +63,7 @@ class ShipmentsController(Controller):
         self,
         request: Request[Any, Any, Any],
         gateway: NamedDependency[CommandGateway],
+        clock: NamedDependency[Clock],
         currency: NamedDependency[str],
         data: JSONBody[ShipmentRequest],
     ) -> Response[bytes]:
@@ -73,7 +75,7 @@ class ShipmentsController(Controller):
             carrier=data.carrier,
             tracking=data.tracking,
             freight=parse_money(data.freight),
-            shipped_at=datetime.now(UTC),
+            shipped_at=clock.now(),
         )
         answer = _answer(201, currency)
         return await gateway.execute(request, cmd, data, answer, business=("shipment", data.shipment_id))

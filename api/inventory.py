@@ -40,7 +40,9 @@ class InventoryController(Controller):
     ) -> Response[bytes]:
         lines = tuple((ln.sku, ln.qty) for ln in data.lines)
         answer = Receipt(data.receipt_id, data.warehouse_id, [SkuQty(sku, qty) for sku, qty in lines])
-        cmd = commands.ReceiveStock(data.receipt_id, data.warehouse_id, lines)
+        cmd = commands.ReceiveStock(
+            data.receipt_id, data.warehouse_id, lines, tuple(ln.expected_id for ln in data.lines)
+        )
         return await gateway.execute(request, cmd, data, lambda _: (201, answer), business=("receipt", data.receipt_id))
 
     @post("/adjustments", opt=WRITE, operation_id="RecordAdjustment", responses=answers(AdjustmentAnswer))
@@ -81,7 +83,9 @@ class InventoryController(Controller):
     async def transfer(
         self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway], data: JSONBody[TransferRequest]
     ) -> Response[bytes]:
-        cmd = commands.StartTransfer(data.transfer_id, data.from_warehouse_id, data.to_warehouse_id, data.sku, data.qty)
+        cmd = commands.StartTransfer(
+            data.transfer_id, data.from_warehouse_id, data.to_warehouse_id, data.sku, data.qty, data.expected_on
+        )
         answer = lambda state: (201, transfer_view(state))  # noqa: E731
         return await gateway.execute(request, cmd, data, answer, business=("transfer", data.transfer_id))
 

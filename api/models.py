@@ -59,6 +59,7 @@ class PutContractPriceRequest(Body):
 class ReceiptLine(Body):
     sku: Id
     qty: Qty
+    expected_id: Id | None = None  # the expected receipt this qty counts against (same warehouse and SKU)
 
 
 class ReceiptRequest(Body):
@@ -88,6 +89,28 @@ class TransferRequest(Body):
     to_warehouse_id: Id
     sku: Id
     qty: Qty
+    expected_on: date | None = None  # until received, supply at the destination on that day
+
+
+Reference = Annotated[str, Meta(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
+
+
+class ExpectedReceiptRequest(Body):
+    expected_id: Id
+    warehouse_id: Id
+    sku: Id
+    qty: Qty
+    expected_on: date
+    reference: Reference | None = None
+
+
+class ExpectedReceiptChangeRequest(Body):
+    expected_on: date | None = None
+    qty: Qty | None = None
+
+
+class CloseRequest(Body):
+    reason: Annotated[str, Meta(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
 
 
 class EmptyRequest(Body):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, post
@@ -18,6 +17,7 @@ from api.reference import IdPath
 from api.resources import OrderAnswer
 from domain.values import parse_money
 from infra import commands
+from infra.clock import Clock
 
 
 class OrderChangesController(Controller):
@@ -35,6 +35,7 @@ class OrderChangesController(Controller):
         self,
         request: Request[Any, Any, Any],
         gateway: NamedDependency[CommandGateway],
+        clock: NamedDependency[Clock],
         currency: NamedDependency[str],
         order_id: IdPath,
         data: JSONBody[ChangeOrderRequest],
@@ -58,7 +59,7 @@ class OrderChangesController(Controller):
                 )
                 for ln in added
             ),
-            changed_at=datetime.now(UTC),
+            changed_at=clock.now(),
         )
         business = ("order-change", f"{order_id}/{data.change_id}")  # a change id is unique per order
         return await gateway.execute(request, cmd, data, order_answer(200, currency), business=business)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -23,6 +22,7 @@ from domain import order
 from domain.errors import NotFoundError
 from domain.values import ID_PATTERN, parse_money
 from infra import commands
+from infra.clock import Clock
 from infra.eventstore.store import EventStore
 from infra.ledger.kinds import ORDER
 from infra.ledger.ledger import Ledger
@@ -56,6 +56,7 @@ class OrdersController(Controller):
         self,
         request: Request[Any, Any, Any],
         gateway: NamedDependency[CommandGateway],
+        clock: NamedDependency[Clock],
         currency: NamedDependency[str],
         data: JSONBody[PlaceOrderRequest],
     ) -> Response[bytes]:
@@ -86,7 +87,7 @@ class OrdersController(Controller):
                 )
                 for line_id, ln in zip(line_ids, data.lines, strict=True)
             ),
-            accepted_at=datetime.now(UTC),
+            accepted_at=clock.now(),
             customer_po=data.customer_po,
             requested_date=data.requested_date,
             ship_to=ship_to_of(data.ship_to),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import anyio
@@ -13,14 +14,16 @@ from litestar.params import Parameter
 from api.deps import Waits
 from api.errors import ProblemError
 from api.openapi import answers
-from api.read_resources import Atp, AtpList, Balance, EventFeed, History, HistoryEvent, Rebuild, Signals
+from api.read_resources import Atp, AtpList, Balance, EventFeed, History, HistoryEvent, Promise, Rebuild, Signals
 from api.reference import MAX_POSITION, IdPath, MinPosition
-from domain.errors import NotFoundError, SkuNotFoundError
-from domain.values import ID_PATTERN, format_timestamp, is_valid_id
+from domain.errors import NotFoundError, SkuNotFoundError, UnknownWarehouseError
+from domain.values import ID_PATTERN, MAX_QTY, format_timestamp, is_valid_id
+from infra.clock import Clock
 from infra.eventstore.codec import event_data
 from infra.eventstore.feed import read_feed
 from infra.eventstore.store import EventStore
-from infra.ledger.kinds import ORDER, POSITION, Kind, position_key
+from infra.ledger.kinds import ORDER, POSITION, WAREHOUSE, Kind, position_key
+from infra.ledger.ledger import Ledger
 from infra.readside.readmodels import ReadModels
 from infra.readside.rebuild import rebuild_together
 from infra.service import Service
@@ -49,11 +52,13 @@ def history(store: EventStore, kind: Kind[Any], key: str) -> History:
     )
 
 
-async def _atp(reads: ReadModels, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
+async def _atp(
+    reads: ReadModels, skus: list[str], warehouse_id: str | None, today: date
+) -> dict[str, dict[str, Any] | None]:
     """From memory on the event loop when this process holds the ATP model, else from SQL in a thread."""
     if reads.atp_ready_in_memory:
-        return reads.atp(skus, warehouse_id)
-    return await anyio.to_thread.run_sync(reads.atp, skus, warehouse_id)
+        return reads.atp(skus, warehouse_id, today)
+    return await anyio.to_thread.run_sync(reads.atp, skus, warehouse_id, today)
 
 
 class QueriesController(Controller):
@@ -65,21 +70,48 @@ class QueriesController(Controller):
         self,
         reads: NamedDependency[ReadModels],
         waits: NamedDependency[Waits],
+        clock: NamedDependency[Clock],
         sku: IdPath,
         min_position: MinPosition = None,
         warehouse_id: WarehouseFilter = None,
     ) -> dict[str, Any]:
         position = await waits.for_read_models(("atp",), min_position)
-        found = (await _atp(reads, [sku], warehouse_id))[sku]
+        found = (await _atp(reads, [sku], warehouse_id, clock.today()))[sku]
         if found is None:
             raise SkuNotFoundError(f"SKU {sku} is not in the catalog", sku=sku)
         return {**found, "position": position}
+
+    @get("/atp/{sku:str}/promise", opt=READ, operation_id="GetPromiseDate", responses=answers(Promise, 200))
+    async def get_promise(
+        self,
+        reads: NamedDependency[ReadModels],
+        ledger: NamedDependency[Ledger],
+        waits: NamedDependency[Waits],
+        clock: NamedDependency[Clock],
+        sku: IdPath,
+        qty: Annotated[int, Parameter(ge=1, le=MAX_QTY)],
+        warehouse_id: WarehouseFilter = None,
+        min_position: MinPosition = None,
+    ) -> dict[str, Any]:
+        """The capable-to-promise date of a new order for `qty`, behind every open backorder."""
+        position = await waits.for_read_models(("atp",), min_position)
+        if (
+            warehouse_id is not None
+            and (await anyio.to_thread.run_sync(ledger.load, WAREHOUSE, warehouse_id))[0] is None
+        ):
+            raise UnknownWarehouseError(f"Warehouse {warehouse_id} does not exist", warehouse_id=warehouse_id)
+        found = await anyio.to_thread.run_sync(reads.promise, sku, qty, warehouse_id, clock.today())
+        if found is None:
+            raise SkuNotFoundError(f"SKU {sku} is not in the catalog", sku=sku)
+        when = found["promise_date"]
+        return {**found, "promise_date": when.isoformat() if when else None, "position": position}
 
     @get("/atp", opt=READ, operation_id="ListAvailableToPromise", responses=answers(AtpList, 200))
     async def list_atp(
         self,
         reads: NamedDependency[ReadModels],
         waits: NamedDependency[Waits],
+        clock: NamedDependency[Clock],
         skus: Annotated[str, Parameter(min_length=1, max_length=20000, pattern=r"\A[A-Za-z0-9._:, -]+\Z")],
         min_position: MinPosition = None,
         warehouse_id: WarehouseFilter = None,
@@ -95,7 +127,7 @@ class QueriesController(Controller):
                 errors=[{"field": "skus", "message": f"invalid: {', '.join(bad[:5]) or 'empty or too many'}"}],
             )
         position = await waits.for_read_models(("atp",), min_position)
-        found = await _atp(reads, wanted, warehouse_id)
+        found = await _atp(reads, wanted, warehouse_id, clock.today())
         unknown = [s for s in wanted if found[s] is None]
         if unknown:
             raise SkuNotFoundError(f"Unknown SKU: {', '.join(unknown)}", sku=unknown[0], skus=unknown)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta
 
-from api.resources import Money, Position, Resource, Time
+from api.resources import Day, Money, Position, Resource, Time
 
 # --- read models, the feed and operations (the read side builds these as dicts) ---------------------
 
@@ -20,6 +20,12 @@ class AtpWarehouse(Resource):
     in_transit: int
 
 
+class Incoming(Resource):
+    date: Day
+    warehouse_id: str
+    qty: int
+
+
 class Atp(Resource):
     sku: str
     on_hand: int
@@ -28,6 +34,16 @@ class Atp(Resource):
     in_transit: int
     backordered: int
     warehouses: list[AtpWarehouse]
+    incoming: list[Incoming]  # open expected receipts and dated transfers, by date then warehouse
+    position: Position
+
+
+class Promise(Resource):
+    sku: str
+    qty: int
+    warehouse_id: str | None
+    available_now: int
+    promise_date: Day | None  # null: known supply never covers it
     position: Position
 
 

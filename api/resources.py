@@ -200,6 +200,23 @@ class Transfer(Resource):
     to_warehouse_id: str
     qty: int
     status: Literal["in_transit", "received"]
+    expected_on: Day | None
+
+
+class ExpectedReceipt(Resource):
+    expected_id: str
+    warehouse_id: str
+    sku: str
+    qty: int
+    received: int
+    open: int
+    expected_on: Day
+    reference: str | None
+    status: Literal["open", "closed"]
+
+
+class ExpectedReceiptWithPosition(ExpectedReceipt, kw_only=True):
+    position: Position
 
 
 class Shipment(Resource):
@@ -325,3 +342,4 @@ ShipmentAnswer = answer_of(Shipment)
 PaymentAnswer = answer_of(Payment)
 ReturnAnswer = answer_of(Return)
 DeadLetterRetryAnswer = answer_of(DeadLetterRetry)
+ExpectedReceiptAnswer = answer_of(ExpectedReceipt)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from api import resources as r
-from domain import catalog, customer, inventory, invoice, order, payment, shipment, transfer
+from domain import catalog, customer, expected, inventory, invoice, order, payment, shipment, transfer
 from domain.values import format_money, format_timestamp
 
 R = TypeVar("R", bound=r.Resource)
@@ -113,7 +113,21 @@ def shipment_view(s: shipment.Shipment, currency: str, invoice_id: str | None = 
 
 def transfer_view(t: transfer.Transfer) -> r.Transfer:
     status = "received" if t.received else "in_transit"
-    return r.Transfer(t.transfer_id, t.sku, t.from_warehouse_id, t.to_warehouse_id, t.qty, status)
+    return r.Transfer(t.transfer_id, t.sku, t.from_warehouse_id, t.to_warehouse_id, t.qty, status, day(t.expected_on))
+
+
+def expected_view(e: expected.ExpectedReceipt) -> r.ExpectedReceipt:
+    return r.ExpectedReceipt(
+        e.expected_id,
+        e.warehouse_id,
+        e.sku,
+        e.qty,
+        e.received,
+        e.open,
+        e.expected_on.isoformat(),
+        e.reference,
+        e.status,
+    )
 
 
 def _stock(p: inventory.Position) -> dict[str, Any]:

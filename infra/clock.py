@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+class Clock:
+    """The system's clock: UTC now, and its calendar day."""
 
-    def today(self) -> date: ...
-
-
-class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -24,7 +19,7 @@ class SystemClock:
         return self.now().date()
 
 
-class FixedClock:
+class FixedClock(Clock):
     """A clock that stands still until moved (tests)."""
 
     def __init__(self, now: datetime) -> None:
@@ -34,9 +29,6 @@ class FixedClock:
     def now(self) -> datetime:
         with self._lock:
             return self._now
-
-    def today(self) -> date:
-        return self.now().date()
 
     def advance(self, days: int = 0, seconds: float = 0) -> None:
         with self._lock:

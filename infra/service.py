@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from infra.adapters.keys import KeyRing
 from infra.adapters.metrics import Metrics
-from infra.clock import Clock, SystemClock
+from infra.clock import Clock
 from infra.commands.application import Application
 from infra.eventstore.engine import make_engine
 from infra.eventstore.store import EventStore
@@ -21,11 +21,12 @@ from infra.ledger.snapshots import Snapshots
 from infra.readside.readmodels import ReadModels
 from infra.settings import Settings
 from infra.workers.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
+from infra.workers.promising import Promising
 from infra.workers.runner import Runner, stuck_followers
 from infra.workers.workflows import BackorderFill, Billing, TaxWorker
 
 TAX = "workflow:tax"  # the tax worker's lock name
-WORKFLOWS = (BackorderFill.name, Billing.name, TAX)
+WORKFLOWS = (BackorderFill.name, Billing.name, Promising.name, TAX)
 
 
 def make_leadership(settings: Settings, engine: sa.Engine, names: list[str], retry: float = 1.0) -> Leadership:
@@ -63,7 +64,7 @@ class Service:
     metrics: Metrics | None = None
     leadership: Leadership | None = None
     background: list[threading.Thread] = field(default_factory=list)
-    clock: Clock = field(default_factory=SystemClock)  # "now" and "today" for every part (tests fix it)
+    clock: Clock = field(default_factory=Clock)  # "now" and "today" for every part (tests fix it)
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
@@ -97,6 +98,7 @@ class Service:
             *self.read.projections.values(),
             BackorderFill(self.app, self.engine),
             Billing(self.app, self.engine, self.settings.billing_trigger),
+            Promising(self.app, self.read, self.engine, lambda: self.clock),
         ]
         self.runner = Runner(self.store, followers, leadership=self.leadership)
         self.leadership.refresh()  # take what is free now, before the threads start

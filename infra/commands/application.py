@@ -14,7 +14,20 @@ from functools import partial
 from typing import Any
 
 from domain import catalog, customer
-from infra.commands import backorders, billing, changes, fulfilment, inventory, lookups, messages, orders, reference
+from domain import expected as expected_receipts
+from domain import order as orders_domain
+from infra.commands import (
+    backorders,
+    billing,
+    changes,
+    expected,
+    fulfilment,
+    inventory,
+    lookups,
+    messages,
+    orders,
+    reference,
+)
 from infra.ledger.kinds import INVOICE
 from infra.ledger.ledger import Ledger
 from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome, Reply, UnitOfWork
@@ -25,6 +38,7 @@ Handle = Callable[[UnitOfWork, Any], Any]
 
 
 def _receive_stock(uow: UnitOfWork, c: messages.ReceiveStock) -> None:
+    expected.count_against_expected(uow, c.receipt_id, c.warehouse_id, c.lines, c.expected_ids)
     inventory.receive_stock(uow, c.receipt_id, c.warehouse_id, c.lines)
 
 
@@ -38,7 +52,9 @@ def _count_stock(uow: UnitOfWork, c: messages.CountStock) -> messages.Counted:
 
 
 def _start_transfer(uow: UnitOfWork, c: messages.StartTransfer) -> Any:
-    return inventory.start_transfer(uow, c.transfer_id, c.from_warehouse_id, c.to_warehouse_id, c.sku, c.qty)
+    return inventory.start_transfer(
+        uow, c.transfer_id, c.from_warehouse_id, c.to_warehouse_id, c.sku, c.qty, c.expected_on
+    )
 
 
 def _invoice_of(uow: UnitOfWork, shipment_id: str) -> str | None:
@@ -84,6 +100,10 @@ class Application:
             customer.PutCustomer: reference.put_customer,
             customer.SetContractPrice: reference.set_contract_price,
             messages.ReceiveStock: _receive_stock,
+            expected_receipts.CreateExpectedReceipt: expected.create_expected,
+            expected_receipts.ChangeExpectedReceipt: expected.change_expected,
+            expected_receipts.CloseExpectedReceipt: expected.close_expected,
+            orders_domain.PromiseBackorders: orders.promise_backorders,
             messages.AdjustStock: _adjust_stock,
             messages.CountStock: _count_stock,
             messages.StartTransfer: _start_transfer,

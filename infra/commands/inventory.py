@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from domain import inventory, transfer
 from domain.errors import DuplicateIdError, NotFoundError
@@ -47,14 +48,16 @@ def count_stock(uow: UnitOfWork, count_id: str, warehouse_id: str, sku: str, cou
 
 
 def start_transfer(
-    uow: UnitOfWork, transfer_id: str, from_wh: str, to_wh: str, sku: str, qty: int
+    uow: UnitOfWork, transfer_id: str, from_wh: str, to_wh: str, sku: str, qty: int, expected_on: date | None = None
 ) -> transfer.Transfer:
     if uow.get(TRANSFER, transfer_id) is not None:
         raise DuplicateIdError(f"Transfer {transfer_id} already exists", transfer_id=transfer_id)
     require_warehouse(uow, from_wh, "from_warehouse_id")
     require_warehouse(uow, to_wh, "to_warehouse_id")
     require_product(uow, sku)
-    state = uow.record(TRANSFER, transfer_id, transfer.initiate(transfer_id, sku, from_wh, to_wh, qty))
+    state = uow.record(
+        TRANSFER, transfer_id, transfer.initiate(transfer_id, sku, from_wh, to_wh, qty, expected_on=expected_on)
+    )
     source = position_of(uow, sku, from_wh)
     record_position(uow, sku, from_wh, inventory.dispatch_transfer(source, transfer_id, to_wh, qty))
     target = position_of(uow, sku, to_wh)

@@ -9,7 +9,7 @@ ShipInput, ReturnInput).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain import inventory, payment, shipment
@@ -20,6 +20,7 @@ class ReceiveStock:
     receipt_id: str
     warehouse_id: str
     lines: tuple[tuple[str, int], ...]  # (sku, qty)
+    expected_ids: tuple[str | None, ...] = ()  # per line: the expected receipt it counts against
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class StartTransfer:
     to_warehouse_id: str
     sku: str
     qty: int
+    expected_on: date | None = None  # dated: supply at the destination on that day until received
 
 
 @dataclass(frozen=True)

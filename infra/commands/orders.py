@@ -183,3 +183,11 @@ def cancel_order(uow: UnitOfWork, order_id: str, reason: str) -> tuple[order.Ord
     assert new_state is not None
     serve_the_queue_first(uow, [sku for sku, _ in freed])
     return new_state, freed
+
+
+def promise_backorders(uow: UnitOfWork, cmd: order.PromiseBackorders) -> order.Order | None:
+    """Record the promised dates of an order's lines (only those that change; an unknown order records nothing)."""
+    state = uow.get(ORDER, cmd.order_id)
+    if state is None:
+        return None
+    return uow.record(ORDER, cmd.order_id, order.decide(cmd, state))

@@ -2,82 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from domain.values import format_timestamp
 from infra.eventstore.store import EventStore
+from infra.readside.atp_rows import AtpMemory, AtpRows, rows_from_tables
 from infra.readside.projection import Projection
 from infra.readside.rowio import rows
 from infra.readside.tables import parked
 from projections import ALL
-from projections.atp import atp_view
-from projections.base import Key, Row
+from projections.atp import promise_view
 from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state
-
-
-class AtpMemory:
-    """The ATP read model held in memory by the process that runs it: answers without a database
-    round trip. Loaded from the tables, then kept current by the projection's committed batches."""
-
-    def __init__(self, projection: Projection) -> None:
-        self.projection = projection
-        self.lock = threading.Lock()
-        self.generation = -1
-        self.positions: dict[str, dict[str, Row]] = {}
-        self.waiting: dict[str, dict[Key, Row]] = {}
-        self.skus: set[str] = set()
-        projection.listeners.append(self.apply)
-
-    def load(self) -> None:
-        p = self.projection
-        with p.lock, p.engine.connect() as conn:
-            positions = rows(conn, p.tables["positions"])
-            waiting = rows(conn, p.tables["backorders"])
-            skus = {r["sku"] for r in rows(conn, p.tables["skus"])}
-            generation = p.generation
-        with self.lock:
-            self.positions, self.waiting, self.skus = {}, {}, skus
-            for r in positions:
-                self.positions.setdefault(r["sku"], {})[r["warehouse_id"]] = r
-            for r in waiting:
-                self.waiting.setdefault(r["sku"], {})[(r["order_id"], r["line_id"])] = r
-            self.generation = generation
-
-    def apply(self, changes: dict[str, dict[Key, Row | None]]) -> None:
-        with self.lock:
-            for (sku, wh), row in changes.get("positions", {}).items():
-                if row is None:
-                    self.positions.get(sku, {}).pop(wh, None)
-                else:
-                    self.positions.setdefault(sku, {})[wh] = row
-            for (sku, order_id, line_id), row in changes.get("backorders", {}).items():
-                if row is None:
-                    self.waiting.get(sku, {}).pop((order_id, line_id), None)
-                else:
-                    self.waiting.setdefault(sku, {})[(order_id, line_id)] = row
-            for (sku,), row in changes.get("skus", {}).items():
-                if row is not None:
-                    self.skus.add(sku)
-
-    def atp(self, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
-        if self.generation != self.projection.generation:
-            self.load()  # a rebuild swapped in new tables
-        out: dict[str, dict[str, Any] | None] = {}
-        with self.lock:
-            for sku in skus:
-                if sku not in self.skus:
-                    out[sku] = None
-                    continue
-                backordered = sum(
-                    w["qty"] for w in self.waiting.get(sku, {}).values() if warehouse_id in (None, w["warehouse_id"])
-                )
-                out[sku] = atp_view(sku, list(self.positions.get(sku, {}).values()), backordered, warehouse_id)
-        return out
 
 
 class ReadModels:
@@ -151,28 +90,38 @@ class ReadModels:
         if memory is not None:
             memory.projection.listeners.remove(memory.apply)
 
-    def atp(self, skus: list[str], warehouse_id: str | None) -> dict[str, dict[str, Any] | None]:
-        """ATP per SKU (None for a SKU that is not in the catalog)."""
+    def atp_rows(self, skus: list[str]) -> AtpRows:
+        """The ATP rows of these SKUs, from memory when this process runs ATP, else from its tables."""
         memory = self.atp_memory
         if memory is not None:
-            return memory.atp(skus, warehouse_id)
+            return memory.rows(skus)
         p = self.projections["atp"]
         p.refresh()
-        t = p.tables
         with self.engine.connect() as conn:
-            known = {r["sku"] for r in rows(conn, t["skus"], [t["skus"].c.sku.in_(skus)])}
-            positions = rows(conn, t["positions"], [t["positions"].c.sku.in_(skus)])
-            waiting = rows(conn, t["backorders"], [t["backorders"].c.sku.in_(skus)])
-        out: dict[str, dict[str, Any] | None] = {}
-        for sku in skus:
-            if sku not in known:
-                out[sku] = None
-                continue
-            backordered = sum(
-                w["qty"] for w in waiting if w["sku"] == sku and warehouse_id in (None, w["warehouse_id"])
-            )
-            out[sku] = atp_view(sku, [r for r in positions if r["sku"] == sku], backordered, warehouse_id)
-        return out
+            return rows_from_tables(conn, p.tables, skus)
+
+    def atp(self, skus: list[str], warehouse_id: str | None, today: date) -> dict[str, dict[str, Any] | None]:
+        """ATP per SKU with its incoming supply (None for a SKU that is not in the catalog)."""
+        found = self.atp_rows(skus)
+        return {sku: found.view(sku, warehouse_id, today) for sku in skus}
+
+    def promise(self, sku: str, qty: int, warehouse_id: str | None, today: date) -> dict[str, Any] | None:
+        """When a new order for `qty` would be complete (GET /v1/atp/{sku}/promise); None: unknown SKU."""
+        found = self.atp_rows([sku])
+        if sku not in found.known:
+            return None
+        rows_of = found.of(sku)
+        return promise_view(sku, qty, warehouse_id, rows_of.positions, rows_of.waiting, rows_of.incoming, today)
+
+    def promised_lines(self, sku: str) -> dict[tuple[str, str], date | None]:
+        """The order lines of a SKU that wait or hold a promise, with the promise they have now."""
+        t = self._table("orders", "backordered_lines")
+        with self.engine.connect() as conn:
+            found = rows(conn, t, [t.c.sku == sku])
+        return {
+            (r["order_id"], r["line_id"]): date.fromisoformat(r["promised_date"]) if r["promised_date"] else None
+            for r in found
+        }
 
     def _table(self, projection: str, table: str) -> sa.Table:
         p = self.projections[projection]
