@@ -117,6 +117,7 @@ class OrderLine(Resource):
     allocations: list[Allocation]
     requested_date: Day | None  # its own, else the order's
     customer_line_ref: str | None
+    promised_date: Day | None  # when known supply completes what it waits for (null: not known, or nothing waits)
 
 
 class ShipTo(Resource):

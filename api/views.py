@@ -88,6 +88,7 @@ def order_view(o: order.Order, currency: str) -> r.Order:
                 allocations=[r.Allocation(wh, q) for wh, q in sorted(ln.allocations.items())],
                 requested_date=day(ln.requested_date),
                 customer_line_ref=ln.customer_line_ref,
+                promised_date=day(ln.promised_date),
             )
             for ln in o.lines
         ],

@@ -21,6 +21,7 @@ from infra.ledger.unitofwork import Context, Outcome, UnitOfWork
 from infra.readside.rebuild import rebuild
 from infra.readside.rowio import rows
 from infra.service import Service
+from infra.workers.promising import Promising
 from infra.workers.runner import Runner
 from infra.workers.workflows import BackorderFill, Billing, TaxWorker
 from projections.base import EventInfo, Key, ProjectionSpec, Row
@@ -63,12 +64,13 @@ def seed_reference(svc: Service, skus: dict[str, str], customers: dict[str, str]
 
 
 def make_runner(svc: Service, batch_size: int = 500) -> Runner:
-    """A runner with the followers `start_workers` runs (projections, backorder fill, billing),
-    driven by hand."""
+    """A runner with the followers `start_workers` runs (projections, backorder fill, billing,
+    promising), driven by hand."""
     followers = [
         *svc.read.projections.values(),
         BackorderFill(svc.app, svc.engine),
         Billing(svc.app, svc.engine, svc.settings.billing_trigger),
+        Promising(svc.app, svc.read, svc.engine, lambda: svc.clock),
     ]
     return Runner(svc.store, followers, batch_size)
 
