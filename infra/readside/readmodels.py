@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from domain.values import format_timestamp
 from infra.eventstore.store import EventStore
 from infra.readside.projection import Projection
+from infra.readside.promises import PromiseReads
 from infra.readside.rowio import rows
 from infra.readside.tables import parked
 from projections import ALL
@@ -80,7 +81,7 @@ class AtpMemory:
         return out
 
 
-class ReadModels:
+class ReadModels(PromiseReads):  # promises_late(today), promise_accuracy(): infra/readside/promises.py
     def __init__(self, engine: sa.Engine, store: EventStore) -> None:
         self.engine = engine
         self.store = store
