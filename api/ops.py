@@ -1,6 +1,6 @@
 """The operations dashboard: `GET /ops` (one self-contained HTML page) and `GET /v1/ops/summary`,
 the figures the page needs that no other endpoint gives (intake per minute, status mix, top SKUs,
-backorders by age)."""
+backorders by age, promise accuracy)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from api.deps import Waits
+from api.openapi import answers
+from api.read_resources import OpsSummary
 from api.reference import MinPosition
 from api.resources import ORDER_STATUSES
 from api.views import ts
@@ -64,7 +66,13 @@ async def ops_page() -> Response[bytes]:
     return Response(_page(), media_type=MediaType.HTML, headers=PAGE_HEADERS)
 
 
-@get("/v1/ops/summary", opt={"scope": "read"}, operation_id="GetOpsSummary", tags=["queries"])
+@get(
+    "/v1/ops/summary",
+    opt={"scope": "read"},
+    operation_id="GetOpsSummary",
+    tags=["queries"],
+    responses=answers(OpsSummary, 200),
+)
 async def ops_summary(
     reads: NamedDependency[ReadModels],
     waits: NamedDependency[Waits],
@@ -73,7 +81,7 @@ async def ops_summary(
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Order intake per minute over the last `minutes`, order status mix, the `top` SKUs by reserved
-    quantity and open backorder lines by age."""
+    quantity, open backorder lines by age and promise accuracy."""
     position = await waits.for_read_models(("orders", "atp"), min_position)
     now = datetime.now(UTC)
     body = await anyio.to_thread.run_sync(summarize, reads, now, minutes, top)
@@ -89,6 +97,7 @@ def summarize(read: ReadModels, now: datetime, minutes: int, top: int) -> dict[s
         "orders_total": sum(mix.values()),
         "top_skus": top_skus(read, top),
         "backorders_by_age": backorders_by_age(read, now),
+        "promise_accuracy": read.promise_accuracy(),  # {share, shipped_lines, on_time, late}
     }
 
 

@@ -61,6 +61,11 @@ async def _atp(
     return await anyio.to_thread.run_sync(reads.atp, skus, warehouse_id, today)
 
 
+def signals_of(reads: ReadModels, today: date) -> dict[str, Any]:
+    """The read models' signals with `promises_late` as of `today` (the service's clock)."""
+    return {**reads.signals(), "promises_late": reads.promises_late(today)}
+
+
 class QueriesController(Controller):
     path = "/v1"
     tags = ["queries"]
@@ -183,8 +188,8 @@ class QueriesController(Controller):
         service: NamedDependency[Service],
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
-        position = await waits.for_read_models(("atp",), min_position)
-        result = await anyio.to_thread.run_sync(reads.signals)
+        position = await waits.for_read_models(("atp", "orders"), min_position)
+        result = await anyio.to_thread.run_sync(signals_of, reads, service.clock.today())
         return {**result, "runner_errors": dict(service.runner.errors) if service.runner else {}, "position": position}
 
     @get("/orders/{order_id:str}/history", opt=READ, operation_id="GetOrderHistory")

@@ -102,6 +102,7 @@ class Signals(Resource):
     dead_letters: int
     over_allocated: list[dict[str, Any]]
     projection_lag: dict[str, int]
+    promises_late: Annotated[int, Meta(ge=0, description="Backordered lines whose promised_date is before today")]
     position: Position
 
 
@@ -109,3 +110,49 @@ class Rebuild(Resource):
     name: str
     status: str
     from_generation: int
+
+
+# --- the ops summary (api/ops.py builds it as a dict) ------------------------------------------------
+
+Count = Annotated[int, Meta(ge=0)]
+
+
+class Intake(Resource):
+    minutes: Count
+    per_minute: list[Count]
+    orders: Count
+    rate_per_minute: Annotated[float, Meta(ge=0)]
+    complete: bool
+
+
+class TopSku(Resource):
+    sku: str
+    reserved: int
+    on_hand: int
+
+
+class BackorderAge(Resource):
+    bucket: str
+    label: str
+    lines: Count
+    qty: Count
+
+
+class PromiseAccuracy(Resource):
+    """Shipped order lines against their promise: `share` = on_time / shipped_lines (null while none shipped)."""
+
+    share: Annotated[float, Meta(ge=0, le=1)] | None
+    shipped_lines: Count
+    on_time: Count
+    late: Count
+
+
+class OpsSummary(Resource):
+    intake: Intake
+    order_status: dict[str, Count]
+    orders_total: Count
+    top_skus: list[TopSku]
+    backorders_by_age: list[BackorderAge]
+    promise_accuracy: PromiseAccuracy
+    generated_at: Time
+    position: Position

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from infra.clock import Clock
 
 
 class Parked(Protocol):
@@ -29,9 +31,14 @@ class ReadSide(Protocol):
 
     def order_status_counts(self) -> dict[str, int]: ...
 
+    def promises_late(self, today: date) -> int: ...
+
+    def promise_accuracy(self) -> dict[str, Any]: ...
+
 
 class Followers(Protocol):
-    """Who runs the projections and workflows, and which are stuck (the service, infra/service.py)."""
+    """Who runs the projections and workflows, which are stuck, and the clock whose "today" the promise
+    gauges count by (the service, infra/service.py)."""
 
     @property
     def follower_names(self) -> list[str]: ...
@@ -39,6 +46,9 @@ class Followers(Protocol):
     def held(self) -> frozenset[str]: ...
 
     def stuck(self) -> dict[str, str]: ...
+
+    @property
+    def clock(self) -> Clock: ...
 
 
 class _Signals(Collector):
@@ -96,6 +106,26 @@ class _Signals(Collector):
         for status, count in read.order_status_counts().items():
             statuses.add_metric([status], count)
         yield statuses
+        yield from _promise_gauges(read, self.followers.clock.today())
+
+
+def _promise_gauges(read: ReadSide, today: date) -> Iterator[GaugeMetricFamily]:
+    """Promise accuracy (NaN while no line has shipped) with the counts it is made of, and the
+    backordered lines whose promised date is before today, all counted in SQL."""
+    accuracy = read.promise_accuracy()
+    share = accuracy["share"]
+    yield GaugeMetricFamily(
+        "o2c_promise_accuracy_ratio",
+        "Share of shipped order lines that shipped on or before their promised date (never backordered: on time)",
+        value=float("nan") if share is None else share,
+    )
+    yield GaugeMetricFamily("o2c_shipped_lines", "Order lines that have shipped", value=accuracy["shipped_lines"])
+    yield GaugeMetricFamily(
+        "o2c_shipped_lines_late", "Order lines that shipped after their promised date", value=accuracy["late"]
+    )
+    yield GaugeMetricFamily(
+        "o2c_promises_late", "Backordered lines whose promised date is before today", value=read.promises_late(today)
+    )
 
 
 class Metrics:

@@ -11,6 +11,7 @@ from domain.values import format_timestamp
 from infra.eventstore.store import EventStore
 from infra.readside.atp_rows import AtpMemory, AtpRows, rows_from_tables
 from infra.readside.projection import Projection
+from infra.readside.promises import PromiseReads
 from infra.readside.rowio import rows
 from infra.readside.tables import parked
 from projections import ALL
@@ -19,7 +20,7 @@ from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state
 
 
-class ReadModels:
+class ReadModels(PromiseReads):  # promises_late(today), promise_accuracy(): infra/readside/promises.py
     def __init__(self, engine: sa.Engine, store: EventStore) -> None:
         self.engine = engine
         self.store = store

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,13 @@ import httpx
 import pytest
 
 from infra.adapters.keys import KeyRing
+from infra.clock import SystemClock
 from infra.eventstore.engine import make_engine
+from infra.service import Service
 from infra.settings import Settings
 from tests.conftest import ADMIN_KEY, Api, make_settings, wait_until
 from tests.http import line, ok, place, receive
+from tests.infra.promises import promise
 from tests.infra.tax_fakes import FakeTaxEngine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,6 +183,9 @@ def test_the_dashboard_shows_the_numbers_made_through_the_api_and_an_admin_retri
         expect(lag_bars).to_have_count(len(projections))
         assert sorted(lag_bars.evaluate_all("gs => gs.map(g => g.dataset.projection)")) == projections
         expect(page.locator("#max-lag")).to_have_text("0")
+        expect(page.locator("#promise-accuracy")).to_have_text("100.0%")  # SO-4, SO-5 never waited: on time
+        expect(page.locator("#promise-shipped")).to_have_text("2")
+        expect(page.locator("#promises-late")).to_have_text("0")
 
         # an admin key lists the dead letter with its Retry button
         page.click("#forget")
@@ -202,6 +209,61 @@ def test_the_dashboard_shows_the_numbers_made_through_the_api_and_an_admin_retri
         assert invoice_status(api, "INV-SH-1") == "issued"
         assert ok(api.get("/v1/admin/dead-letters"), 200)["items"] == []
         assert tax_engine.calls_for("INV-SH-1") == 2
+    finally:
+        context.close()
+
+
+def test_the_promise_card_shows_promise_accuracy_and_the_promises_past_due(
+    served: str, api: Api, settings: Settings, browser: Any
+) -> None:
+    """Promises are recorded by the domain command from a second process on the same database (the
+    promise workflow stands in for it); the served app ships today, so a promise of yesterday goes late."""
+    from playwright.sync_api import expect
+
+    ok(api.put("/v1/warehouses/W-A", {"name": "Warehouse W-A"}))
+    for sku in ("BOLT-10", "GEAR-7"):
+        ok(api.put(f"/v1/products/{sku}", {"name": sku, "unit_price": "8.50"}))
+    ok(
+        api.put(
+            "/v1/customers/C1", {"name": "Acme", "credit_limit": "100000.00", "tax_region": "CA", "status": "active"}
+        )
+    )
+    receive(api, "R-1", "W-A", "BOLT-10", 10)
+    today = SystemClock().today()
+    other = Service.start(settings)
+    try:
+        assert order(api, "SO-1", GEAR_7=2)["status"] == "backordered"
+        promise(other, "SO-1", {"1": today - timedelta(days=1)})
+        receive(api, "R-2", "W-A", "GEAR-7", 2)  # fills SO-1 a day after its promise
+        ship(api, "SH-1", "SO-1", "GEAR-7", 2)  # late
+        assert order(api, "SO-2", BOLT_10=1)["status"] == "allocated"
+        ship(api, "SH-2", "SO-2", "BOLT-10", 1)  # never backordered: on time
+        assert order(api, "SO-3", GEAR_7=1)["status"] == "backordered"
+        promise(other, "SO-3", {"1": today - timedelta(days=1)})  # past due
+        assert order(api, "SO-4", GEAR_7=1)["status"] == "backordered"
+        promise(other, "SO-4", {"1": today + timedelta(days=1)})  # not yet
+    finally:
+        other.close()
+
+    def shown() -> bool:
+        s = ok(api.get("/v1/ops/signals"), 200)
+        accuracy = ok(api.get("/v1/ops/summary"), 200)["promise_accuracy"]
+        return s["promises_late"] == 1 and accuracy == {"share": 0.5, "shipped_lines": 2, "on_time": 1, "late": 1}
+
+    assert wait_until(shown, timeout=20), (api.get("/v1/ops/signals").text, api.get("/v1/ops/summary").text)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)
+        assert page.goto(f"{served}/ops?every=1").status == 200
+        page.fill("#key", ADMIN_KEY)
+        page.click("#login button[type=submit]")
+        expect(page.locator("#promise-accuracy")).to_have_text("50.0%")
+        expect(page.locator("#promise-on-time")).to_have_text("1")
+        expect(page.locator("#promise-shipped")).to_have_text("2")
+        expect(page.locator("#promises-late")).to_have_text("1")
+        expect(page.locator("#kpi-promises")).to_have_class("kpi warn")
     finally:
         context.close()
 
