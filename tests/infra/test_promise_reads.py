@@ -32,7 +32,7 @@ def test_late_promises_and_promise_accuracy_are_counted_from_the_orders_read_mod
         clock = FixedClock(datetime(2026, 3, 1, 9, tzinfo=UTC))
         svc.clock = clock
         seed_reference(svc, {"BOLT-10": "8.50", "NUT-4": "0.25"}, {"C1": "100000.00"})
-        runner = make_runner(svc)
+        runner = make_runner(svc, promising=False)  # the test records promises itself
         read = svc.read
         receive(svc, "R-1", "W-A", NUT_4=10)
         place(svc, "SO-1", clock.now(), BOLT_10=3, NUT_4=2)  # line 1 backordered, line 2 allocated
@@ -81,7 +81,7 @@ def test_accuracy_counts_every_shipped_line_once_and_lines_never_backordered_as_
         clock = FixedClock(datetime(2026, 3, 1, 9, tzinfo=UTC))
         svc.clock = clock
         seed_reference(svc, {"BOLT-10": "8.50", "NUT-4": "0.25"}, {"C1": "100000.00"})
-        runner = make_runner(svc)
+        runner = make_runner(svc, promising=False)  # the test records promises itself
         receive(svc, "R-1", "W-A", BOLT_10=10, NUT_4=10)
         place(svc, "SO-1", clock.now(), BOLT_10=4, NUT_4=1)
         ship(svc, "SH-1", "SO-1", clock.now(), BOLT_10=2)
