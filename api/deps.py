@@ -92,8 +92,11 @@ def _service(state: State) -> Service:
 
 
 def _gateway(state: State) -> CommandGateway:
-    svc = _service(state)
-    return CommandGateway(svc.app, svc.metrics)
+    gateway: CommandGateway | None = state.get("gateway")
+    if gateway is None:  # one per app: built on first use, not per request
+        svc = _service(state)
+        gateway = state["gateway"] = CommandGateway(svc.app, svc.metrics)
+    return gateway
 
 
 def _ledger(state: State) -> Ledger:
@@ -109,8 +112,11 @@ def _reads(state: State) -> ReadModels:
 
 
 def _waits(state: State) -> Waits:
-    svc = _service(state)
-    return Waits(svc.store, svc.read, svc.ledger, svc.settings.min_position_wait)
+    waits: Waits | None = state.get("waits")
+    if waits is None:  # one per app: built on first use, not per request
+        svc = _service(state)
+        waits = state["waits"] = Waits(svc.store, svc.read, svc.ledger, svc.settings.min_position_wait)
+    return waits
 
 
 def _currency(state: State) -> str:

@@ -114,15 +114,17 @@ class ReadModels(PromiseReads):  # promises_late(today), promise_accuracy(): inf
         rows_of = found.of(sku)
         return promise_view(sku, qty, warehouse_id, rows_of.positions, rows_of.waiting, rows_of.incoming, today)
 
-    def promised_lines(self, sku: str) -> dict[tuple[str, str], date | None]:
-        """The order lines of a SKU that wait or hold a promise, with the promise they have now."""
+    def promised_lines(self, skus: list[str]) -> dict[str, dict[tuple[str, str], date | None]]:
+        """The order lines of these SKUs that wait or hold a promise, with the promise they have now
+        (one query for all of them)."""
         t = self._table("orders", "backordered_lines")
         with self.engine.connect() as conn:
-            found = rows(conn, t, [t.c.sku == sku])
-        return {
-            (r["order_id"], r["line_id"]): date.fromisoformat(r["promised_date"]) if r["promised_date"] else None
-            for r in found
-        }
+            found = rows(conn, t, [t.c.sku.in_(skus)])
+        out: dict[str, dict[tuple[str, str], date | None]] = {sku: {} for sku in skus}
+        for r in found:
+            on = date.fromisoformat(r["promised_date"]) if r["promised_date"] else None
+            out[r["sku"]][(r["order_id"], r["line_id"])] = on
+        return out
 
     def _table(self, projection: str, table: str) -> sa.Table:
         p = self.projections[projection]

@@ -24,6 +24,7 @@ from infra import commands
 from infra.clock import Clock
 from infra.eventstore.codec import Recorded
 from infra.ledger.unitofwork import Context
+from infra.readside.atp_rows import SkuRows
 from infra.readside.readmodels import ReadModels
 from infra.readside.tracking import ensure_tables, read_position, save_position
 from infra.workers.workflows import ParkingFollower
@@ -64,29 +65,34 @@ class Promising(ParkingFollower):
             if readable and isinstance(sku, str):
                 touched[sku] = record
         if touched:
-            self._wait_for_atp(upto)
+            self._wait_for_read_models(upto)
             today = self.clock().today()
-            for sku, record in sorted(touched.items()):
-                self._promise(sku, record, today)
+            skus = sorted(touched)
+            supply = self.read.atp_rows(skus)  # one read of the ATP rows and one of the promises held
+            held = self.read.promised_lines(skus)
+            for sku in skus:
+                self._promise(sku, touched[sku], today, supply.of(sku), held[sku])
         with self.engine.begin() as conn:
             save_position(conn, self.name, upto)
 
-    def _wait_for_atp(self, upto: int) -> None:
+    def _wait_for_read_models(self, upto: int) -> None:
         deadline = time.monotonic() + READ_MODEL_PATIENCE
         while min(self.read.position("atp"), self.read.position("orders")) < upto:
             if time.monotonic() > deadline:
                 raise ReadModelBehindError(f"the ATP and orders read models have not reached position {upto}")
             time.sleep(0.02)
 
-    def _promise(self, sku: str, record: Recorded, today: date) -> None:
-        found = self.read.atp_rows([sku]).of(sku)
+    def _promise(
+        self, sku: str, record: Recorded, today: date, found: SkuRows, held: dict[tuple[str, str], date | None]
+    ) -> None:
+        if not found.waiting and not held:
+            return  # nothing waits for this SKU and no promise stands: nothing to say
         dates = promising.promised_dates(
             today,
             available_from_rows(found.positions),
             incoming_from_rows(found.incoming),
             queue_from_rows(found.waiting),
         )
-        held = self.read.promised_lines(sku)  # what the orders say now: only differences are sent
         changed: dict[str, dict[str, date | None]] = {}
         for key in dates.keys() | held.keys():
             new = dates.get(key)
