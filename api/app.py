@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         svc = await anyio.to_thread.run_sync(Service.start, settings)
         svc.keys.keep_fresh(svc.stopping)
         app.state.service = svc
-        for cached in ("gateway", "waits"):  # built from the service on first use (api/deps.py)
+        for cached in ("gateway", "waits", "side"):  # built from the service on first use (api/deps.py)
             app.state.pop(cached, None)
         if workers:
             svc.start_workers()

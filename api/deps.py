@@ -14,6 +14,7 @@ in app state), and read-your-writes waits. A handler names only what it uses, ma
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 
 import anyio
 import anyio.to_thread
@@ -86,6 +87,17 @@ class Waits:
         return reached() if in_memory else await anyio.to_thread.run_sync(reached)
 
 
+class ReadSide:
+    """What the hot read routes (ATP) use, handed as ONE dependency: Litestar resolves each
+    dependency of a route on every request, and three of them cost ATP a third of its throughput
+    (bench/RESULTS.md, 2026-12-02)."""
+
+    def __init__(self, reads: ReadModels, waits: Waits, clock: Clock) -> None:
+        self.reads = reads
+        self.waits = waits
+        self.clock = clock
+
+
 def _service(state: State) -> Service:
     svc: Service = state.service
     return svc
@@ -95,7 +107,7 @@ def _gateway(state: State) -> CommandGateway:
     gateway: CommandGateway | None = state.get("gateway")
     if gateway is None:  # one per app: built on first use, not per request
         svc = _service(state)
-        gateway = state["gateway"] = CommandGateway(svc.app, svc.metrics)
+        gateway = state["gateway"] = CommandGateway(svc.app, svc.metrics, svc.settings.currency, _ClockOf(svc))
     return gateway
 
 
@@ -117,6 +129,27 @@ def _waits(state: State) -> Waits:
         svc = _service(state)
         waits = state["waits"] = Waits(svc.store, svc.read, svc.ledger, svc.settings.min_position_wait)
     return waits
+
+
+def _side(state: State) -> ReadSide:
+    side: ReadSide | None = state.get("side")
+    if side is None:  # one per app: built on first use, not per request
+        svc = _service(state)
+        side = state["side"] = ReadSide(svc.read, _waits(state), _ClockOf(svc))
+    return side
+
+
+class _ClockOf(Clock):
+    """The service's clock as it is when asked (tests put a fixed one on the service later)."""
+
+    def __init__(self, svc: Service) -> None:
+        self.svc = svc
+
+    def now(self) -> datetime:
+        return self.svc.clock.now()
+
+    def today(self) -> date:
+        return self.svc.clock.today()
 
 
 def _currency(state: State) -> str:
@@ -142,6 +175,7 @@ def dependencies() -> dict[str, Provide]:
         "currency": _currency,
         "metrics": _metrics,
         "clock": _clock,
+        "side": _side,
         "service": _service,
     }
     return {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}

@@ -22,7 +22,6 @@ from domain import order
 from domain.errors import NotFoundError
 from domain.values import ID_PATTERN, parse_money
 from infra import commands
-from infra.clock import Clock
 from infra.eventstore.store import EventStore
 from infra.ledger.kinds import ORDER
 from infra.ledger.ledger import Ledger
@@ -56,10 +55,9 @@ class OrdersController(Controller):
         self,
         request: Request[Any, Any, Any],
         gateway: NamedDependency[CommandGateway],
-        clock: NamedDependency[Clock],
-        currency: NamedDependency[str],
         data: JSONBody[PlaceOrderRequest],
     ) -> Response[bytes]:
+        clock, currency = gateway.clock, gateway.currency
         line_ids = [ln.line_id or str(i + 1) for i, ln in enumerate(data.lines)]
         if len(set(line_ids)) != len(line_ids):
             raise ProblemError(

@@ -11,7 +11,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from api.deps import Waits
+from api.deps import ReadSide, Waits
 from api.errors import ProblemError
 from api.openapi import answers
 from api.read_resources import Atp, AtpList, Balance, EventFeed, History, HistoryEvent, Promise, Rebuild, Signals
@@ -73,15 +73,13 @@ class QueriesController(Controller):
     @get("/atp/{sku:str}", opt=READ, operation_id="GetAvailableToPromise", responses=answers(Atp, 200))
     async def get_atp(
         self,
-        reads: NamedDependency[ReadModels],
-        waits: NamedDependency[Waits],
-        clock: NamedDependency[Clock],
+        side: NamedDependency[ReadSide],
         sku: IdPath,
         min_position: MinPosition = None,
         warehouse_id: WarehouseFilter = None,
     ) -> dict[str, Any]:
-        position = await waits.for_read_models(("atp",), min_position)
-        found = (await _atp(reads, [sku], warehouse_id, clock.today()))[sku]
+        position = await side.waits.for_read_models(("atp",), min_position)
+        found = (await _atp(side.reads, [sku], warehouse_id, side.clock.today()))[sku]
         if found is None:
             raise SkuNotFoundError(f"SKU {sku} is not in the catalog", sku=sku)
         return {**found, "position": position}
@@ -114,9 +112,7 @@ class QueriesController(Controller):
     @get("/atp", opt=READ, operation_id="ListAvailableToPromise", responses=answers(AtpList, 200))
     async def list_atp(
         self,
-        reads: NamedDependency[ReadModels],
-        waits: NamedDependency[Waits],
-        clock: NamedDependency[Clock],
+        side: NamedDependency[ReadSide],
         skus: Annotated[str, Parameter(min_length=1, max_length=20000, pattern=r"\A[A-Za-z0-9._:, -]+\Z")],
         min_position: MinPosition = None,
         warehouse_id: WarehouseFilter = None,
@@ -131,8 +127,8 @@ class QueriesController(Controller):
                 "skus must be 1-1000 comma-separated SKU ids",
                 errors=[{"field": "skus", "message": f"invalid: {', '.join(bad[:5]) or 'empty or too many'}"}],
             )
-        position = await waits.for_read_models(("atp",), min_position)
-        found = await _atp(reads, wanted, warehouse_id, clock.today())
+        position = await side.waits.for_read_models(("atp",), min_position)
+        found = await _atp(side.reads, wanted, warehouse_id, side.clock.today())
         unknown = [s for s in wanted if found[s] is None]
         if unknown:
             raise SkuNotFoundError(f"Unknown SKU: {', '.join(unknown)}", sku=unknown[0], skus=unknown)
