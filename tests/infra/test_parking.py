@@ -94,7 +94,7 @@ def test_an_event_whose_rows_the_store_cannot_hold_is_parked_and_the_read_model_
         atp = svc.read["atp"]
         assert atp.stored_position() == svc.store.head()
         assert parked_positions(svc, "atp") == [(topic, position)]
-        assert svc.read.atp(["BOLT-10"], None)["BOLT-10"]["on_hand"] == 9  # type: ignore[index]
+        assert svc.read.atp(["BOLT-10"], None, svc.clock.today())["BOLT-10"]["on_hand"] == 9  # type: ignore[index]
         assert snapshot(svc, ("atp",)) == expected_without(svc, "atp", position)
         incremental = snapshot(svc)
 

@@ -244,7 +244,7 @@ def check_history(history: History) -> None:
             assert row["in_transit"] >= 0
             if (s, w) not in history.recounted:
                 assert 0 <= row["reserved"] <= row["on_hand"], (s, w, row)
-    for s, view in svc.read.atp(sorted(SKUS), None).items():
+    for s, view in svc.read.atp(sorted(SKUS), None, svc.clock.today()).items():
         assert view is not None
         assert view["available"] == view["on_hand"] - view["reserved"]
         for entry in view["warehouses"]:

@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,9 @@ def test_only_the_lock_holder_feeds_and_a_stand_by_takes_over_when_the_lock_conn
             settle(ra, ta)
             assert a.read.local and a.read.atp_ready_in_memory
             assert not b.read.local and not b.read.atp_ready_in_memory
-            assert b.read.atp(skus, None) == a.read.atp(skus, None)  # the tables agree with A's memory
+            assert b.read.atp(skus, None, date.today()) == a.read.atp(
+                skus, None, date.today()
+            )  # the tables agree with A's memory
             assert a.metrics is not None and b.metrics is not None
             assert b'o2c_worker_lock_held{name="workflow:tax"} 1.0' in a.metrics.render()
             assert b'o2c_worker_lock_held{name="workflow:tax"} 0.0' in b.metrics.render()
@@ -157,18 +159,22 @@ def test_only_the_lock_holder_feeds_and_a_stand_by_takes_over_when_the_lock_conn
             time.sleep(0.35)
             assert ra.run_once() == 0 and la.held() == frozenset()
             assert a.worker_status() == dict.fromkeys(a.follower_names, "other")
-            assert a.read.atp(skus, None) == b.read.atp(skus, None)  # A now answers from the tables
+            assert a.read.atp(skus, None, date.today()) == b.read.atp(
+                skus, None, date.today()
+            )  # A now answers from the tables
             check_billing(b, 8)
 
             # B shuts down: A takes over and answers ATP from memory again, including what B wrote.
             lb.close()
             assert not b.read.atp_ready_in_memory
             assert wait_until(lambda: la.refresh() == names, timeout=5)
-            assert a.read.atp_ready_in_memory and a.read.atp(skus, None) == b.read.atp(skus, None)
+            assert a.read.atp_ready_in_memory and a.read.atp(skus, None, date.today()) == b.read.atp(
+                skus, None, date.today()
+            )
             for i in range(8, 10):
                 round_of_traffic(a, i)
             settle(ra, ta)
-            assert a.read.atp(skus, None) == b.read.atp(skus, None)
+            assert a.read.atp(skus, None, date.today()) == b.read.atp(skus, None, date.today())
             assert a.read.position("atp") == a.read["atp"].stored_position()  # not a position remembered from before
             check_billing(a, 10)
             check_read_models_equal_a_rebuild(a)
