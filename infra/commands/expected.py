@@ -10,7 +10,8 @@ from infra.ledger.kinds import EXPECTED
 from infra.ledger.unitofwork import UnitOfWork
 
 
-def _record(uow: UnitOfWork, command: expected.ExpectedCommand) -> expected.ExpectedReceipt:
+def record_expected(uow: UnitOfWork, command: expected.ExpectedCommand) -> expected.ExpectedReceipt:
+    """Decide a command on its expected receipt and record the events (change and close need nothing else)."""
     state = uow.record(EXPECTED, command.expected_id, expected.decide(command, uow.get(EXPECTED, command.expected_id)))
     assert state is not None
     return state
@@ -19,15 +20,7 @@ def _record(uow: UnitOfWork, command: expected.ExpectedCommand) -> expected.Expe
 def create_expected(uow: UnitOfWork, cmd: expected.CreateExpectedReceipt) -> expected.ExpectedReceipt:
     require_warehouse(uow, cmd.warehouse_id)
     require_product(uow, cmd.sku)
-    return _record(uow, cmd)
-
-
-def change_expected(uow: UnitOfWork, cmd: expected.ChangeExpectedReceipt) -> expected.ExpectedReceipt:
-    return _record(uow, cmd)
-
-
-def close_expected(uow: UnitOfWork, cmd: expected.CloseExpectedReceipt) -> expected.ExpectedReceipt:
-    return _record(uow, cmd)
+    return record_expected(uow, cmd)
 
 
 def count_against_expected(
@@ -40,7 +33,7 @@ def count_against_expected(
             continue
         command = expected.ReceiveAgainstExpected(expected_id, receipt_id, warehouse_id, sku, qty)
         try:
-            _record(uow, command)
+            record_expected(uow, command)
         except InvalidRequestError as exc:
             errors = [{**e, "field": f"lines[{i}].{e['field']}"} for e in exc.facts.get("errors", [])]
             raise InvalidRequestError(exc.detail, errors=errors) from None

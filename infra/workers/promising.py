@@ -49,7 +49,7 @@ class Promising(ParkingFollower):
         self.read = read
         self.engine = engine
         self.clock = clock  # the service's clock, asked each time (tests put a fixed one in its place)
-        self.recorded = 0  # BackorderPromised commands that changed an order
+        self.recorded = 0  # PromiseBackorders commands sent (each to an order whose dates differ)
         ensure_tables(engine)
 
     def position(self) -> int:

@@ -86,7 +86,7 @@ def test_a_receipt_counts_only_the_open_rest_and_closes_the_expected_receipt(clo
         ({"expected_on": "soon"}, "invalid_request", "expected_on"),
         ({"warehouse_id": "W-NONE"}, "unknown_warehouse", None),
         ({"sku": "NOPE-1"}, "unknown_sku", None),
-        ({"reference": "a\\u0000b"}, "invalid_request", "reference"),
+        ({"reference": "a\u0000b"}, "invalid_request", "reference"),
     ],
 )
 def test_bad_expected_receipts_are_refused_and_record_nothing(
@@ -101,8 +101,6 @@ def test_bad_expected_receipts_are_refused_and_record_nothing(
         "expected_on": "2027-01-20",
         **body,
     }
-    if "reference" in body:
-        sent["reference"] = "a\u0000b"
     refused = problem(clocked.post("/v1/inventory/expected-receipts", sent), 422, code)
     if field:
         assert field in [e["field"] for e in refused["errors"]]
@@ -113,8 +111,6 @@ def test_bad_expected_receipts_are_refused_and_record_nothing(
 def test_a_receipt_naming_an_expected_receipt_of_another_sku_is_refused_whole(clocked: Api) -> None:
     ok(expect(clocked, "E-1", 5, "2027-01-20", sku="NUT-4"))
     before = head(clocked)
-    lines = [{"sku": "BOLT-10", "qty": 2}, {"sku": "BOLT-10", "qty": 1, "expected_id": "E-1"}]
-    lines[0]["sku"] = "NUT-4"
     body = {"receipt_id": "R-1", "warehouse_id": "W-B", "lines": [{"sku": "NUT-4", "qty": 2, "expected_id": "E-1"}]}
     refused = problem(clocked.post("/v1/inventory/receipts", body), 422, "invalid_request")
     assert refused["errors"][0]["field"] == "lines[0].expected_id"
