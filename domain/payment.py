@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import msgspec
@@ -24,9 +25,20 @@ class PaymentReceived(Event, frozen=True, kw_only=True):
     amount: Decimal
     applied: list[Allocation]
     unapplied: Decimal
+    received_on: date | None = None  # None on payments recorded before issue 15
 
 
-register(PaymentReceived)
+class CreditApplied(Event, frozen=True, kw_only=True):
+    """Unapplied credit of a customer put against open invoices (POST /v1/customers/{id}/apply-credit)."""
+
+    application_id: str
+    customer_id: str
+    applied: list[Allocation]
+    amount: Decimal  # the sum of applied
+    on: date
+
+
+register(PaymentReceived, CreditApplied)
 
 
 @dataclass(frozen=True)

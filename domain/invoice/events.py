@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import msgspec
@@ -67,6 +67,11 @@ class InvoiceIssued(Event, frozen=True, kw_only=True):
     total: Decimal
     subtotal: Decimal
     attempts: int
+    # the customer's payment terms in force at issue (issue 15); None on invoices issued before terms existed
+    issued_on: date | None = None
+    due_date: date | None = None
+    discount_until: date | None = None
+    discount_amount: Decimal | None = None
 
 
 class CreditNoteIssued(Event, frozen=True, kw_only=True):
@@ -99,6 +104,16 @@ class PaymentApplied(Event, frozen=True, kw_only=True):
     amount: Decimal
 
 
+class DiscountTaken(Event, frozen=True, kw_only=True):
+    """A payment within the discount window settled the invoice: the rest of its balance is discount."""
+
+    invoice_id: str
+    customer_id: str
+    payment_id: str
+    amount: Decimal
+    on: date
+
+
 register(
     InvoiceOpened,
     ShipmentProofReceived,
@@ -109,4 +124,5 @@ register(
     CreditNoteIssued,
     InvoiceCredited,
     PaymentApplied,
+    DiscountTaken,
 )
