@@ -36,18 +36,26 @@ from tests.infra.readside import (
 
 KINDS = ["sale"] * 4 + ["order", "receive", "ship"] * 2 + ["pay"] * 3 + ["return"] * 3 + ["settle", "cancel"]
 OPS = st.sampled_from(KINDS).flatmap(lambda kind: st.tuples(st.just(kind), *base.PARAMS[kind]))
-KIND_OF = {"InvoiceIssued": "invoice", "CreditNoteIssued": "credit_note", "PaymentReceived": "payment"}
+# The id each kind of source posts under (API.md): a discount under its invoice's id.
+SOURCE_OF = {
+    "InvoiceIssued": ("invoice", "invoice_id"),
+    "CreditNoteIssued": ("credit_note", "invoice_id"),
+    "PaymentReceived": ("payment", "payment_id"),
+    "DiscountTaken": ("discount", "invoice_id"),
+    "CreditApplied": ("credit_application", "application_id"),
+}
 
 
-def source_id(event: Any) -> str:
-    return str(getattr(event, "payment_id", None) or event.invoice_id)
+def expected_entry_id(topic: str, event: Any) -> str:
+    kind, field = SOURCE_OF[topic]
+    return entry_id_for(kind, getattr(event, field))  # type: ignore[arg-type]
 
 
 def check_journal(svc: Service) -> None:
     records = svc.store.read(0, 1_000_000)
     entries = [r.event for r in records if isinstance(r.event, JournalEntryPosted)]
     assert all(balanced(e) for e in entries), [e for e in entries if not balanced(e)]
-    sources = [entry_id_for(KIND_OF[r.topic], source_id(r.event)) for r in records if r.topic in POSTED_TOPICS]  # type: ignore[arg-type]
+    sources = [expected_entry_id(r.topic, r.event) for r in records if r.topic in POSTED_TOPICS]
     assert [e.entry_id for e in entries] == sources  # one each, in log order
 
     accounts = svc.settings.accounts
