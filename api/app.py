@@ -19,6 +19,7 @@ from api.errors import EXCEPTION_HANDLERS, problem
 from api.expected import ExpectedReceiptsController
 from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
+from api.journal import JournalController
 from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             InvoicesController,
             FinanceController,
             DeadLettersController,
+            JournalController,
         ],
         dependencies=dependencies(),
         guards=[require_scope, single_query_values],

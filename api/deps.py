@@ -86,6 +86,32 @@ class Waits:
             await _wait(reached, self.ledger.last_position, IMPLICIT_WAIT, in_memory)
         return reached() if in_memory else await anyio.to_thread.run_sync(reached)
 
+    async def for_workflow(self, workflow: str, names: tuple[str, ...], min_position: int | None) -> int:
+        """Read-your-writes for read models of what a workflow records after the fact (the journal):
+        with `min_position`, wait until the workflow has acted on the log up to it, then until the
+        read models hold the log as it was then (what the workflow recorded included), all within
+        the one bounded wait, else 503. Without it, as `for_read_models`."""
+        if not min_position:
+            return await self.for_read_models(names, None)
+        started = anyio.current_time()
+        reads = self.reads
+
+        def acted() -> int:
+            return reads.tracking_position(workflow)
+
+        if not await _wait(acted, min_position, self.timeout):
+            raise _stale(min_position)
+        head = await anyio.to_thread.run_sync(self.store.head)
+        left = max(self.timeout - (anyio.current_time() - started), 0.0)
+
+        def reached() -> int:
+            return min(reads.position(n) for n in names)
+
+        in_memory = reads.positions_in_memory(names)
+        if not await _wait(reached, max(head, min_position), left, in_memory):
+            raise _stale(min_position)
+        return reached() if in_memory else await anyio.to_thread.run_sync(reached)
+
 
 class ReadSide:
     """What the hot read routes (ATP) use, handed as ONE dependency: Litestar resolves each

@@ -64,6 +64,53 @@ class Balance(Resource):
     position: Position
 
 
+class JournalLine(Resource):
+    account: str
+    debit: Money
+    credit: Money
+
+
+class EntrySource(Resource):
+    kind: Literal["invoice", "credit_note", "payment", "discount", "credit_application"]
+    id: str
+
+
+class JournalEntry(Resource):
+    entry_id: str  # JE-<kind>-<id>, the same on every replay
+    posted_on: Day
+    source: EntrySource
+    customer_id: str
+    memo: str
+    lines: list[JournalLine]  # debits equal credits
+
+
+class JournalPage(Resource):
+    items: list[JournalEntry]
+    next_after: str | None
+    position: Position
+
+
+class TrialBalanceAccount(Resource):
+    account: str
+    role: str | None  # the account's role in O2C_ACCOUNTS (null: an account the chart no longer names)
+    debit: Money
+    credit: Money
+    balance: Money  # debit - credit
+
+
+class TrialBalanceTotals(Resource):
+    debit: Money
+    credit: Money
+
+
+class TrialBalance(Resource):
+    as_of: Day
+    currency: str
+    accounts: list[TrialBalanceAccount]
+    totals: TrialBalanceTotals
+    position: Position
+
+
 class HistoryEvent(Resource):
     version: int
     type: str

@@ -21,12 +21,13 @@ from infra.ledger.snapshots import Snapshots
 from infra.readside.readmodels import ReadModels
 from infra.settings import Settings
 from infra.workers.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
+from infra.workers.posting import Posting
 from infra.workers.promising import Promising
 from infra.workers.runner import Runner, stuck_followers
 from infra.workers.workflows import BackorderFill, Billing, TaxWorker
 
 TAX = "workflow:tax"  # the tax worker's lock name
-WORKFLOWS = (BackorderFill.name, Billing.name, Promising.name, TAX)
+WORKFLOWS = (BackorderFill.name, Billing.name, Promising.name, Posting.name, TAX)
 
 
 def make_leadership(settings: Settings, engine: sa.Engine, names: list[str], retry: float = 1.0) -> Leadership:
@@ -99,6 +100,7 @@ class Service:
             BackorderFill(self.app, self.engine),
             Billing(self.app, self.engine, self.settings.billing_trigger),
             Promising(self.app, self.read, self.engine, lambda: self.clock),
+            Posting(self.app, self.engine, self.settings.accounts),
         ]
         self.runner = Runner(self.store, followers, leadership=self.leadership)
         self.leadership.refresh()  # take what is free now, before the threads start

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote, urlparse
 
+from domain.journal import DEFAULT_ACCOUNTS, ROLES, Accounts
+
 
 class ConfigError(Exception):
     """A setting is invalid; the message names the variable."""
@@ -48,6 +50,7 @@ class Settings:
     log_format: str = "json"  # O2C_LOG_FORMAT: json (one object per line) or console
     log_level: str = "info"
     nats_url: str = "nats://127.0.0.1:4222"  # where `o2c relay` publishes the feed (O2C_NATS_URL)
+    accounts: Accounts = DEFAULT_ACCOUNTS  # the journal's account per role (O2C_ACCOUNTS)
 
     @property
     def is_postgres(self) -> bool:
@@ -130,6 +133,39 @@ def parse_rate_limit(text: str) -> RateLimit | None:
     return RateLimit(per_second=rate, burst=burst)
 
 
+_ACCOUNT_NUMBER = re.compile(r"\A[A-Za-z0-9._-]{1,20}\Z")
+ACCOUNTS_FORMAT = ",".join(f"{role}={number}" for role, number in DEFAULT_ACCOUNTS.by_role().items())
+
+
+def parse_accounts(text: str) -> Accounts:
+    """'ar=1200,cash=1000,...': every role of the journal once, each its own account number
+    (1-20 of A-Z a-z 0-9 . _ -); '' is the default chart."""
+    if not text.strip():
+        return DEFAULT_ACCOUNTS
+
+    def bad(why: str) -> ConfigError:
+        return ConfigError(f"O2C_ACCOUNTS {why}; it must look like {ACCOUNTS_FORMAT!r}")
+
+    found: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        role, sep, number = (s.strip() for s in part.partition("="))
+        if not sep:
+            raise bad(f"has {part!r}, not role=number")
+        if role not in ROLES:
+            raise bad(f"names an unknown role {role!r} (roles: {', '.join(ROLES)})")
+        if role in found:
+            raise bad(f"names the role {role!r} twice")
+        if not _ACCOUNT_NUMBER.fullmatch(number):
+            raise bad(f"gives {role} the account {number!r}, not 1-20 letters, digits, '.', '_' or '-'")
+        if number in found.values():
+            raise bad(f"gives the account {number!r} to more than one role")
+        found[role] = number
+    missing = [role for role in ROLES if role not in found]
+    if missing:
+        raise bad(f"lacks the role(s) {', '.join(missing)}")
+    return Accounts(**found)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     url = env.get("O2C_DATABASE_URL", "sqlite:///./o2c.db").strip()
@@ -171,6 +207,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if log_level not in ("debug", "info", "warning", "error", "critical"):
         raise ConfigError(f"O2C_LOG_LEVEL must be debug, info, warning, error or critical, got {log_level!r}")
     rate_limit = parse_rate_limit(env.get("O2C_RATE_LIMIT", ""))
+    accounts = parse_accounts(env.get("O2C_ACCOUNTS", ""))
     admin_key = env.get("O2C_ADMIN_KEY") or None
     if admin_key is not None and len(admin_key) < 8:
         raise ConfigError("O2C_ADMIN_KEY must be at least 8 characters long")
@@ -188,4 +225,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         nats_url=nats_url,
         log_format=log_format,
         log_level=log_level,
+        accounts=accounts,
     )

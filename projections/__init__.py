@@ -4,6 +4,7 @@ from projections.atp import ATP
 from projections.balances import BALANCES
 from projections.base import ProjectionSpec
 from projections.invoices import INVOICES
+from projections.journal import JOURNAL
 from projections.orders import ORDERS
 
-ALL: dict[str, ProjectionSpec] = {p.name: p for p in (ATP, ORDERS, BALANCES, INVOICES)}
+ALL: dict[str, ProjectionSpec] = {p.name: p for p in (ATP, ORDERS, BALANCES, INVOICES, JOURNAL)}

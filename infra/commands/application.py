@@ -15,6 +15,7 @@ from typing import Any
 
 from domain import catalog, customer
 from domain import expected as expected_receipts
+from domain import journal as journal_domain
 from domain import order as orders_domain
 from infra.commands import (
     backorders,
@@ -23,6 +24,7 @@ from infra.commands import (
     expected,
     fulfilment,
     inventory,
+    journal,
     lookups,
     messages,
     orders,
@@ -122,6 +124,7 @@ class Application:
             messages.ReceiveProof: lambda uow, c: billing.receive_proof(uow, c.shipment_id, c.delivered_at),
             messages.IssueInvoice: _issue,
             messages.FailTax: _fail_tax,
+            journal_domain.PostJournalEntry: journal.post_entry,
         }
 
     def handler(self, *commands: Command) -> Handler:

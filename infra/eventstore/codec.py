@@ -17,6 +17,7 @@ import domain.catalog
 import domain.customer
 import domain.expected
 import domain.inventory
+import domain.journal
 import domain.order
 import domain.shipment
 import domain.transfer  # noqa: F401

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from domain import backorders, catalog, customer, expected, inventory, invoice, order, payment, shipment, transfer
+from domain import (
+    backorders,
+    catalog,
+    customer,
+    expected,
+    inventory,
+    invoice,
+    journal,
+    order,
+    payment,
+    shipment,
+    transfer,
+)
 from domain.decider import Decider
 from domain.events import Event
 from infra.eventstore.codec import CommandRecorded
@@ -54,6 +66,7 @@ def _evolve_payment(state: payment.PaymentReceived | None, event: Event) -> paym
 
 
 PAYMENT: Kind[payment.PaymentReceived | None] = Kind("payment", lambda k: None, _evolve_payment)
+JOURNAL: Kind[journal.JournalEntryPosted | None] = Kind.of("journal", journal.decider)  # one stream per entry id
 
 
 def _evolve_record(state: CommandRecorded | None, event: Event) -> CommandRecorded | None:
@@ -80,6 +93,7 @@ KINDS: dict[str, Kind[Any]] = {
         INVOICE,
         SEQUENCE,
         PAYMENT,
+        JOURNAL,
     )
 }
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from domain.values import format_timestamp
 from infra.eventstore.store import EventStore
 from infra.readside.atp_rows import AtpMemory, AtpRows, rows_from_tables
+from infra.readside.journal import JournalReads
 from infra.readside.projection import Projection
 from infra.readside.promises import PromiseReads
 from infra.readside.rowio import rows
@@ -20,7 +21,7 @@ from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state
 
 
-class ReadModels(PromiseReads):  # promises_late(today), promise_accuracy(): infra/readside/promises.py
+class ReadModels(PromiseReads, JournalReads):  # promises: infra/readside/promises.py; journal: journal.py
     def __init__(self, engine: sa.Engine, store: EventStore) -> None:
         self.engine = engine
         self.store = store

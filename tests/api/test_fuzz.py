@@ -324,6 +324,8 @@ READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("/v1/atp/{sku}/promise", {"sku": "WALK-1"}, {"qty": 3}),
     ("/v1/inventory/expected-receipts/{expected_id}", {"expected_id": "E-WALK"}, {}),
     ("/v1/customers/{customer_id}/balance", {"customer_id": "C-WALK"}, {}),
+    ("/v1/journal", {}, {"customer_id": "C-WALK", "from": "2026-01-01"}),
+    ("/v1/journal/trial-balance", {}, {"as_of": "2999-12-31"}),
     ("/v1/events", {}, {"after": 0, "limit": 1000}),
     ("/v1/ops/signals", {}, {}),
     ("/v1/admin/dead-letters", {}, {}),

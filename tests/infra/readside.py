@@ -21,6 +21,7 @@ from infra.ledger.unitofwork import Context, Outcome, UnitOfWork
 from infra.readside.rebuild import rebuild
 from infra.readside.rowio import rows
 from infra.service import Service
+from infra.workers.posting import Posting
 from infra.workers.promising import Promising
 from infra.workers.runner import Runner
 from infra.workers.workflows import BackorderFill, Billing, TaxWorker
@@ -63,9 +64,10 @@ def seed_reference(svc: Service, skus: dict[str, str], customers: dict[str, str]
         run(svc, lambda uow, c=cmd: commands.put_customer(uow, c))
 
 
-def make_runner(svc: Service, batch_size: int = 500, promising: bool = True) -> Runner:
+def make_runner(svc: Service, batch_size: int = 500, promising: bool = True, journal: bool = False) -> Runner:
     """A runner with the followers `start_workers` runs (projections, backorder fill, billing,
-    promising), driven by hand. Without `promising`, a test records promises itself."""
+    promising), driven by hand. Without `promising`, a test records promises itself; with `journal`,
+    the posting workflow posts the journal too."""
     followers = [
         *svc.read.projections.values(),
         BackorderFill(svc.app, svc.engine),
@@ -73,6 +75,8 @@ def make_runner(svc: Service, batch_size: int = 500, promising: bool = True) -> 
     ]
     if promising:
         followers.append(Promising(svc.app, svc.read, svc.engine, lambda: svc.clock))
+    if journal:
+        followers.append(Posting(svc.app, svc.engine, svc.settings.accounts))
     return Runner(svc.store, followers, batch_size)
 
 

@@ -29,6 +29,7 @@ INVALID = [
     ("O2C_RATE_LIMIT", "lots"),
     ("O2C_LOG_FORMAT", "xml"),
     ("O2C_LOG_LEVEL", "loud"),
+    ("O2C_ACCOUNTS", "ar=1200,cash=1000"),
 ]
 COMMANDS = [
     ["serve", "--port", "0"],
