@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from domain import backorders, catalog, customer, expected, inventory, invoice, order, payment, shipment, transfer
+from domain import (
+    backorders,
+    catalog,
+    customer,
+    expected,
+    inventory,
+    invoice,
+    order,
+    payment,
+    price_list,
+    shipment,
+    transfer,
+)
 from domain.decider import Decider
 from domain.events import Event
 from infra.eventstore.codec import CommandRecorded
@@ -37,6 +49,7 @@ PRODUCT: Kind[catalog.Product | None] = Kind.of("product", catalog.product_decid
 WAREHOUSE: Kind[catalog.Warehouse | None] = Kind.of("warehouse", catalog.warehouse_decider)
 WAREHOUSE_INDEX: Kind[tuple[str, ...]] = Kind("warehouse-index", lambda k: (), catalog.evolve_warehouse_index)
 CUSTOMER: Kind[customer.Customer | None] = Kind.of("customer", customer.customer_decider)
+PRICE_LIST: Kind[price_list.PriceList | None] = Kind.of("price-list", price_list.price_list_decider)
 ACCOUNT: Kind[customer.Account | None] = Kind.of("account", customer.account_decider)
 POSITION: Kind[inventory.Position] = Kind.of("position", inventory.decider)
 ORDER: Kind[order.Order | None] = Kind.of("order", order.decider)
@@ -69,6 +82,7 @@ KINDS: dict[str, Kind[Any]] = {
         WAREHOUSE,
         WAREHOUSE_INDEX,
         CUSTOMER,
+        PRICE_LIST,
         ACCOUNT,
         POSITION,
         ORDER,
