@@ -24,6 +24,7 @@ from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
 from api.orders import OrdersController
+from api.price_lists import PriceListsController
 from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
 from api.reference import ReferenceController
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             ops_page,
             ops_summary,
             ReferenceController,
+            PriceListsController,
             InventoryController,
             OrdersController,
             OrderChangesController,

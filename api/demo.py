@@ -1,5 +1,6 @@
-"""A small, realistic data set: 3 warehouses, 50 products, 10 customers with contract prices,
-stock, and a handful of orders in different states. Loading it twice records nothing new."""
+"""A small, realistic data set: 3 warehouses, 50 products (fasteners also sold by the box and
+case), a trade price list with quantity breaks, 10 customers with contract prices (three on the
+trade list), stock, and a handful of orders in different states. Loading it twice records nothing new."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain import catalog, customer
+from domain import catalog, customer, price_list
 from domain.errors import DomainError
 from infra import commands
 from infra.ledger.kinds import ORDER
@@ -47,13 +48,33 @@ CUSTOMERS = [
 ]
 
 
+BOXED = {"BOLT", "NUT", "WASH", "SCRW"}  # sold by the each, the box of 100 and the case of 1000
+BOXES = (catalog.ProductUnit(uom="BX", factor=100), catalog.ProductUnit(uom="CS", factor=1000))
+ON_TRADE = {"ACME", "CASCADE", "GRANITE"}
+
+
 def products() -> list[catalog.PutProduct]:
     out = []
     for family, name, sizes, base in FAMILIES:
+        units = BOXES if family in BOXED else ()
         for i, size in enumerate(sizes):
             price = (base * (1 + Decimal(i) / 4)).quantize(Decimal("0.01"))
-            out.append(catalog.PutProduct(f"{family}-{size}", f"{name} {size}", price, "EA"))
+            out.append(catalog.PutProduct(f"{family}-{size}", f"{name} {size}", price, "EA", units))
     return out
+
+
+def trade_list(items: list[catalog.PutProduct]) -> price_list.PutPriceList:
+    """Breaks at 100 (-5%) and 1000 (-12%) for the boxed fasteners, from 2026-01-01."""
+    since = datetime(2026, 1, 1, tzinfo=UTC).date()
+    breaks = [
+        price_list.PriceListItem(
+            sku=p.sku, unit_price=(p.unit_price * rate).quantize(Decimal("0.01")), min_qty=qty, valid_from=since
+        )
+        for p in items
+        if p.units
+        for qty, rate in ((100, Decimal("0.95")), (1000, Decimal("0.88")))
+    ]
+    return price_list.PutPriceList("TRADE", "Trade breaks", tuple(breaks))
 
 
 def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
@@ -65,6 +86,7 @@ def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
     counts: dict[str, int] = {
         "warehouses": 0,
         "products": 0,
+        "price_lists": 0,
         "customers": 0,
         "receipts": 0,
         "orders": 0,
@@ -86,12 +108,14 @@ def load_demo(svc: Service, actor: str = "demo") -> dict[str, Any]:
     catalog_items = products()
     for p in catalog_items:
         run("product", p.sku, p)
+    run("price_list", "TRADE", trade_list(catalog_items))
     for cid, name, limit, region in CUSTOMERS:
         prices = [
             customer.SetContractPrice(cid, p.sku, (p.unit_price * Decimal("0.9")).quantize(Decimal("0.01")))
             for p in rng(cid).sample(catalog_items, 3)
         ]
-        run("customer", cid, customer.PutCustomer(cid, name, Decimal(limit), region, "active"), *prices)
+        on_list = "TRADE" if cid in ON_TRADE else None
+        run("customer", cid, customer.PutCustomer(cid, name, Decimal(limit), region, "active", on_list), *prices)
     for n, p in enumerate(catalog_items):
         for wid, _ in WAREHOUSES:
             r = rng(f"{p.sku}@{wid}")

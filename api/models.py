@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from domain.catalog import MAX_UNITS, UNIT_PATTERN
+from domain.price_list import MAX_ITEMS
 from domain.values import DOC_ID_PATTERN, ID_PATTERN, MAX_LINES, MAX_QTY, id_pattern
 
 # Free text (names, reasons, references, addresses, ...) refuses the control characters U+0000-U+001F and U+007F
@@ -18,6 +20,7 @@ TEXT_PATTERN = r"\A[^\x00-\x1f\x7f]*\Z"
 PATTERN_MESSAGES = {
     TEXT_PATTERN: "must not contain control characters (U+0000-U+001F, U+007F)",
     ID_PATTERN: "must be 1-64 characters of A-Z a-z 0-9 . _ : -",
+    UNIT_PATTERN: "must be 1-10 characters of A-Z 0-9",
 }
 
 Id = Annotated[str, Meta(pattern=ID_PATTERN, min_length=1, max_length=64)]
@@ -35,10 +38,19 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True
     """A request body; frozen, so a handler may name an instance as the default of its `data`."""
 
 
+UnitUom = Annotated[str, Meta(pattern=UNIT_PATTERN, description="A unit of measure: 1-10 of A-Z 0-9")]
+
+
+class ProductUnitRequest(Body):
+    uom: UnitUom
+    factor: Annotated[int, Meta(ge=2, le=MAX_QTY, description="Base units in one of this unit")]
+
+
 class PutProductRequest(Body):
     name: Name
     unit_price: Price
     uom: Uom = "EA"
+    units: Annotated[list[ProductUnitRequest], Meta(max_length=MAX_UNITS)] | None = None
 
 
 class PutWarehouseRequest(Body):
@@ -50,10 +62,24 @@ class PutCustomerRequest(Body):
     credit_limit: Price
     tax_region: Annotated[str, Meta(pattern=id_pattern(32))]
     status: Literal["active", "blocked"]  # required (API.md): no default
+    price_list_id: Id | None = None
 
 
 class PutContractPriceRequest(Body):
     unit_price: Price
+
+
+class PriceListItemRequest(Body):
+    sku: Id
+    unit_price: Price
+    min_qty: Qty = 1  # in base units
+    valid_from: date | None = None
+    valid_to: date | None = None  # not before valid_from (checked by the domain: 422 invalid_request)
+
+
+class PutPriceListRequest(Body):
+    name: Name
+    items: Annotated[list[PriceListItemRequest], Meta(max_length=MAX_ITEMS)]
 
 
 class ReceiptLine(Body):
@@ -139,11 +165,12 @@ NO_BODY = EmptyRequest()  # what a route that takes nothing receives for no body
 
 class OrderLineRequest(Body):
     sku: Id
-    qty: Qty
+    qty: Qty  # in `uom`
     line_id: Id | None = None
-    unit_price: Price | None = None
+    unit_price: Price | None = None  # per `uom`
     requested_date: date | None = None  # a line without one inherits the order's
     customer_line_ref: LineRef | None = None
+    uom: Uom | None = None  # a unit of the product or its base uom (else 422 unknown_uom); default the base uom
 
 
 class PlaceOrderRequest(Body):
@@ -165,11 +192,12 @@ class ChangeLineRequest(Body):
 
 class AddLineRequest(Body):
     sku: Id
-    qty: Qty
+    qty: Qty  # in `uom`
     line_id: Id | None = None
-    unit_price: Price | None = None
+    unit_price: Price | None = None  # per `uom`
     requested_date: date | None = None
     customer_line_ref: LineRef | None = None
+    uom: Uom | None = None
 
 
 class ChangeOrderRequest(Body):

@@ -56,6 +56,7 @@ class OrderChangesController(Controller):
                     parse_money(ln.unit_price) if ln.unit_price is not None else None,
                     ln.requested_date,
                     ln.customer_line_ref,
+                    ln.uom,
                 )
                 for ln in added
             ),

@@ -82,6 +82,7 @@ class OrdersController(Controller):
                     parse_money(ln.unit_price) if ln.unit_price is not None else None,
                     ln.requested_date,
                     ln.customer_line_ref,
+                    ln.uom,
                 )
                 for line_id, ln in zip(line_ids, data.lines, strict=True)
             ),

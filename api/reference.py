@@ -58,7 +58,8 @@ class ReferenceController(Controller):
         sku: IdPath,
         data: JSONBody[PutProductRequest],
     ) -> Response[bytes]:
-        cmd = catalog.PutProduct(sku, data.name, parse_money(data.unit_price), data.uom)
+        units = tuple(catalog.ProductUnit(uom=u.uom, factor=u.factor) for u in data.units or ())
+        cmd = catalog.PutProduct(sku, data.name, parse_money(data.unit_price), data.uom, units)
 
         return await gateway.execute(request, cmd, data, _put(lambda state: product_view(state, currency)))
 
@@ -114,7 +115,9 @@ class ReferenceController(Controller):
         customer_id: IdPath,
         data: JSONBody[PutCustomerRequest],
     ) -> Response[bytes]:
-        cmd = customer.PutCustomer(customer_id, data.name, parse_money(data.credit_limit), data.tax_region, data.status)
+        cmd = customer.PutCustomer(
+            customer_id, data.name, parse_money(data.credit_limit), data.tax_region, data.status, data.price_list_id
+        )
 
         return await gateway.execute(request, cmd, data, _put(lambda state: customer_view(state, currency)))
 

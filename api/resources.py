@@ -58,12 +58,18 @@ class Problem(Resource):
 # --- reference data ---------------------------------------------------------------------------------
 
 
+class ProductUnit(Resource):
+    uom: str
+    factor: int
+
+
 class Product(Resource):
     sku: str
     name: str
     unit_price: Money
     uom: str
     currency: str
+    units: list[ProductUnit]
 
 
 class Warehouse(Resource):
@@ -84,6 +90,22 @@ class Customer(Resource):
     status: Literal["active", "blocked"]
     currency: str
     contract_prices: list[CustomerPrice]
+    price_list_id: str | None
+
+
+class PriceListItem(Resource):
+    sku: str
+    unit_price: Money
+    min_qty: int
+    valid_from: Day | None
+    valid_to: Day | None
+
+
+class PriceList(Resource):
+    price_list_id: str
+    name: str
+    currency: str
+    items: list[PriceListItem]
 
 
 class ContractPrice(Resource):
@@ -118,6 +140,9 @@ class OrderLine(Resource):
     requested_date: Day | None  # its own, else the order's
     customer_line_ref: str | None
     promised_date: Day | None  # when known supply completes what it waits for (null: not known, or nothing waits)
+    ordered_uom: str | None  # the unit the buyer ordered in (null: a line accepted before units were recorded)
+    ordered_qty: int  # qty in ordered_uom: qty = ordered_qty x its factor
+    price_source: Literal["contract", "price_list", "product"] | None  # null: accepted before it was recorded
 
 
 class ShipTo(Resource):
@@ -334,6 +359,7 @@ ProductAnswer = answer_of(Product)
 WarehouseAnswer = answer_of(Warehouse)
 CustomerAnswer = answer_of(Customer)
 ContractPriceAnswer = answer_of(ContractPrice)
+PriceListAnswer = answer_of(PriceList)
 OrderAnswer = answer_of(Order)
 ReceiptAnswer = answer_of(Receipt)
 AdjustmentAnswer = answer_of(Adjustment)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from api import resources as r
-from domain import catalog, customer, expected, inventory, invoice, order, payment, shipment, transfer
+from domain import catalog, customer, expected, inventory, invoice, order, payment, price_list, shipment, transfer
 from domain.values import format_money, format_timestamp
 
 R = TypeVar("R", bound=r.Resource)
@@ -24,7 +24,9 @@ def extended(kind: type[R], base: r.Resource, **more: Any) -> R:
 
 
 def product_view(p: catalog.Product, currency: str) -> r.Product:
-    return r.Product(p.sku, p.name, format_money(p.unit_price), p.uom, currency)
+    return r.Product(
+        p.sku, p.name, format_money(p.unit_price), p.uom, currency, [r.ProductUnit(u.uom, u.factor) for u in p.units]
+    )
 
 
 def warehouse_view(w: catalog.Warehouse) -> r.Warehouse:
@@ -40,7 +42,16 @@ def customer_view(c: customer.Customer, currency: str) -> r.Customer:
         status=c.status,
         currency=currency,
         contract_prices=[r.CustomerPrice(sku, format_money(p)) for sku, p in sorted(c.prices.items())],
+        price_list_id=c.price_list_id,
     )
+
+
+def price_list_view(pl: price_list.PriceList, currency: str) -> r.PriceList:
+    items = [
+        r.PriceListItem(i.sku, format_money(i.unit_price), i.min_qty, day(i.valid_from), day(i.valid_to))
+        for i in pl.items
+    ]
+    return r.PriceList(pl.price_list_id, pl.name, currency, items)
 
 
 def price_view(c: customer.Customer, sku: str, currency: str) -> r.ContractPrice:
@@ -89,6 +100,9 @@ def order_view(o: order.Order, currency: str) -> r.Order:
                 requested_date=day(ln.requested_date),
                 customer_line_ref=ln.customer_line_ref,
                 promised_date=day(ln.promised_date),
+                ordered_uom=ln.ordered_uom,
+                ordered_qty=ln.ordered_qty,
+                price_source=ln.price_source,
             )
             for ln in o.lines
         ],

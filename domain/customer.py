@@ -20,6 +20,7 @@ class CustomerRegistered(Event, frozen=True, kw_only=True):
     credit_limit: Decimal
     tax_region: str
     status: str
+    price_list_id: str | None = None  # added with price lists: customers registered before have none
 
 
 class CustomerRevised(Event, frozen=True, kw_only=True):
@@ -28,6 +29,7 @@ class CustomerRevised(Event, frozen=True, kw_only=True):
     credit_limit: Decimal
     tax_region: str
     status: str
+    price_list_id: str | None = None
 
 
 class ContractPriceSet(Event, frozen=True, kw_only=True):
@@ -100,6 +102,7 @@ class Customer:
     tax_region: str
     status: str
     prices: dict[str, Decimal] = field(default_factory=dict)
+    price_list_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class PutCustomer:
     credit_limit: Decimal
     tax_region: str
     status: CustomerStatus
+    price_list_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,15 @@ class SetContractPrice:
 def evolve_customer(state: Customer | None, event: Event) -> Customer | None:
     if isinstance(event, CustomerRegistered | CustomerRevised):
         prices = state.prices if state else {}
-        return Customer(event.customer_id, event.name, event.credit_limit, event.tax_region, event.status, prices)
+        return Customer(
+            event.customer_id,
+            event.name,
+            event.credit_limit,
+            event.tax_region,
+            event.status,
+            prices,
+            event.price_list_id,
+        )
     if isinstance(event, ContractPriceSet) and state is not None:
         return replace(state, prices={**state.prices, event.sku: event.unit_price})
     return state
@@ -135,6 +147,7 @@ class _CustomerFacts(TypedDict):
     credit_limit: Decimal
     tax_region: str
     status: str
+    price_list_id: str | None
 
 
 def decide_put_customer(state: Customer | None, cmd: PutCustomer) -> list[Event]:
@@ -144,11 +157,12 @@ def decide_put_customer(state: Customer | None, cmd: PutCustomer) -> list[Event]
         credit_limit=cmd.credit_limit,
         tax_region=cmd.tax_region,
         status=cmd.status,
+        price_list_id=cmd.price_list_id,
     )
     if state is None:
         return [CustomerRegistered(**facts)]
-    current = (state.name, state.credit_limit, state.tax_region, state.status)
-    if current == (cmd.name, cmd.credit_limit, cmd.tax_region, cmd.status):
+    current = (state.name, state.credit_limit, state.tax_region, state.status, state.price_list_id)
+    if current == (cmd.name, cmd.credit_limit, cmd.tax_region, cmd.status, cmd.price_list_id):
         return []
     return [CustomerRevised(**facts)]
 
@@ -180,11 +194,6 @@ def ensure_may_order(customer: Customer | None, customer_id: str) -> Customer:
     if buyer.status == "blocked":
         raise CustomerBlockedError(f"Customer {customer_id} is blocked", customer_id=customer_id)
     return buyer
-
-
-def price_for(customer: Customer, sku: str, list_price: Decimal) -> Decimal:
-    """The contract price for the SKU if the customer has one, else the list price."""
-    return customer.prices.get(sku, list_price)
 
 
 @dataclass(frozen=True)

@@ -182,3 +182,17 @@ class SkuNotFoundError(UnknownSkuError):
     """A query for a SKU that is not in the catalog (404, where a command answers 422)."""
 
     category = NOT_FOUND
+
+
+class UnknownUomError(DomainError):
+    """An order line names a unit the product is not sold in."""
+
+    code = "unknown_uom"
+    title = "Unknown unit of measure"
+
+
+class UnknownPriceListError(DomainError):
+    """A customer names a price list that does not exist."""
+
+    code = "unknown_price_list"
+    title = "Unknown price list"

@@ -75,6 +75,7 @@ from domain.order.lines import (
     at_prices,
     check_all_or_nothing,
     ensure_one_line_per_sku,
+    ensure_units,
     placed_line,
 )
 from domain.order.promises import late_lines, promise_events, promises_late
@@ -133,6 +134,7 @@ __all__ = [
     "decider",
     "effects_of_change",
     "ensure_one_line_per_sku",
+    "ensure_units",
     "ensure_valid",
     "ensure_valid_change",
     "evolve_order",

@@ -1,9 +1,11 @@
 """Changing an order (API.md "Changing an order"): the rules that belong to the order, checked in
 their numbered order, and the events an accepted change records. A rejected change records nothing.
 
-Rule 1's 404 is `decide`'s (`_existing`); unknown SKUs (rule 2) and prices (rule 4) are judged from
-`ChangeOrder.prices`, which the application fills with `pricing.unit_prices`, so the rules keep
-their order even though the catalog and the customer's prices live in other streams.
+Rule 1's 404 is `decide`'s (`_existing`); unknown SKUs and units (rule 2) and prices (rule 4) are
+judged from `ChangeOrder.prices`, which the application fills with `pricing.offers`, so the rules
+keep their order even though the catalog and the customer's prices live in other streams. Added
+lines are priced on the day of the change; `lines[].qty` of existing lines is in base units (the
+line's `ordered_uom`/`ordered_qty` follow, see `order.Line`).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from domain.errors import (
     OrderClosedError,
     UnknownLineError,
     UnknownSkuError,
+    UnknownUomError,
 )
 from domain.events import Event
-from domain.order.commands import ChangeOrder, Plan
+from domain.order.commands import AddLine, ChangeOrder, Plan
 from domain.order.events import ChangedLine, LineAllocation, LineQty, OrderChanged, PlacedLine
 from domain.order.fields import FieldError, ensure_valid, line_ref_errors
-from domain.order.lines import allocation_events, at_prices, check_all_or_nothing, placed_line
+from domain.order.lines import allocation_events, at_prices, check_all_or_nothing, ensure_units, placed_line
 from domain.order.state import Line, Order
 from domain.values import MAX_LINES, MAX_QTY, ZERO, format_money, line_amount, subtract, sum_money
 
@@ -103,6 +106,7 @@ def _ensure_lines(state: Order, cmd: ChangeOrder) -> None:
     missing = next((ln.sku for ln in cmd.add_lines if ln.sku not in cmd.prices), None)
     if missing is not None:
         raise UnknownSkuError(f"SKU {missing} is not in the catalog", sku=missing)
+    ensure_units(cmd.add_lines, cmd.prices, "add_lines")
 
 
 def _ensure_not_below_shipped(state: Order, cmd: ChangeOrder) -> None:
@@ -179,7 +183,7 @@ def change(state: Order, cmd: ChangeOrder) -> list[Event]:
     _ensure_open(state, cmd.change_id)
     _ensure_lines(state, cmd)
     _ensure_not_below_shipped(state, cmd)
-    priced = at_prices(cmd.add_lines, cmd.prices, state.customer_id)  # rule 4
+    priced = at_prices(cmd.add_lines, cmd.prices, state.customer_id, cmd.changed_at.date(), "add_lines")  # rule 4
     added = [placed_line(ln, state.requested_date) for ln in priced]
     changed = [_changed_line(line, qty) for lid, qty in cmd.lines if qty != (line := state.line(lid)).qty]
     new_amounts = {cl.line_id: cl.amount for cl in changed}
@@ -229,7 +233,16 @@ def wanted_for_change(state: Order, cmd: ChangeOrder) -> list[tuple[str, str, in
         for lid, qty in cmd.lines
         if lid in current and qty > current[lid].qty
     ]
-    return wanted + [(ln.line_id, ln.sku, ln.qty) for ln in cmd.add_lines if ln.qty > 0]
+    return wanted + [(ln.line_id, ln.sku, qty) for ln in cmd.add_lines if (qty := _base_qty(cmd, ln)) > 0]
+
+
+def _base_qty(cmd: ChangeOrder, ln: AddLine) -> int:
+    """An added line's qty in base units (0 where its SKU or unit is unknown: rule 2 refuses it)."""
+    offer = cmd.prices.get(ln.sku)
+    try:
+        return ln.qty * offer.factor(ln.uom) if offer is not None else 0
+    except UnknownUomError:
+        return 0
 
 
 def assign_line_ids(state: Order, sent: Sequence[str | None]) -> list[str]:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from domain.order.fields import ShipTo
+from domain.pricing import Offer, PriceSource
 from domain.values import ZERO, line_amount, sum_money
 
 Plan = Mapping[str, Sequence[tuple[str, int]]]  # line id -> [(warehouse id, qty)], from domain.allocation
@@ -16,7 +17,9 @@ Plan = Mapping[str, Sequence[tuple[str, int]]]  # line id -> [(warehouse id, qty
 
 @dataclass(frozen=True)
 class OrderLineRequest:
-    """An order line at its price (see domain.pricing). Without a `requested_date` it inherits the order's."""
+    """An order line at its price (see domain.pricing): `qty` in base units, `unit_price` per base
+    unit, `ordered_uom`/`ordered_qty` as the buyer sent them (None: the base uom, qty as is) and
+    `price_source` the rule that priced it. Without a `requested_date` it inherits the order's."""
 
     line_id: str
     sku: str
@@ -24,6 +27,10 @@ class OrderLineRequest:
     unit_price: Decimal
     requested_date: date | None = None
     customer_line_ref: str | None = None
+    ordered_uom: str | None = None
+    ordered_qty: int | None = None
+    base_uom: str | None = None
+    price_source: PriceSource | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,8 @@ class PlaceOrder:
 
 @dataclass(frozen=True)
 class AddLine:
-    """A line a change adds, as sent: `unit_price` None when the client sent none."""
+    """A line as sent (one a change adds, or one of a new order): `qty` and `unit_price` in `uom`
+    (None: the product's base uom); `unit_price` None when the client sent none."""
 
     line_id: str
     sku: str
@@ -60,16 +68,18 @@ class AddLine:
     unit_price: Decimal | None = None
     requested_date: date | None = None
     customer_line_ref: str | None = None
+    uom: str | None = None
 
 
 @dataclass(frozen=True)
 class ChangeOrder:
     """Set existing lines to a new qty (`lines`: (line_id, qty), 0 allowed) and add lines.
 
-    The facts come from elsewhere, as on PlaceOrder: `prices` is what each added SKU costs this
-    customer on a new order now (contract price, else list price; a SKU not in it is not in the
-    catalog), `exposure` and `credit_limit` are the customer's (no limit: never refused), and `plan`
-    is where the increases' stock comes from (`wanted_for_change`), ignored while the order is held."""
+    The facts come from elsewhere, as on PlaceOrder: `prices` holds what prices each added SKU for
+    this customer (`pricing.Offer`: product price and units, contract price, price list items; a
+    SKU not in it is not in the catalog), priced on the day of `changed_at`; `exposure` and
+    `credit_limit` are the customer's (no limit: never refused), and `plan` is where the increases'
+    stock comes from (`wanted_for_change`), ignored while the order is held."""
 
     order_id: str
     change_id: str
@@ -77,7 +87,7 @@ class ChangeOrder:
     lines: tuple[tuple[str, int], ...]
     add_lines: tuple[AddLine, ...]
     changed_at: datetime
-    prices: Mapping[str, Decimal] = field(default_factory=dict)
+    prices: Mapping[str, Offer] = field(default_factory=dict)
     exposure: Decimal = ZERO
     credit_limit: Decimal | None = None
     plan: Plan = field(default_factory=dict)

@@ -9,11 +9,15 @@ import msgspec
 
 from domain.events import Event, register
 from domain.order.fields import ShipTo
+from domain.pricing import PriceSource
 
 
 class PlacedLine(msgspec.Struct, frozen=True, kw_only=True):
-    """A line as accepted. `requested_date` is the line's own or, without one, the order's; lines
-    recorded before these fields existed decode with None."""
+    """A line as accepted. `requested_date` is the line's own or, without one, the order's. `qty`
+    is in base units (`base_uom`) and `unit_price` per base unit, as the price rule gave it
+    (`price_source`: contract, price_list or product); `ordered_uom` and `ordered_qty` are what the
+    buyer sent (qty = ordered_qty x the unit's factor). Lines recorded before these fields existed
+    decode with None."""
 
     line_id: str
     sku: str
@@ -22,6 +26,10 @@ class PlacedLine(msgspec.Struct, frozen=True, kw_only=True):
     amount: Decimal
     requested_date: date | None = None
     customer_line_ref: str | None = None
+    base_uom: str | None = None
+    ordered_uom: str | None = None
+    ordered_qty: int | None = None
+    price_source: PriceSource | None = None
 
 
 class LineAllocation(msgspec.Struct, frozen=True, kw_only=True):

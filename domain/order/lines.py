@@ -1,5 +1,5 @@
 """Rules about an order's lines that placing and changing an order share: one line per SKU, the
-price each line must have, all-or-nothing allocation, and the allocations a plan records."""
+unit and price each line must have, all-or-nothing allocation, and the allocations a plan records."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from domain.errors import InsufficientStockError, InvalidRequestError, PriceMism
 from domain.events import Event
 from domain.order.commands import OrderLineRequest, Plan
 from domain.order.events import LineAllocation, OrderLinesAllocated, PlacedLine
-from domain.values import format_money, line_amount
+from domain.pricing import Offer
+from domain.values import MAX_QTY, format_money, line_amount, times
 
 
 class SentLine(Protocol):
-    """An order line as the client sent it (`unit_price` None: not sent)."""
+    """An order line as the client sent it: `qty` and `unit_price` in `uom` (None: the base uom;
+    `unit_price` None: not sent)."""
 
     @property
     def line_id(self) -> str: ...
@@ -27,6 +29,12 @@ class SentLine(Protocol):
     def qty(self) -> int: ...
     @property
     def unit_price(self) -> Decimal | None: ...
+    @property
+    def uom(self) -> str | None: ...
+    @property
+    def requested_date(self) -> date | None: ...
+    @property
+    def customer_line_ref(self) -> str | None: ...
 
 
 class Planned(Protocol):
@@ -57,36 +65,74 @@ def placed_line(ln: OrderLineRequest, requested_date: date | None) -> PlacedLine
         amount=line_amount(ln.qty, ln.unit_price),
         requested_date=ln.requested_date or requested_date,
         customer_line_ref=ln.customer_line_ref,
+        base_uom=ln.base_uom,
+        ordered_uom=ln.ordered_uom,
+        ordered_qty=ln.ordered_qty,
+        price_source=ln.price_source,
     )
 
 
+def ensure_units(lines: Sequence[SentLine], offers: Mapping[str, Offer], field: str = "lines") -> None:
+    """Each line's unit is one the product is sold in (422 unknown_uom, the first listed), and its
+    qty in base units stays within the limit (422 invalid_request). SKUs not offered are left to
+    the caller's unknown_sku."""
+    for i, ln in enumerate(lines):
+        offer = offers.get(ln.sku)
+        if offer is not None and ln.qty * offer.factor(ln.uom) > MAX_QTY:
+            message = f"{ln.qty} {ln.uom} is more than {MAX_QTY} {offer.base_uom}"
+            raise InvalidRequestError(
+                f"{field}[{i}].qty {message}", errors=[{"field": f"{field}[{i}].qty", "message": message}]
+            )
+
+
 def at_prices(
-    lines: Sequence[SentLine], prices: Mapping[str, Decimal], customer_id: str
+    lines: Sequence[SentLine], offers: Mapping[str, Offer], customer_id: str, day: date, field: str = "lines"
 ) -> tuple[OrderLineRequest, ...]:
-    """Each line at `prices[sku]` (the customer's price). Any sent price that differs is refused: the
-    problem names the first mismatch on top (`line_id`, `sku`, `expected_unit_price`) and lists all
-    in `lines`. A line's `requested_date` and `customer_line_ref`, where it has them, go with it."""
+    """Each line in base units at the customer's price on `day` (`Offer.quote`, the rule of
+    domain.pricing). A line sent in another unit has qty = sent qty x factor; its price stays per
+    base unit, and a sent `unit_price` (per the sent unit) must equal base price x factor exactly:
+    nothing is divided, so nothing is rounded (a sent price that is no whole multiple of the factor
+    in cents can never match). Any sent price that differs is refused: the problem names the first
+    mismatch on top (`line_id`, `sku`, `expected_unit_price`, per the line's unit) and lists all in
+    `lines`. A line's `requested_date` and `customer_line_ref` go with it."""
+    missing = next((ln.sku for ln in lines if ln.sku not in offers), None)
+    if missing is not None:
+        raise UnknownSkuError(f"SKU {missing} is not in the catalog", sku=missing)
+    ensure_units(lines, offers, field)
     priced: list[OrderLineRequest] = []
     mismatches: list[dict[str, str]] = []
     for ln in lines:
-        expected = prices.get(ln.sku)
-        if expected is None:
-            raise UnknownSkuError(f"SKU {ln.sku} is not in the catalog", sku=ln.sku)
+        offer = offers[ln.sku]
+        factor = offer.factor(ln.uom)
+        qty = ln.qty * factor
+        quote = offer.quote(qty, day)
+        expected = times(quote.unit_price, factor)
+        uom = ln.uom or offer.base_uom
         if ln.unit_price is not None and ln.unit_price != expected:
-            mismatches.append(
-                {
-                    "line_id": ln.line_id,
-                    "sku": ln.sku,
-                    "sent": format_money(ln.unit_price),
-                    "expected_unit_price": format_money(expected),
-                }
+            mismatch = {"line_id": ln.line_id, "sku": ln.sku}
+            if factor > 1:  # the prices are per that unit: say which (base-unit lines keep API.md's shape)
+                mismatch["uom"] = uom
+            mismatch |= {"sent": format_money(ln.unit_price), "expected_unit_price": format_money(expected)}
+            mismatches.append(mismatch)
+        priced.append(
+            OrderLineRequest(
+                ln.line_id,
+                ln.sku,
+                qty,
+                quote.unit_price,
+                ln.requested_date,
+                ln.customer_line_ref,
+                ordered_uom=uom,
+                ordered_qty=ln.qty,
+                base_uom=offer.base_uom,
+                price_source=quote.source,
             )
-        extras = {name: getattr(ln, name, None) for name in ("requested_date", "customer_line_ref")}
-        priced.append(OrderLineRequest(ln.line_id, ln.sku, ln.qty, expected, **extras))
+        )
     if mismatches:
         first = mismatches[0]
+        per = f" per {first['uom']}" if "uom" in first else ""
         raise PriceMismatchError(
-            f"Line {first['line_id']} ({first['sku']}): sent {first['sent']}, the price for customer "
+            f"Line {first['line_id']} ({first['sku']}): sent {first['sent']}{per}, the price for customer "
             f"{customer_id} is {first['expected_unit_price']}",
             line_id=first["line_id"],
             sku=first["sku"],

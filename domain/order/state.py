@@ -23,6 +23,7 @@ from domain.order.events import (
     PlacedLine,
 )
 from domain.order.fields import ShipTo
+from domain.pricing import PriceSource
 from domain.values import line_amount, sum_money
 
 
@@ -43,10 +44,23 @@ class Line:
     promised_date: date | None = None  # as BackorderPromised last recorded it
     last_promised_date: date | None = None  # the promise a shipment is judged against (see promises.py)
     shipped_late: bool = False  # some shipment of it went after last_promised_date
+    base_uom: str | None = None  # None: accepted before units of measure were recorded
+    unit: str | None = None  # the unit the buyer ordered in (None: as base_uom)
+    factor: int = 1  # base units in one `unit`
+    price_source: PriceSource | None = None  # contract | price_list | product (None: accepted before it was recorded)
 
     @property
     def amount(self) -> Decimal:
         return line_amount(self.qty, self.unit_price)
+
+    @property
+    def ordered_uom(self) -> str | None:
+        """The buyer's unit while qty is a whole number of it; else (a change cut 2 CS to 30) the base uom."""
+        return self.unit if self.qty % self.factor == 0 else self.base_uom
+
+    @property
+    def ordered_qty(self) -> int:
+        return self.qty // self.factor if self.qty % self.factor == 0 else self.qty
 
     @property
     def allocated(self) -> int:
@@ -146,6 +160,10 @@ def _new_line(pl: PlacedLine) -> Line:
         pl.unit_price,
         requested_date=pl.requested_date,
         customer_line_ref=pl.customer_line_ref,
+        base_uom=pl.base_uom,
+        unit=pl.ordered_uom or pl.base_uom,
+        factor=pl.qty // pl.ordered_qty if pl.ordered_qty else 1,
+        price_source=pl.price_source,
     )
 
 

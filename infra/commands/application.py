@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from domain import catalog, customer
+from domain import catalog, customer, price_list
 from domain import expected as expected_receipts
 from domain import journal as journal_domain
 from domain import order as orders_domain
@@ -101,6 +101,7 @@ class Application:
             catalog.PutWarehouse: reference.put_warehouse,
             customer.PutCustomer: reference.put_customer,
             customer.SetContractPrice: reference.set_contract_price,
+            price_list.PutPriceList: reference.put_price_list,
             messages.ReceiveStock: _receive_stock,
             expected_receipts.CreateExpectedReceipt: expected.create_expected,
             expected_receipts.ChangeExpectedReceipt: expected.record_expected,

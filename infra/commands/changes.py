@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from domain import allocation, backorders, customer, inventory, order, pricing
+from domain import allocation, backorders, customer, inventory, order
 from infra.commands.backorders import serve_the_queue_first
 from infra.commands.lookups import position_of, record_position, require_order
-from infra.commands.orders import availability, reserve_plan
-from infra.ledger.kinds import ACCOUNT, BOOK, CUSTOMER, ORDER, PRODUCT
+from infra.commands.orders import availability, offers_for, reserve_plan
+from infra.ledger.kinds import ACCOUNT, BOOK, CUSTOMER, ORDER
 from infra.ledger.unitofwork import UnitOfWork
 
 REASON = "order_changed"
@@ -26,6 +26,7 @@ class AddLineInput:
     unit_price: Decimal | None
     requested_date: date | None = None
     customer_line_ref: str | None = None
+    uom: str | None = None  # qty and unit_price in this unit (None: the product's base uom)
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,9 @@ def _draft(uow: UnitOfWork, state: order.Order, cmd: ChangeOrderInput) -> order.
     assert buyer is not None  # an order's customer exists
     ids = order.assign_line_ids(state, [a.line_id for a in cmd.add_lines])
     added = tuple(
-        order.AddLine(lid, a.sku, a.qty, a.unit_price, a.requested_date, a.customer_line_ref)
+        order.AddLine(lid, a.sku, a.qty, a.unit_price, a.requested_date, a.customer_line_ref, a.uom)
         for lid, a in zip(ids, cmd.add_lines, strict=True)
     )
-    list_prices = {a.sku: p.unit_price for a in added if (p := uow.get(PRODUCT, a.sku)) is not None}
     account = uow.get(ACCOUNT, state.customer_id)
     return order.ChangeOrder(
         order_id=cmd.order_id,
@@ -56,7 +56,7 @@ def _draft(uow: UnitOfWork, state: order.Order, cmd: ChangeOrderInput) -> order.
         lines=cmd.lines,
         add_lines=added,
         changed_at=cmd.changed_at,
-        prices=pricing.unit_prices(buyer, [a.sku for a in added], list_prices),
+        prices=offers_for(uow, buyer, [a.sku for a in added]),
         exposure=account.exposure if account else Decimal("0.00"),
         credit_limit=buyer.credit_limit,
     )

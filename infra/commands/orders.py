@@ -18,21 +18,23 @@ from infra.commands.lookups import (
     position_of,
     record_position,
     require_order,
-    require_product,
     require_warehouse,
 )
-from infra.ledger.kinds import ACCOUNT, BOOK, CUSTOMER, ORDER, WAREHOUSE_INDEX
+from infra.ledger.kinds import ACCOUNT, BOOK, CUSTOMER, ORDER, PRICE_LIST, PRODUCT, WAREHOUSE_INDEX
 from infra.ledger.unitofwork import UnitOfWork
 
 
 @dataclass(frozen=True)
 class OrderLineInput:
+    """A line as sent: `qty` and `unit_price` in `uom` (None: the product's base uom)."""
+
     line_id: str
     sku: str
     qty: int
     unit_price: Decimal | None
     requested_date: date | None = None
     customer_line_ref: str | None = None
+    uom: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,13 @@ def _queue_backorders(uow: UnitOfWork, state: order.Order) -> None:
             )
 
 
+def offers_for(uow: UnitOfWork, buyer: customer.Customer, skus: Sequence[str]) -> dict[str, pricing.Offer]:
+    """What prices these SKUs for the buyer: its products, contract prices and price list, all
+    streams the state cache holds (one price list per order, never a query per line)."""
+    sheet = uow.get(PRICE_LIST, buyer.price_list_id) if buyer.price_list_id is not None else None
+    return pricing.offers(buyer, sheet, {sku: uow.get(PRODUCT, sku) for sku in skus})
+
+
 def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
     # The buyer's references are part of the request: judged before whom and what it names.
     errors = order.customer_po_errors(cmd.customer_po) + order.ship_to_errors(cmd.ship_to)
@@ -90,9 +99,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
     if uow.get(ORDER, cmd.order_id) is not None:
         raise DuplicateIdError(f"Order {cmd.order_id} already exists", order_id=cmd.order_id)
 
-    priced = pricing.price_lines(
-        buyer, cmd.lines, {ln.sku: require_product(uow, ln.sku).unit_price for ln in cmd.lines}
-    )
+    priced = order.at_prices(cmd.lines, offers_for(uow, buyer, skus), buyer.customer_id, cmd.accepted_at.date())
     place = order.PlaceOrder(
         cmd.order_id,
         cmd.customer_id,

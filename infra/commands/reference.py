@@ -1,11 +1,11 @@
-"""Reference data: products, warehouses, customers and their contract prices."""
+"""Reference data: products, warehouses, customers, their contract prices, and price lists."""
 
 from __future__ import annotations
 
-from domain import catalog, customer
-from domain.errors import NotFoundError
-from infra.commands.lookups import INDEX_KEY, require_product
-from infra.ledger.kinds import CUSTOMER, PRODUCT, WAREHOUSE, WAREHOUSE_INDEX
+from domain import catalog, customer, price_list
+from domain.errors import NotFoundError, UnknownPriceListError
+from infra.commands.lookups import INDEX_KEY, check_skus, require_product
+from infra.ledger.kinds import CUSTOMER, PRICE_LIST, PRODUCT, WAREHOUSE, WAREHOUSE_INDEX
 from infra.ledger.unitofwork import UnitOfWork
 
 
@@ -27,6 +27,10 @@ def put_warehouse(uow: UnitOfWork, cmd: catalog.PutWarehouse) -> tuple[bool, cat
 
 
 def put_customer(uow: UnitOfWork, cmd: customer.PutCustomer) -> tuple[bool, customer.Customer]:
+    if cmd.price_list_id is not None and uow.get(PRICE_LIST, cmd.price_list_id) is None:
+        raise UnknownPriceListError(
+            f"Price list {cmd.price_list_id} does not exist", price_list_id=cmd.price_list_id, field="price_list_id"
+        )
     existing = uow.get(CUSTOMER, cmd.customer_id)
     state = uow.record(CUSTOMER, cmd.customer_id, customer.decide_put_customer(existing, cmd))
     assert state is not None
@@ -42,3 +46,13 @@ def set_contract_price(uow: UnitOfWork, cmd: customer.SetContractPrice) -> tuple
     state = uow.record(CUSTOMER, cmd.customer_id, customer.decide_set_contract_price(state, cmd))
     assert state is not None
     return created, state
+
+
+def put_price_list(uow: UnitOfWork, cmd: price_list.PutPriceList) -> tuple[bool, price_list.PriceList]:
+    """Define or replace a price list; every SKU it prices must be in the catalog (422 unknown_sku)."""
+    existing = uow.get(PRICE_LIST, cmd.price_list_id)
+    events = price_list.decide_put_price_list(cmd, existing)  # the items' own rules first
+    check_skus(uow, list(dict.fromkeys(item.sku for item in cmd.items)))
+    state = uow.record(PRICE_LIST, cmd.price_list_id, events)
+    assert state is not None
+    return existing is None, state

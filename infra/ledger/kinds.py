@@ -17,6 +17,7 @@ from domain import (
     journal,
     order,
     payment,
+    price_list,
     shipment,
     transfer,
 )
@@ -49,6 +50,7 @@ PRODUCT: Kind[catalog.Product | None] = Kind.of("product", catalog.product_decid
 WAREHOUSE: Kind[catalog.Warehouse | None] = Kind.of("warehouse", catalog.warehouse_decider)
 WAREHOUSE_INDEX: Kind[tuple[str, ...]] = Kind("warehouse-index", lambda k: (), catalog.evolve_warehouse_index)
 CUSTOMER: Kind[customer.Customer | None] = Kind.of("customer", customer.customer_decider)
+PRICE_LIST: Kind[price_list.PriceList | None] = Kind.of("price-list", price_list.price_list_decider)
 ACCOUNT: Kind[customer.Account | None] = Kind.of("account", customer.account_decider)
 POSITION: Kind[inventory.Position] = Kind.of("position", inventory.decider)
 ORDER: Kind[order.Order | None] = Kind.of("order", order.decider)
@@ -82,6 +84,7 @@ KINDS: dict[str, Kind[Any]] = {
         WAREHOUSE,
         WAREHOUSE_INDEX,
         CUSTOMER,
+        PRICE_LIST,
         ACCOUNT,
         POSITION,
         ORDER,

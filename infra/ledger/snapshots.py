@@ -33,7 +33,9 @@ log = logging.getLogger("o2c.snapshots")
 
 EVERY = 100  # events between snapshots of one stream
 FORMAT = 1  # bump to invalidate every stored snapshot
-SNAPSHOT_KINDS = frozenset({"position", "backorders", "account", "sequence", "customer", "product", "warehouse-index"})
+SNAPSHOT_KINDS = frozenset(
+    {"position", "backorders", "account", "sequence", "customer", "product", "warehouse-index", "price-list"}
+)
 
 metadata = sa.MetaData()
 snapshots_table = sa.Table(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.api.bad_input_units import UNIT_AND_PRICE_LIST_CASES
 from tests.api.bad_requests import (
     ADJUSTMENT,
     CANCEL,
@@ -376,3 +377,5 @@ for name, (method, path, body) in POSTS.items():
         )
     )
 CASES.append(case("order with an empty Idempotency-Key", Bad(*ORDER, headers=(("Idempotency-Key", ""),))))
+
+CASES += UNIT_AND_PRICE_LIST_CASES  # tests/api/bad_input_units.py

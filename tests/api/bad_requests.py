@@ -22,6 +22,22 @@ CUSTOMER = (
     {"name": "New customer", "credit_limit": "1000.00", "tax_region": "CA", "status": "active"},
 )
 PRICE = ("PUT", "/v1/customers/C1/prices/NUT-4", {"unit_price": "0.20"})
+PRICE_LIST = (
+    "PUT",
+    "/v1/price-lists/PL-NEW",
+    {
+        "name": "Wholesale",
+        "items": [
+            {
+                "sku": "BOLT-10",
+                "unit_price": "8.00",
+                "min_qty": 10,
+                "valid_from": "2026-12-01",
+                "valid_to": "2026-12-31",
+            }
+        ],
+    },
+)
 RECEIPT = (
     "POST",
     "/v1/inventory/receipts",
@@ -61,6 +77,7 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "put warehouse": WAREHOUSE,
     "put customer": CUSTOMER,
     "put contract price": PRICE,
+    "put price list": PRICE_LIST,
     "receipt": RECEIPT,
     "adjustment": ADJUSTMENT,
     "count": COUNT,

@@ -162,13 +162,32 @@ def test_every_command_documents_its_request_body_and_every_route_its_errors() -
 
 WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ("PUT", "/v1/products/{sku}", {"sku": "WALK-1"}, {"name": "Walk part", "unit_price": "2.50"}, 201),
-    ("PUT", "/v1/products/{sku}", {"sku": "WALK-2"}, {"name": "Walk part 2", "unit_price": "1.25"}, 201),
+    (
+        "PUT",
+        "/v1/products/{sku}",
+        {"sku": "WALK-2"},
+        {"name": "Walk part 2", "unit_price": "1.25", "units": [{"uom": "CS", "factor": 12}]},
+        201,
+    ),
+    (
+        "PUT",
+        "/v1/price-lists/{price_list_id}",
+        {"price_list_id": "PL-WALK"},
+        {"name": "Walk list", "items": [{"sku": "WALK-2", "unit_price": "1.20", "min_qty": 12}]},
+        201,
+    ),
     ("PUT", "/v1/warehouses/{warehouse_id}", {"warehouse_id": "W-WALK"}, {"name": "Walk"}, 201),
     (
         "PUT",
         "/v1/customers/{customer_id}",
         {"customer_id": "C-WALK"},
-        {"name": "Walker", "credit_limit": "100000.00", "tax_region": "CA", "status": "active"},
+        {
+            "name": "Walker",
+            "credit_limit": "100000.00",
+            "tax_region": "CA",
+            "status": "active",
+            "price_list_id": "PL-WALK",
+        },
         201,
     ),
     (
@@ -289,7 +308,11 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
         "POST",
         "/v1/orders/{order_id}/changes",
         {"order_id": "SO-WALK"},
-        {"change_id": "CH-WALK", "reason": "customer called", "add_lines": [{"sku": "WALK-2", "qty": 1}]},
+        {
+            "change_id": "CH-WALK",
+            "reason": "customer called",
+            "add_lines": [{"sku": "WALK-2", "qty": 1, "uom": "CS", "unit_price": "14.40"}],
+        },
         200,
     ),
     ("POST", "/v1/orders/{order_id}/cancel", {"order_id": "SO-WALK"}, {"reason": "rest not needed"}, 200),
@@ -307,6 +330,7 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
 READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("/v1/products/{sku}", {"sku": "WALK-1"}, {}),
     ("/v1/warehouses/{warehouse_id}", {"warehouse_id": "W-WALK"}, {}),
+    ("/v1/price-lists/{price_list_id}", {"price_list_id": "PL-WALK"}, {}),
     ("/v1/customers/{customer_id}", {"customer_id": "C-WALK"}, {}),
     ("/v1/customers/{customer_id}/prices/{sku}", {"customer_id": "C-WALK", "sku": "WALK-1"}, {}),
     ("/v1/orders/{order_id}", {"order_id": "SO-WALK"}, {}),

@@ -12,12 +12,20 @@ from domain import order
 from domain.allocation import plan_lines
 from domain.events import Event
 from domain.order import AddLine, ChangedLine, ChangeOrder, LineAllocation, OrderChanged, PlacedLine
+from domain.pricing import Offer
 from domain.values import ZERO, line_amount
 from tests.domain.order_events import BOLT, LIMIT, NUT, allocated, state_of
 
 CHANGED_AT = datetime(2025, 3, 4, 11, 0, tzinfo=UTC)
 WASHER = Decimal("0.10")
 PRICES: Mapping[str, Decimal] = {"BOLT-10": BOLT, "NUT-4": NUT, "WASHER-2": WASHER}
+
+
+def offers(prices: Mapping[str, Decimal]) -> dict[str, Offer]:
+    """Each SKU at its product price, sold in EA only (no contract, no price list)."""
+    return {sku: Offer(price, sku=sku) for sku, price in prices.items()}
+
+
 AFTER_NINE: Mapping[str, Mapping[str, int]] = {"BOLT-10": {"W-A": 0, "W-B": 3, "W-C": 2}}  # EXAMPLES.md 1, after SO-1
 
 
@@ -41,7 +49,7 @@ def changing(
         tuple(lines),
         tuple(add),
         CHANGED_AT,
-        prices=prices,
+        prices=offers(prices),
         exposure=exposure,
         credit_limit=credit_limit,
     )
@@ -87,6 +95,10 @@ def added(
         amount=line_amount(qty, price),
         requested_date=requested_date,
         customer_line_ref=customer_line_ref,
+        base_uom="EA",
+        ordered_uom="EA",
+        ordered_qty=qty,
+        price_source="product",
     )
 
 

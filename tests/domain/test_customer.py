@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
+import msgspec
+from msgspec.structs import replace
+
+from domain.catalog import Product
 from domain.customer import (
     Account,
     ContractPriceSet,
@@ -21,10 +26,12 @@ from domain.customer import (
     evolve_account,
     evolve_customer,
     is_over_limit,
-    price_for,
 )
 from domain.errors import NotFoundError
+from domain.pricing import Quote, offers
 from tests.spec import given, spec
+
+DAY = date(2026, 12, 2)
 
 C1 = CustomerRegistered(customer_id="C1", name="Acme", credit_limit=Decimal("500.00"), tax_region="CA", status="active")
 BOLT_AT_8 = ContractPriceSet(customer_id="C1", sku="BOLT-10", unit_price=Decimal("8.00"))
@@ -105,13 +112,36 @@ def test_setting_the_same_contract_price_again_records_nothing() -> None:
 def test_the_contract_price_wins_over_the_list_price() -> None:
     customer = given(evolve_customer, None, C1, BOLT_AT_8).state
     assert customer is not None
-    assert price_for(customer, "BOLT-10", Decimal("8.50")) == Decimal("8.00")
+    bolt = Product("BOLT-10", "Bolt", Decimal("8.50"), "EA")
+    assert offers(customer, None, {"BOLT-10": bolt})["BOLT-10"].quote(1, DAY) == Quote(Decimal("8.00"), "contract")
 
 
 def test_without_a_contract_price_the_list_price_applies() -> None:
     customer = given(evolve_customer, None, C1, BOLT_AT_8).state
     assert customer is not None
-    assert price_for(customer, "NUT-4", Decimal("0.25")) == Decimal("0.25")
+    nut = Product("NUT-4", "Nut", Decimal("0.25"), "EA")
+    assert offers(customer, None, {"NUT-4": nut})["NUT-4"].quote(1, DAY) == Quote(Decimal("0.25"), "product")
+
+
+def test_a_customer_takes_a_price_list_and_a_put_without_one_takes_it_away() -> None:
+    on_list = PutCustomer("C1", "Acme", Decimal("500.00"), "CA", "active", "PL-1")
+    revised = CustomerRevised(
+        customer_id="C1", name="Acme", credit_limit=Decimal("500.00"), tax_region="CA", status="active"
+    )
+    state = given(evolve_customer, None, C1, BOLT_AT_8).when(lambda s: decide_put_customer(s, on_list))
+    listed = state.then(replace(revised, price_list_id="PL-1"))
+    assert listed is not None and (listed.price_list_id, listed.prices) == ("PL-1", {"BOLT-10": Decimal("8.00")})
+    given(evolve_customer, listed).when(lambda s: decide_put_customer(s, on_list)).then()
+    off = given(evolve_customer, listed).when(lambda s: decide_put_customer(s, put())).then(revised)
+    assert off is not None and off.price_list_id is None
+
+
+def test_a_customer_registered_before_price_lists_decodes_without_one() -> None:
+    old = b'{"customer_id":"C1","name":"Acme","credit_limit":"500.00","tax_region":"CA","status":"active"}'
+    event = msgspec.json.decode(old, type=CustomerRegistered)
+    assert event.price_list_id is None
+    state = evolve_customer(None, event)
+    assert state is not None and state.price_list_id is None
 
 
 def test_committed_orders_add_to_the_customers_exposure() -> None:

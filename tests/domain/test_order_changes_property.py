@@ -23,7 +23,7 @@ from domain.errors import DomainError
 from domain.events import Event
 from domain.order import AddLine, ChangeOrder, Order, OrderLineRequest, PlaceOrder
 from domain.values import ZERO, sum_money
-from tests.domain.change_events import CHANGED_AT
+from tests.domain.change_events import CHANGED_AT, offers
 from tests.domain.change_events import PRICES as KNOWN
 from tests.domain.order_events import ACCEPTED
 
@@ -119,7 +119,7 @@ class World:
             lines,
             added,
             CHANGED_AT + timedelta(minutes=self.changes),
-            prices=PRICES,
+            prices=offers(PRICES),
         )
         wanted = order.wanted_for_change(self.order, cmd)
         cmd = replace(

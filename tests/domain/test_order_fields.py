@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from domain import order, pricing
+from domain.catalog import Product
 from domain.countries import COUNTRY_CODES, is_country_code
 from domain.customer import Customer
 from domain.errors import InvalidRequestError
@@ -77,10 +78,22 @@ def test_the_new_fields_survive_the_codec_and_the_order_document() -> None:
 
 
 def test_pricing_keeps_a_lines_date_and_reference() -> None:
-    sent = pricing.RequestedLine("1", "BOLT-10", 2, requested_date=MAY_15, customer_line_ref="A-1")
+    sent = order.AddLine("1", "BOLT-10", 2, requested_date=MAY_15, customer_line_ref="A-1")
     buyer = Customer("C1", "Acme", Decimal("500.00"), "CA", "active")
-    assert pricing.price_lines(buyer, [sent], {"BOLT-10": BOLT}) == (
-        OrderLineRequest("1", "BOLT-10", 2, BOLT, requested_date=MAY_15, customer_line_ref="A-1"),
+    offers = pricing.offers(buyer, None, {"BOLT-10": Product("BOLT-10", "Bolt", BOLT, "EA")})
+    assert order.at_prices([sent], offers, "C1", MAY_15) == (
+        OrderLineRequest(
+            "1",
+            "BOLT-10",
+            2,
+            BOLT,
+            requested_date=MAY_15,
+            customer_line_ref="A-1",
+            ordered_uom="EA",
+            ordered_qty=2,
+            base_uom="EA",
+            price_source="product",
+        ),
     )
 
 
