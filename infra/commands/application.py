@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from domain import catalog, customer
+from domain import apikey, catalog, customer
 from domain import expected as expected_receipts
 from domain import order as orders_domain
 from infra.commands import (
@@ -23,6 +23,7 @@ from infra.commands import (
     expected,
     fulfilment,
     inventory,
+    keys,
     lookups,
     messages,
     orders,
@@ -122,6 +123,9 @@ class Application:
             messages.ReceiveProof: lambda uow, c: billing.receive_proof(uow, c.shipment_id, c.delivered_at),
             messages.IssueInvoice: _issue,
             messages.FailTax: _fail_tax,
+            apikey.CreateApiKey: keys.record_key_change,
+            apikey.RotateApiKey: keys.record_key_change,
+            apikey.RevokeApiKey: keys.record_key_change,
         }
 
     def handler(self, *commands: Command) -> Handler:

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from domain import backorders, catalog, customer, expected, inventory, invoice, order, payment, shipment, transfer
+from domain import (
+    apikey,
+    backorders,
+    catalog,
+    customer,
+    expected,
+    inventory,
+    invoice,
+    order,
+    payment,
+    shipment,
+    transfer,
+)
 from domain.decider import Decider
 from domain.events import Event
 from infra.eventstore.codec import CommandRecorded
@@ -44,6 +56,7 @@ BOOK: Kind[backorders.Book] = Kind.of("backorders", backorders.decider)
 SHIPMENT: Kind[shipment.Shipment | None] = Kind.of("shipment", shipment.decider)
 TRANSFER: Kind[transfer.Transfer | None] = Kind.of("transfer", transfer.decider)
 EXPECTED: Kind[expected.ExpectedReceipt | None] = Kind.of("expected-receipt", expected.decider)
+API_KEY: Kind[apikey.ApiKey | None] = Kind.of("api-key", apikey.decider)
 
 INVOICE: Kind[invoice.Invoice | None] = Kind.of("invoice", invoice.decider)
 SEQUENCE: Kind[int] = Kind("sequence", lambda k: 0, invoice.evolve_sequence)
@@ -76,6 +89,7 @@ KINDS: dict[str, Kind[Any]] = {
         SHIPMENT,
         TRANSFER,
         EXPECTED,
+        API_KEY,
         RECORD,
         INVOICE,
         SEQUENCE,
