@@ -148,18 +148,28 @@ def _key_options(args: argparse.Namespace, now: Any) -> tuple[frozenset[str], fr
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from api.keys import KeyAdmin
     from domain.errors import DomainError
     from infra.ledger.unitofwork import Context
     from infra.service import Service
 
+    if args.action == "create":  # the options first: a bad one touches no database
+        try:
+            scopes, customers, expires_at = _key_options(args, datetime.now(UTC))
+        except ValueError as exc:
+            print(f"o2c keys: {exc}", file=sys.stderr)
+            return 2
+    if args.action == "rotate" and not 0 <= args.grace_seconds <= 365 * 86400:
+        print("o2c keys: --grace-seconds takes 0 to 31536000", file=sys.stderr)
+        return 2
     svc = Service.start(_settings_or_exit())
     admin = KeyAdmin(svc)
     ctx = Context("cli", f"cli-{int(time.time() * 1000)}", "cli:o2c-keys")
     try:
         if args.action == "create":
             try:
-                scopes, customers, expires_at = _key_options(args, svc.clock.now())
                 key, _ = admin.create(ctx, args.name, scopes, customers, expires_at)
             except (ValueError, DomainError) as exc:
                 print(f"o2c keys: {exc}", file=sys.stderr)
@@ -171,9 +181,6 @@ def cmd_keys(args: argparse.Namespace) -> int:
             )
             print(key)
         elif args.action == "rotate":
-            if not 0 <= args.grace_seconds <= 365 * 86400:
-                print("o2c keys: --grace-seconds takes 0 to 31536000", file=sys.stderr)
-                return 2
             try:
                 key, _, until = admin.rotate(ctx, args.name, args.grace_seconds)
             except DomainError as exc:
