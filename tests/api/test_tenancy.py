@@ -14,12 +14,14 @@ import re
 from typing import Any
 
 import httpx
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.testing import TestClient
 
-from api.tenancy import FORBIDDEN, OPEN, Listed, Names, Owned
+from api.app import create_app
+from api.tenancy import FORBIDDEN, LISTED, OPEN, Listed, Names, Owned, check_listed_routes, tenant
 from tests.api.tenancy_world import MISSING, SHARED, Perspective, Statements, World, customer_ids, ids_of, world
-from tests.conftest import settle
+from tests.conftest import ADMIN_KEY, make_settings, settle
 from tests.http import problem
 
 __all__ = ["world"]
@@ -193,3 +195,27 @@ def test_credit_notes_allocations_and_a_key_for_two_customers(world: World) -> N
     assert w.call("GET", "/v1/orders/SO-C2", key).status_code == 200
     assert w.call("GET", "/v1/orders", key, customer_id="C2").json()["items"][0]["customer_id"] == "C2"
     problem(w.call("GET", "/v1/events", key), 403, "forbidden")
+
+
+def test_a_route_nobody_classified_is_closed_to_scoped_keys_and_a_list_must_take_its_filter(database_url: str) -> None:
+    @get("/v1/unclassified", opt={"scope": "read"}, operation_id="Unclassified", sync_to_thread=False)
+    def unclassified() -> dict[str, str]:
+        return {"customer_id": "C2"}
+
+    @get("/v1/a-list", opt=tenant("read", LISTED), operation_id="AList", sync_to_thread=False)
+    def a_list() -> dict[str, list[str]]:
+        return {"items": []}
+
+    with TestClient(create_app(make_settings(database_url), workers=False)) as client:
+        client.app.register(unclassified)
+        portal = client.app.state.service.keys.create("portal", frozenset({"read"}), frozenset({"C1"}))
+        problem(client.get("/v1/unclassified", headers={"Authorization": f"Bearer {portal}"}), 403, "forbidden")
+        assert client.get("/v1/unclassified", headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 200
+        check_listed_routes(client.app)
+        client.app.register(a_list)
+        try:
+            check_listed_routes(client.app)
+        except RuntimeError as exc:
+            assert "/v1/a-list" in str(exc)
+        else:
+            raise AssertionError("a Listed route without the customers dependency was accepted")
