@@ -11,6 +11,8 @@ answers as for a missing order, and neither records anything.
 from __future__ import annotations
 
 import re
+import statistics
+import time
 from typing import Any
 
 import httpx
@@ -163,10 +165,11 @@ def test_every_route_is_classified_and_keeps_each_portal_to_its_own_customer(wor
     assert seen[FORBIDDEN] > 20 and seen["Owned"] > 15, seen
 
 
-def test_credit_notes_allocations_and_a_key_for_two_customers(world: World) -> None:
+def test_credit_notes_allocations_timing_and_a_key_for_two_customers(world: World) -> None:
     """One world for the cases the matrix does not reach (building one costs seconds)."""
     w = world
     p = w.portals[0]
+    takes_as_long_as_a_missing_id(w, p)
     theirs = w.call("GET", f"/v1/invoices/CN-RT-{p.theirs}", p.key)
     missing = w.call("GET", "/v1/invoices/CN-RT-NONE", p.key)
     same_as_missing(theirs, missing, f"CN-RT-{p.theirs}", "CN-RT-NONE")
@@ -219,3 +222,20 @@ def test_a_route_nobody_classified_is_closed_to_scoped_keys_and_a_list_must_take
             assert "/v1/a-list" in str(exc)
         else:
             raise AssertionError("a Listed route without the customers dependency was accepted")
+
+
+def takes_as_long_as_a_missing_id(w: World, p: Perspective) -> None:
+    """Within noise: the two are asked in turn, many times, and their medians compared loosely (the SQL
+    check of the matrix is the exact form of this rule; this one guards against work outside SQL)."""
+    for path in ("/v1/orders/{}", "/v1/invoices/{}/history"):
+        ids = {"theirs": f"SO-{p.theirs}", "missing": "SO-NONE"}
+        if "invoices" in path:
+            ids = {"theirs": f"INV-SH-{p.theirs}", "missing": "INV-NONE"}
+        times: dict[str, list[float]] = {"theirs": [], "missing": []}
+        for _ in range(40):
+            for which, value in ids.items():
+                started = time.perf_counter()
+                assert w.call("GET", path.format(value), p.key).status_code == 404
+                times[which].append(time.perf_counter() - started)
+        ratio = statistics.median(times["theirs"]) / statistics.median(times["missing"])
+        assert 0.5 < ratio < 2.0, (path, ratio)
