@@ -8,7 +8,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, MediaType, Response, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -20,6 +20,7 @@ from api.expected import ExpectedReceiptsController
 from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
 from api.journal import JournalController
+from api.keys import AdminKeysController
 from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
@@ -29,6 +30,7 @@ from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
+from api.tenancy import check_listed_routes, customer_scope, tenancy_guard
 from infra.adapters.metrics import Metrics
 from infra.readside.readmodels import ReadModels
 from infra.service import Service
@@ -113,9 +115,10 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             FinanceController,
             DeadLettersController,
             JournalController,
+            AdminKeysController,
         ],
-        dependencies=dependencies(),
-        guards=[require_scope, single_query_values],
+        dependencies={**dependencies(), "customers": Provide(customer_scope, sync_to_thread=False)},
+        guards=[require_scope, single_query_values, tenancy_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[correlation_middleware, allow_header_middleware, rate_limit_middleware(settings.rate_limit)],
         lifespan=[lifespan],
@@ -132,4 +135,5 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         ),
     )
     refine(app)
+    check_listed_routes(app)
     return app

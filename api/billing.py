@@ -28,6 +28,7 @@ from api.resources import (
     ReturnAnswer,
     SkuQty,
 )
+from api.tenancy import FORBIDDEN, INVOICE_PATH, LISTED, CustomerScope, Names, tenant
 from api.views import extended, invoice_view, payment_view
 from domain import invoice, payment
 from domain.errors import NotFoundError
@@ -39,8 +40,7 @@ from infra.ledger.ledger import Ledger
 from infra.readside.readmodels import ReadModels
 from infra.service import Service
 
-FINANCE = {"scope": "finance:write"}
-READ = {"scope": "read"}
+ADMIN = tenant("admin", FORBIDDEN)
 DocId = Annotated[str, Parameter(pattern=DOC_ID_PATTERN, max_length=80)]
 
 
@@ -48,12 +48,13 @@ class InvoicesController(Controller):
     path = "/v1/invoices"
     tags = ["billing"]
 
-    @get("/", opt=READ, operation_id="ListInvoices")
+    @get("/", opt=tenant("read", LISTED), operation_id="ListInvoices")
     async def list_invoices(
         self,
         reads: NamedDependency[ReadModels],
         waits: NamedDependency[Waits],
         currency: NamedDependency[str],
+        customers: NamedDependency[CustomerScope],
         order_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[InvoiceStatus | None, Parameter(required=False)] = None,
@@ -63,12 +64,12 @@ class InvoicesController(Controller):
     ) -> InvoiceList:
         position = await waits.for_read_models(("invoices",), min_position)
         found, next_after = await anyio.to_thread.run_sync(
-            reads.list_invoices, order_id, customer_id, status, limit, after
-        )
+            reads.list_invoices, order_id, customers.only, status, limit, after
+        )  # customers: the customer_id filter, narrowed to a scoped key's customers (api/tenancy.py)
         items = [invoice_view(inv, currency) for inv in found]
         return InvoiceList(items, None if next_after is None else str(next_after), position)
 
-    @get("/{invoice_id:str}", opt=READ, operation_id="GetInvoice")
+    @get("/{invoice_id:str}", opt=tenant("read", INVOICE_PATH), operation_id="GetInvoice")
     async def get_invoice(
         self,
         ledger: NamedDependency[Ledger],
@@ -85,7 +86,7 @@ class InvoicesController(Controller):
         head = await anyio.to_thread.run_sync(store.public_head)
         return extended(InvoiceWithPosition, invoice_view(inv, currency), position=head)
 
-    @get("/{invoice_id:str}/history", opt=READ, operation_id="GetInvoiceHistory")
+    @get("/{invoice_id:str}/history", opt=tenant("read", INVOICE_PATH), operation_id="GetInvoiceHistory")
     async def invoice_history(
         self,
         store: NamedDependency[EventStore],
@@ -104,7 +105,12 @@ class FinanceController(Controller):
     path = "/v1"
     tags = ["billing"]
 
-    @post("/returns", opt=FINANCE, operation_id="RecordReturn", responses=answers(ReturnAnswer))
+    @post(
+        "/returns",
+        opt=tenant("finance:write", Names(order="order_id")),
+        operation_id="RecordReturn",
+        responses=answers(ReturnAnswer),
+    )
     async def record_return(
         self,
         request: Request[Any, Any, Any],
@@ -125,7 +131,12 @@ class FinanceController(Controller):
 
         return await gateway.execute(request, cmd, data, answer, business=("return", data.return_id))
 
-    @post("/payments", opt=FINANCE, operation_id="ReceivePayment", responses=answers(PaymentAnswer))
+    @post(
+        "/payments",
+        opt=tenant("finance:write", Names(customer="customer_id")),
+        operation_id="ReceivePayment",
+        responses=answers(PaymentAnswer),
+    )
     async def receive_payment(
         self,
         request: Request[Any, Any, Any],
@@ -148,7 +159,7 @@ class DeadLettersController(Controller):
     path = "/v1/admin/dead-letters"
     tags = ["admin"]
 
-    @get("/", opt={"scope": "admin"}, operation_id="ListDeadLetters", responses=answers(DeadLetters, 200))
+    @get("/", opt=ADMIN, operation_id="ListDeadLetters", responses=answers(DeadLetters, 200))
     async def list_dead_letters(
         self, reads: NamedDependency[ReadModels], waits: NamedDependency[Waits], min_position: MinPosition = None
     ) -> dict[str, Any]:
@@ -157,7 +168,7 @@ class DeadLettersController(Controller):
 
     @post(
         "/{entry_id:str}/retry",
-        opt={"scope": "admin"},
+        opt=ADMIN,
         operation_id="RetryDeadLetter",
         status_code=200,
         responses=answers(DeadLetterRetryAnswer, 200),

@@ -16,6 +16,7 @@ from api.models import CloseRequest, ExpectedReceiptChangeRequest, ExpectedRecei
 from api.openapi import answers
 from api.reference import IdPath, MinPosition
 from api.resources import ExpectedReceiptAnswer, ExpectedReceiptWithPosition
+from api.tenancy import FORBIDDEN, tenant
 from api.views import expected_view, extended
 from domain import expected
 from domain.errors import NotFoundError
@@ -23,7 +24,7 @@ from infra.eventstore.store import EventStore
 from infra.ledger.kinds import EXPECTED
 from infra.ledger.ledger import Ledger
 
-WRITE = {"scope": "inventory:write"}
+WRITE = tenant("inventory:write", FORBIDDEN)
 
 
 def _answer(status: int) -> Any:
@@ -47,7 +48,7 @@ class ExpectedReceiptsController(Controller):
         business = ("expected-receipt", data.expected_id)
         return await gateway.execute(request, cmd, data, _answer(201), business=business)
 
-    @get("/{expected_id:str}", opt={"scope": "read"}, operation_id="GetExpectedReceipt")
+    @get("/{expected_id:str}", opt=tenant("read", FORBIDDEN), operation_id="GetExpectedReceipt")
     async def get_expected(
         self,
         ledger: NamedDependency[Ledger],

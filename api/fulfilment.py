@@ -18,6 +18,7 @@ from api.models import DeliveryRequest, ShipmentRequest
 from api.openapi import answers
 from api.reference import IdPath, MinPosition
 from api.resources import Shipment, ShipmentAnswer
+from api.tenancy import SHIPMENT_PATH, Names, tenant
 from api.views import shipment_view
 from domain.errors import NotFoundError
 from domain.values import parse_money
@@ -26,7 +27,7 @@ from infra.clock import Clock
 from infra.ledger.kinds import INVOICE, SHIPMENT
 from infra.ledger.ledger import Ledger
 
-WRITE = {"scope": "shipments:write"}
+WRITE = tenant("shipments:write", SHIPMENT_PATH)
 
 
 RFC3339 = re.compile(r"\A\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z")
@@ -37,7 +38,8 @@ def parse_rfc3339(text: str, field: str) -> datetime:
     if RFC3339.match(text):
         try:
             value = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-        except ValueError:
+            value.astimezone(UTC)  # year 9999 with a negative offset does not fit in UTC
+        except (ValueError, OverflowError):
             value = None
     if value is None or value.tzinfo is None:
         raise ProblemError(
@@ -58,7 +60,12 @@ class ShipmentsController(Controller):
     path = "/v1/shipments"
     tags = ["fulfilment"]
 
-    @post("/", opt=WRITE, operation_id="ConfirmShipment", responses=answers(ShipmentAnswer))
+    @post(
+        "/",
+        opt=tenant("shipments:write", Names(order="order_id")),
+        operation_id="ConfirmShipment",
+        responses=answers(ShipmentAnswer),
+    )
     async def ship(
         self,
         request: Request[Any, Any, Any],
@@ -99,7 +106,7 @@ class ShipmentsController(Controller):
         cmd = commands.RecordDelivery(shipment_id, delivered_at, data.signed_by)
         return await gateway.execute(request, cmd, data, _answer(200, currency))
 
-    @get("/{shipment_id:str}", opt={"scope": "read"}, operation_id="GetShipment")
+    @get("/{shipment_id:str}", opt=tenant("read", SHIPMENT_PATH), operation_id="GetShipment")
     async def get_shipment(
         self,
         ledger: NamedDependency[Ledger],

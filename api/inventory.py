@@ -23,11 +23,12 @@ from api.resources import (
     SkuQty,
     TransferAnswer,
 )
+from api.tenancy import FORBIDDEN, tenant
 from api.views import adjustment_view, count_view, transfer_view
 from domain import inventory
 from infra import commands
 
-WRITE = {"scope": "inventory:write"}
+WRITE = tenant("inventory:write", FORBIDDEN)
 
 
 class InventoryController(Controller):

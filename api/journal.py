@@ -19,12 +19,12 @@ from api.errors import invalid
 from api.openapi import answers
 from api.read_resources import JournalPage, TrialBalance
 from api.reference import MAX_POSITION, MinPosition
+from api.tenancy import FORBIDDEN, LISTED, CustomerScope, tenant
 from domain.values import ID_PATTERN
 from infra.service import Service
 from infra.workers.posting import Posting
 from projections.journal import entry_view, trial_balance_view
 
-READ = {"scope": "read"}
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -45,11 +45,12 @@ class JournalController(Controller):
     path = "/v1/journal"
     tags = ["finance"]
 
-    @get("/", opt=READ, operation_id="ListJournalEntries", responses=answers(JournalPage, 200))
+    @get("/", opt=tenant("read", LISTED), operation_id="ListJournalEntries", responses=answers(JournalPage, 200))
     async def list_entries(
         self,
         service: NamedDependency[Service],
         waits: NamedDependency[Waits],
+        customers: NamedDependency[CustomerScope],
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         on_or_after: Annotated[str | None, QueryParameter(name="from", format="date", required=False)] = None,
@@ -57,11 +58,12 @@ class JournalController(Controller):
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         min_position: MinPosition = None,
     ) -> dict[str, object]:
-        """Entries in posting order (the log's), posted from `from` to `to` (both included)."""
+        """Entries in posting order (the log's), posted from `from` to `to` (both included); `customer_id`
+        reaches the query through `customers` (api/tenancy.py)."""
         first, last = day_of(on_or_after, "from"), day_of(on_or_before, "to")
         position = await waits.for_workflow(Posting.name, ("journal",), min_position)
         found, next_after = await anyio.to_thread.run_sync(
-            service.read.list_journal, limit, after, first, last, customer_id
+            service.read.list_journal, limit, after, first, last, customers.only
         )
         return {
             "items": [entry_view(e) for e in found],
@@ -69,7 +71,12 @@ class JournalController(Controller):
             "position": position,
         }
 
-    @get("/trial-balance", opt=READ, operation_id="GetTrialBalance", responses=answers(TrialBalance, 200))
+    @get(
+        "/trial-balance",
+        opt=tenant("read", FORBIDDEN),
+        operation_id="GetTrialBalance",
+        responses=answers(TrialBalance, 200),
+    )
     async def trial_balance(
         self,
         service: NamedDependency[Service],

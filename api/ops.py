@@ -21,6 +21,7 @@ from api.openapi import answers
 from api.read_resources import OpsSummary
 from api.reference import MinPosition
 from api.resources import ORDER_STATUSES
+from api.tenancy import FORBIDDEN, tenant
 from api.views import ts
 from infra.readside.readmodels import ReadModels
 
@@ -68,7 +69,7 @@ async def ops_page() -> Response[bytes]:
 
 @get(
     "/v1/ops/summary",
-    opt={"scope": "read"},
+    opt=tenant("read", FORBIDDEN),
     operation_id="GetOpsSummary",
     tags=["queries"],
     responses=answers(OpsSummary, 200),

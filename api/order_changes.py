@@ -15,6 +15,7 @@ from api.openapi import answers
 from api.orders import order_answer
 from api.reference import IdPath
 from api.resources import OrderAnswer
+from api.tenancy import ORDER_PATH, tenant
 from domain.values import parse_money
 from infra import commands
 from infra.clock import Clock
@@ -26,7 +27,7 @@ class OrderChangesController(Controller):
 
     @post(
         "/{order_id:str}/changes",
-        opt={"scope": "orders:write"},
+        opt=tenant("orders:write", ORDER_PATH),
         operation_id="ChangeOrder",
         status_code=200,
         responses=answers(OrderAnswer, 200),

@@ -17,6 +17,7 @@ from api.models import NO_BODY, NO_REASON, CancelOrderRequest, EmptyRequest, Pla
 from api.openapi import answers
 from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.resources import OrderAnswer, OrderAtVersion, OrderList, OrderStatus
+from api.tenancy import LISTED, ORDER_PATH, CustomerScope, Names, tenant
 from api.views import extended, order_view
 from domain import order
 from domain.errors import NotFoundError
@@ -50,7 +51,12 @@ class OrdersController(Controller):
     path = "/v1/orders"
     tags = ["orders"]
 
-    @post("/", opt={"scope": "orders:write"}, operation_id="PlaceOrder", responses=answers(OrderAnswer))
+    @post(
+        "/",
+        opt=tenant("orders:write", Names(customer="customer_id")),
+        operation_id="PlaceOrder",
+        responses=answers(OrderAnswer),
+    )
     async def place(
         self,
         request: Request[Any, Any, Any],
@@ -94,12 +100,13 @@ class OrdersController(Controller):
         business = ("order", data.order_id) if data.order_id else None
         return await gateway.execute(request, cmd, data, order_answer(201, currency), business=business)
 
-    @get("/", opt={"scope": "read"}, operation_id="ListOrders")
+    @get("/", opt=tenant("read", LISTED), operation_id="ListOrders")
     async def list_orders(
         self,
         reads: NamedDependency[ReadModels],
         waits: NamedDependency[Waits],
         currency: NamedDependency[str],
+        customers: NamedDependency[CustomerScope],
         customer_id: Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)] = None,
         status: Annotated[OrderStatus | None, Parameter(required=False)] = None,
         customer_po: Annotated[str | None, Parameter(min_length=1, max_length=64, required=False)] = None,
@@ -109,12 +116,12 @@ class OrdersController(Controller):
     ) -> OrderList:
         position = await waits.for_read_models(("orders",), min_position)
         states, next_after = await anyio.to_thread.run_sync(
-            reads.list_orders, customer_id, status, limit, after, customer_po
-        )
+            reads.list_orders, customers.only, status, limit, after, customer_po
+        )  # customers: the customer_id filter, narrowed to a scoped key's customers (api/tenancy.py)
         items = [order_view(s, currency) for s in states]
         return OrderList(items, None if next_after is None else str(next_after), position)
 
-    @get("/{order_id:str}", opt={"scope": "read"}, operation_id="GetOrder")
+    @get("/{order_id:str}", opt=tenant("read", ORDER_PATH), operation_id="GetOrder")
     async def get_order(
         self,
         ledger: NamedDependency[Ledger],
@@ -136,7 +143,7 @@ class OrdersController(Controller):
 
     @post(
         "/{order_id:str}/cancel",
-        opt={"scope": "orders:write"},
+        opt=tenant("orders:write", ORDER_PATH),
         operation_id="CancelOrder",
         status_code=200,
         responses=answers(OrderAnswer, 200),
@@ -155,7 +162,7 @@ class OrdersController(Controller):
 
     @post(
         "/{order_id:str}/release-hold",
-        opt={"scope": "finance:write"},
+        opt=tenant("finance:write", ORDER_PATH),
         operation_id="ReleaseCreditHold",
         status_code=200,
         responses=answers(OrderAnswer, 200),

@@ -14,8 +14,9 @@ from api.commands import Answer, CommandGateway
 from api.deps import Waits
 from api.models import PutPriceListRequest
 from api.openapi import put_answers
-from api.reference import READ, WRITE, IdPath, MinPosition
+from api.reference import WRITE, IdPath, MinPosition
 from api.resources import PriceList, PriceListAnswer, Resource
+from api.tenancy import FORBIDDEN, tenant
 from api.views import price_list_view
 from domain import price_list
 from domain.errors import NotFoundError
@@ -55,7 +56,9 @@ class PriceListsController(Controller):
         cmd = price_list.PutPriceList(price_list_id, data.name, items)
         return await gateway.execute(request, cmd, data, put_answer(lambda state: price_list_view(state, currency)))
 
-    @get("/{price_list_id:str}", opt=READ, operation_id="GetPriceList")
+    # A price list can serve many customers: a portal key is shown its prices on its orders and
+    # contract prices, never a whole list (api/tenancy.py)
+    @get("/{price_list_id:str}", opt=tenant("read", FORBIDDEN), operation_id="GetPriceList")
     async def get_price_list(
         self,
         ledger: NamedDependency[Ledger],

@@ -16,6 +16,7 @@ from api.errors import ProblemError
 from api.openapi import answers
 from api.read_resources import Atp, AtpList, Balance, EventFeed, History, HistoryEvent, Promise, Rebuild, Signals
 from api.reference import MAX_POSITION, IdPath, MinPosition
+from api.tenancy import CUSTOMER_PATH, FORBIDDEN, OPEN, ORDER_PATH, tenant
 from domain.errors import NotFoundError, SkuNotFoundError, UnknownWarehouseError
 from domain.values import ID_PATTERN, MAX_QTY, format_timestamp, is_valid_id
 from infra.clock import Clock
@@ -29,7 +30,8 @@ from infra.readside.rebuild import rebuild_together
 from infra.service import Service
 from projections.balances import balance_view
 
-READ = {"scope": "read"}
+READ = tenant("read", OPEN)
+READ_ONLY_UNSCOPED = tenant("read", FORBIDDEN)  # not for keys scoped to customers
 WarehouseFilter = Annotated[str | None, Parameter(pattern=ID_PATTERN, required=False)]
 
 
@@ -136,7 +138,7 @@ class QueriesController(Controller):
 
     @get(
         "/customers/{customer_id:str}/balance",
-        opt=READ,
+        opt=tenant("read", CUSTOMER_PATH),
         operation_id="GetCustomerBalance",
         responses=answers(Balance, 200),
     )
@@ -154,7 +156,7 @@ class QueriesController(Controller):
             raise NotFoundError(f"Customer {customer_id} does not exist", customer_id=customer_id)
         return {**balance_view(row, currency), "position": position}
 
-    @get("/events", opt=READ, operation_id="ReadEventFeed", responses=answers(EventFeed, 200))
+    @get("/events", opt=READ_ONLY_UNSCOPED, operation_id="ReadEventFeed", responses=answers(EventFeed, 200))
     async def events(
         self,
         store: NamedDependency[EventStore],
@@ -176,7 +178,7 @@ class QueriesController(Controller):
                 continue
             await anyio.sleep(0.05)
 
-    @get("/ops/signals", opt=READ, operation_id="GetSignals", responses=answers(Signals, 200))
+    @get("/ops/signals", opt=READ_ONLY_UNSCOPED, operation_id="GetSignals", responses=answers(Signals, 200))
     async def signals(
         self,
         reads: NamedDependency[ReadModels],
@@ -188,7 +190,7 @@ class QueriesController(Controller):
         result = await anyio.to_thread.run_sync(signals_of, reads, service.clock.today())
         return {**result, "runner_errors": dict(service.runner.errors) if service.runner else {}, "position": position}
 
-    @get("/orders/{order_id:str}/history", opt=READ, operation_id="GetOrderHistory")
+    @get("/orders/{order_id:str}/history", opt=tenant("read", ORDER_PATH), operation_id="GetOrderHistory")
     async def order_history(
         self,
         store: NamedDependency[EventStore],
@@ -202,7 +204,7 @@ class QueriesController(Controller):
             raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
         return result
 
-    @get("/inventory/{warehouse_id:str}/{sku:str}/history", opt=READ, operation_id="GetPositionHistory")
+    @get("/inventory/{warehouse_id:str}/{sku:str}/history", opt=READ_ONLY_UNSCOPED, operation_id="GetPositionHistory")
     async def position_history(
         self,
         store: NamedDependency[EventStore],
@@ -224,7 +226,12 @@ class AdminController(Controller):
     path = "/v1/admin"
     tags = ["admin"]
 
-    @post("/projections/{name:str}/rebuild", opt={"scope": "admin"}, operation_id="RebuildProjection", status_code=202)
+    @post(
+        "/projections/{name:str}/rebuild",
+        opt=tenant("admin", FORBIDDEN),
+        operation_id="RebuildProjection",
+        status_code=202,
+    )
     async def rebuild(
         self, reads: NamedDependency[ReadModels], service: NamedDependency[Service], name: IdPath
     ) -> Rebuild:

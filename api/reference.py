@@ -25,6 +25,7 @@ from api.resources import (
     Warehouse,
     WarehouseAnswer,
 )
+from api.tenancy import CUSTOMER_PATH, FORBIDDEN, OPEN, PRICE_PATH, tenant
 from api.views import customer_view, price_view, product_view, warehouse_view
 from domain import catalog, customer
 from domain.errors import NotFoundError
@@ -36,8 +37,8 @@ IdPath = Annotated[str, Parameter(pattern=ID_PATTERN, max_length=64)]
 MAX_POSITION = 2**63 - 1  # positions, versions and cursors are stored as 64-bit integers (PostgreSQL bigint)
 MinPosition = Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)]
 
-WRITE = {"scope": "catalog:write"}
-READ = {"scope": "read"}
+WRITE = tenant("catalog:write", FORBIDDEN)
+READ = tenant("read", OPEN)
 
 
 def _put(view: Callable[[Any], Resource]) -> Answer:
@@ -121,7 +122,7 @@ class ReferenceController(Controller):
 
         return await gateway.execute(request, cmd, data, _put(lambda state: customer_view(state, currency)))
 
-    @get("/customers/{customer_id:str}", opt=READ, operation_id="GetCustomer")
+    @get("/customers/{customer_id:str}", opt=tenant("read", CUSTOMER_PATH), operation_id="GetCustomer")
     async def get_customer(
         self,
         ledger: NamedDependency[Ledger],
@@ -155,7 +156,9 @@ class ReferenceController(Controller):
 
         return await gateway.execute(request, cmd, data, _put(lambda state: price_view(state, sku, currency)))
 
-    @get("/customers/{customer_id:str}/prices/{sku:str}", opt=READ, operation_id="GetContractPrice")
+    @get(
+        "/customers/{customer_id:str}/prices/{sku:str}", opt=tenant("read", PRICE_PATH), operation_id="GetContractPrice"
+    )
     async def get_price(
         self,
         ledger: NamedDependency[Ledger],

@@ -79,6 +79,7 @@ class Service:
         if settings.group_commit:
             ledger.group = GroupCommitter(ledger)
         svc = cls(settings, engine, store, ledger, keys, read, Application(ledger, settings))
+        keys.now = lambda: svc.clock.now()  # expiry and grace by the service's clock (tests fix it)
         svc.metrics = Metrics(read, svc)
         ledger.on_retry.append(svc.metrics.retries.inc)
         return svc

@@ -1,4 +1,8 @@
-"""API keys: stored as SHA-256 hashes only, with scopes; cached briefly by running servers."""
+"""API keys: stored as SHA-256 hashes only, with scopes, customers and an expiry; cached briefly by running servers.
+
+The table is what authentication reads; every change to it is first recorded as an event on the key's stream
+(domain/apikey.py, written by api/keys.py), so the table never holds a key the audit trail does not know.
+A rotated key's old hash stays valid in `o2c_api_key_grace` until its grace ends."""
 
 from __future__ import annotations
 
@@ -8,16 +12,17 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
+from domain.apikey import SCOPES
 from domain.values import is_valid_id
 
-SCOPES = frozenset(
-    {"catalog:write", "orders:write", "inventory:write", "shipments:write", "finance:write", "read", "admin"}
-)
+__all__ = ["SCOPES", "KeyRing", "Principal", "api_keys", "parse_scopes"]
 
 metadata = sa.MetaData()
 api_keys = sa.Table(
@@ -28,15 +33,30 @@ api_keys = sa.Table(
     sa.Column("scopes", sa.String(400), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("customers", sa.Text, nullable=True),  # comma-separated customer ids; NULL: every customer
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
 )
+grace = sa.Table(
+    "o2c_api_key_grace",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, index=True),
+    sa.Column("valid_until", sa.DateTime(timezone=True), nullable=False),
+)
+ADDED_COLUMNS = ("customers", "expires_at")  # columns newer than the first edition of the table
 
 log = logging.getLogger("o2c.keys")
 
 
 @dataclass(frozen=True)
 class Principal:
+    """Who a request acts as: a key's name (the actor of what it records), its scopes and, for a key
+    scoped to customers, those customers alone."""
+
     name: str
     scopes: frozenset[str]
+    customers: frozenset[str] | None = None
+    valid_until: datetime | None = None  # the key's expiry, or the end of a rotated key's grace
 
     def allows(self, scope: str) -> bool:
         return "admin" in self.scopes or scope in self.scopes
@@ -44,6 +64,13 @@ class Principal:
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Every stored time is UTC: SQLite hands it back naive, PostgreSQL in the session's time zone."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def parse_scopes(text: str) -> frozenset[str]:
@@ -58,6 +85,22 @@ def parse_scopes(text: str) -> frozenset[str]:
     return scopes
 
 
+def check_name(name: str) -> None:
+    if not is_valid_id(name):  # the name is the actor of every event the key records
+        raise ValueError(f"a key name is 1-64 characters of A-Z a-z 0-9 . _ : - (got {name!r})")
+
+
+def _add_new_columns(engine: sa.Engine) -> None:
+    """A key table made by an older version gains the new columns (nullable: old keys see every customer)."""
+    present = {c["name"] for c in sa.inspect(engine).get_columns(api_keys.name)}
+    with engine.begin() as conn:
+        for name in ADDED_COLUMNS:
+            if name not in present:
+                column = api_keys.c[name]
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {api_keys.name} ADD COLUMN {name} {kind}"))
+
+
 class KeyRing:
     """Looks up presented keys; reloads from the database at most `ttl` seconds apart."""
 
@@ -65,16 +108,24 @@ class KeyRing:
         self.engine = engine
         self.admin_key_hash = _hash(admin_key) if admin_key else None
         self.ttl = ttl
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # the service puts its clock here
         self._by_hash: dict[str, Principal] = {}
         self._loaded_at = 0.0
         self._lock = threading.Lock()
         self._install = threading.Lock()
         self._changes = 0
         metadata.create_all(engine)
+        _add_new_columns(engine)
 
-    def create(self, name: str, scopes: frozenset[str]) -> str:
-        if not is_valid_id(name):  # the name is the actor of every event the key records
-            raise ValueError(f"a key name is 1-64 characters of A-Z a-z 0-9 . _ : - (got {name!r})")
+    def create(
+        self,
+        name: str,
+        scopes: frozenset[str],
+        customers: frozenset[str] | None = None,
+        expires_at: datetime | None = None,
+        created_at: datetime | None = None,
+    ) -> str:
+        check_name(name)
         key = "o2c_" + secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
             existing = conn.execute(sa.select(api_keys.c.name).where(api_keys.c.name == name)).first()
@@ -82,9 +133,30 @@ class KeyRing:
                 raise ValueError(f"a key named {name!r} already exists")
             conn.execute(
                 api_keys.insert().values(
-                    name=name, key_hash=_hash(key), scopes=",".join(sorted(scopes)), created_at=datetime.now(UTC)
+                    name=name,
+                    key_hash=_hash(key),
+                    scopes=",".join(sorted(scopes)),
+                    created_at=created_at or self.now(),
+                    customers=",".join(sorted(customers)) if customers is not None else None,
+                    expires_at=expires_at,
                 )
             )
+        self._changed()
+        return key
+
+    def rotate(self, name: str, previous_valid_until: datetime) -> str:
+        """A new key for `name`; the one it replaces keeps working until `previous_valid_until`."""
+        key = "o2c_" + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(api_keys.c.key_hash).where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
+            ).first()
+            if row is None:
+                raise ValueError(f"no active key named {name!r}")
+            conn.execute(grace.delete().where(grace.c.valid_until <= self.now()))  # graces that have ended
+            if previous_valid_until > self.now():
+                conn.execute(grace.insert().values(key_hash=row.key_hash, name=name, valid_until=previous_valid_until))
+            conn.execute(api_keys.update().where(api_keys.c.name == name).values(key_hash=_hash(key)))
         self._changed()
         return key
 
@@ -93,16 +165,24 @@ class KeyRing:
             result = conn.execute(
                 api_keys.update()
                 .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=datetime.now(UTC))
+                .values(revoked_at=self.now())
             )
+            conn.execute(grace.delete().where(grace.c.name == name))  # a revoked key's old key stops too
         self._changed()
         return bool(result.rowcount)
 
-    def list(self) -> list[dict[str, object]]:
+    def list(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.name)).mappings().all()
         return [
-            {"name": r["name"], "scopes": r["scopes"], "created_at": r["created_at"], "revoked_at": r["revoked_at"]}
+            {
+                "name": r["name"],
+                "scopes": r["scopes"],
+                "customers": [c for c in r["customers"].split(",") if c] if r["customers"] is not None else None,
+                "expires_at": _aware(r["expires_at"]),
+                "created_at": _aware(r["created_at"]),
+                "revoked_at": _aware(r["revoked_at"]),
+            }
             for r in rows
         ]
 
@@ -116,11 +196,26 @@ class KeyRing:
         seen = self._changes
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(api_keys.c.name, api_keys.c.key_hash, api_keys.c.scopes).where(
-                    api_keys.c.revoked_at.is_(None)
-                )
+                sa.select(
+                    api_keys.c.name, api_keys.c.key_hash, api_keys.c.scopes, api_keys.c.customers, api_keys.c.expires_at
+                ).where(api_keys.c.revoked_at.is_(None))
             ).all()
-        loaded = {r.key_hash: Principal(r.name, frozenset(r.scopes.split(","))) for r in rows}
+            retiring = conn.execute(sa.select(grace)).all()
+        loaded: dict[str, Principal] = {}
+        by_name: dict[str, Principal] = {}
+        for r in rows:
+            customers = frozenset(c for c in r.customers.split(",") if c) if r.customers is not None else None
+            principal = Principal(r.name, frozenset(r.scopes.split(",")), customers, _aware(r.expires_at))
+            loaded[r.key_hash] = by_name[r.name] = principal
+        for g in retiring:
+            current = by_name.get(g.name)
+            if current is None:
+                continue
+            until = _aware(g.valid_until) or datetime.min.replace(tzinfo=UTC)
+            expiry = current.valid_until
+            loaded[g.key_hash] = Principal(
+                current.name, current.scopes, current.customers, until if expiry is None else min(expiry, until)
+            )
         with self._install:
             if seen != self._changes:
                 return  # a change was made while this list was read: the newer reload installs its own
@@ -154,4 +249,7 @@ class KeyRing:
                 if time.monotonic() - self._loaded_at > self.ttl:
                     self._refresh()
         # Only SHA-256 digests are compared, so lookup timing reveals nothing about stored keys.
-        return self._by_hash.get(digest)
+        found = self._by_hash.get(digest)
+        if found is not None and found.valid_until is not None and found.valid_until <= self.now():
+            return None  # expired, or a rotated key past its grace: as unknown as a key never issued
+        return found

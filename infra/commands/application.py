@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from domain import catalog, customer, price_list
+from domain import apikey, catalog, customer, price_list
 from domain import expected as expected_receipts
 from domain import journal as journal_domain
 from domain import order as orders_domain
@@ -25,6 +25,7 @@ from infra.commands import (
     fulfilment,
     inventory,
     journal,
+    keys,
     lookups,
     messages,
     orders,
@@ -126,6 +127,9 @@ class Application:
             messages.IssueInvoice: _issue,
             messages.FailTax: _fail_tax,
             journal_domain.PostJournalEntry: journal.post_entry,
+            apikey.CreateApiKey: keys.record_key_change,
+            apikey.RotateApiKey: keys.record_key_change,
+            apikey.RevokeApiKey: keys.record_key_change,
         }
 
     def handler(self, *commands: Command) -> Handler:

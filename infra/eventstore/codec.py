@@ -12,6 +12,7 @@ from uuid import UUID
 
 import msgspec
 
+import domain.apikey
 import domain.backorders
 import domain.catalog
 import domain.customer
@@ -20,7 +21,7 @@ import domain.inventory
 import domain.journal
 import domain.order
 import domain.shipment
-import domain.transfer  # noqa: F401
+import domain.transfer
 from domain.events import EVENT_TYPES, Event
 
 
@@ -50,7 +51,9 @@ class CommandRecorded(Event, frozen=True, kw_only=True):
 
 
 EVENT_TYPES["CommandRecorded"] = CommandRecorded
-INTERNAL_TOPICS = frozenset({"CommandRecorded"})
+# Internal records never appear in the feed (nor give a command's position): idempotency records, and the
+# audit trail of API keys (names, scopes and customers of integrations are not for every `read` key).
+INTERNAL_TOPICS = frozenset({"CommandRecorded", *(e.__name__ for e in domain.apikey.EVENTS)})
 
 
 class Recorded:

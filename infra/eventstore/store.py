@@ -175,6 +175,17 @@ class EventStore:
             )
         return out
 
+    def first_event(self, stream_id: UUID) -> Recorded | None:
+        """A stream's first event, or None: one query of the same shape whether the stream exists or not."""
+        sid: object = stream_id if self.settings.is_postgres else stream_id.hex
+        sql = sa.text(f"SELECT topic, state FROM {EVENTS_TABLE} WHERE originator_id = :sid AND originator_version = 1")
+        with self.engine.connect() as conn:
+            row = conn.execute(sql, {"sid": sid}).first()
+        if row is None:
+            return None
+        meta, event = decode(row.topic, bytes(row.state))
+        return Recorded(stream_id=stream_id, version=1, topic=row.topic, meta=meta, event=event)
+
     def stream_ids(self) -> set[UUID]:
         """Every stream that has at least one event."""
         sql = sa.text(f"SELECT DISTINCT originator_id FROM {EVENTS_TABLE}")

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from domain import (
+    apikey,
     backorders,
     catalog,
     customer,
@@ -58,6 +59,7 @@ BOOK: Kind[backorders.Book] = Kind.of("backorders", backorders.decider)
 SHIPMENT: Kind[shipment.Shipment | None] = Kind.of("shipment", shipment.decider)
 TRANSFER: Kind[transfer.Transfer | None] = Kind.of("transfer", transfer.decider)
 EXPECTED: Kind[expected.ExpectedReceipt | None] = Kind.of("expected-receipt", expected.decider)
+API_KEY: Kind[apikey.ApiKey | None] = Kind.of("api-key", apikey.decider)
 
 INVOICE: Kind[invoice.Invoice | None] = Kind.of("invoice", invoice.decider)
 SEQUENCE: Kind[int] = Kind("sequence", lambda k: 0, invoice.evolve_sequence)
@@ -92,6 +94,7 @@ KINDS: dict[str, Kind[Any]] = {
         SHIPMENT,
         TRANSFER,
         EXPECTED,
+        API_KEY,
         RECORD,
         INVOICE,
         SEQUENCE,

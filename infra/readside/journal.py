@@ -35,12 +35,13 @@ class JournalReads:
         after: int | None,
         on_or_after: date | None = None,
         on_or_before: date | None = None,
-        customer_id: str | None = None,
+        customers: frozenset[str] | None = None,
     ) -> tuple[list[JournalEntryPosted], int | None]:
-        """A page of entries in posting order (the log's), posted within the days given (and of one
-        customer, when given); the cursor is the last entry's `seq`."""
+        """A page of entries in posting order (the log's), posted within the days given (and of those
+        customers, when given: the `customer_id` filter narrowed by api/tenancy.py); the cursor is the
+        last entry's `seq`."""
         t = self._journal_tables()["journal_entries"]
-        where = [] if customer_id is None else [t.c.customer_id == customer_id]
+        where = [] if customers is None else [t.c.customer_id.in_(sorted(customers))]
         if after is not None:
             where.append(t.c.seq > after)
         if on_or_after is not None:

@@ -133,10 +133,19 @@ class ReadModels(PromiseReads, JournalReads):  # promises: infra/readside/promis
         return p.tables[table]
 
     def _page(
-        self, t: sa.Table, decode: Any, limit: int, after: int | None, **filters: str | None
+        self,
+        t: sa.Table,
+        decode: Any,
+        limit: int,
+        after: int | None,
+        customers: frozenset[str] | None = None,
+        **filters: str | None,
     ) -> tuple[list[Any], int | None]:
-        """A page of documents in placement order; the cursor is the last row's `seq`."""
+        """A page of documents in placement order; the cursor is the last row's `seq`. `customers`
+        (None: all) keeps the rows of those customers alone; an empty set keeps none."""
         where = [t.c[name] == value for name, value in filters.items() if value]
+        if customers is not None:
+            where.append(t.c.customer_id.in_(sorted(customers)) if customers else sa.false())
         if after is not None:
             where.append(t.c.seq > after)
         with self.engine.connect() as conn:
@@ -149,15 +158,15 @@ class ReadModels(PromiseReads, JournalReads):  # promises: infra/readside/promis
 
     def list_orders(
         self,
-        customer_id: str | None,
+        customers: frozenset[str] | None,
         status: str | None,
         limit: int,
         after: int | None,
         customer_po: str | None = None,
     ) -> tuple[list[Any], int | None]:
+        """Orders of `customers` (None: of every customer)."""
         table = self._table("orders", "orders")
-        filters = {"customer_id": customer_id, "status": status, "customer_po": customer_po}
-        return self._page(table, decode_state, limit, after, **filters)
+        return self._page(table, decode_state, limit, after, customers, status=status, customer_po=customer_po)
 
     def order_status_counts(self) -> dict[str, int]:
         t = self._table("orders", "orders")
@@ -192,10 +201,15 @@ class ReadModels(PromiseReads, JournalReads):  # promises: infra/readside/promis
             return list(conn.execute(query).scalars())
 
     def list_invoices(
-        self, order_id: str | None, customer_id: str | None, status: str | None, limit: int, after: int | None
+        self,
+        order_id: str | None,
+        customers: frozenset[str] | None,
+        status: str | None,
+        limit: int,
+        after: int | None,
     ) -> tuple[list[Any], int | None]:
-        filters = {"order_id": order_id, "customer_id": customer_id, "status": status}
-        return self._page(self._invoices(), decode_invoice, limit, after, **filters)
+        """Invoices and credit notes of `customers` (None: of every customer)."""
+        return self._page(self._invoices(), decode_invoice, limit, after, customers, order_id=order_id, status=status)
 
     def dead_letters(self) -> list[dict[str, Any]]:
         t = self._invoices()

@@ -15,6 +15,7 @@ from tests.api.bad_requests import (
     CUSTOMER,
     DELIVERY,
     ENDPOINTS,
+    KEY,
     ORDER,
     POSTS,
     PRICE,
@@ -125,6 +126,8 @@ MAIN_IDS = {
     "shipment shipment_id": (SHIPMENT, "shipment_id"),
     "receipt lines[0].sku": (RECEIPT, "lines.0.sku"),
     "order customer_id": (ORDER, "customer_id"),
+    "key name": (KEY, "name"),
+    "key customers[0]": (KEY, "customers.0"),
 }
 for fname, (ep, field) in MAIN_IDS.items():
     for vname, value in BAD_IDS.items():

@@ -72,6 +72,7 @@ SHIPMENT = (
 )
 DELIVERY = ("POST", "/v1/shipments/SH-1/delivery", {"delivered_at": "2026-11-26T10:00:00Z", "signed_by": "J. Doe"})
 
+KEY = ("POST", "/v1/admin/keys", {"name": "portal-new", "scopes": ["read"], "customers": ["C1"]})
 ENDPOINTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "put product": PRODUCT,
     "put warehouse": WAREHOUSE,
@@ -87,6 +88,7 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "cancel": CANCEL,
     "shipment": SHIPMENT,
     "delivery": DELIVERY,
+    "create key": KEY,
 }
 POSTS = {name: ep for name, ep in ENDPOINTS.items() if ep[0] == "POST"}
 

@@ -53,3 +53,24 @@ def test_a_key_name_is_an_id_because_it_becomes_the_actor_of_every_event(setting
         assert ring.create("portal:acme-1", frozenset({"read"})).startswith("o2c_")
     finally:
         engine.dispose()
+
+
+def test_a_rotation_and_a_revocation_made_elsewhere_take_effect_within_a_second(
+    served: str, settings: Settings
+) -> None:
+    from api.keys import KeyAdmin
+    from infra.ledger.unitofwork import Context
+    from infra.service import Service
+
+    elsewhere = Service.start(settings)  # what `o2c keys create|rotate|revoke` runs, on the same database
+    try:
+        admin, ctx = KeyAdmin(elsewhere), Context("ops", "rotation-test", "test")
+        old, _ = admin.create(ctx, "portal", frozenset({"read"}), None, None)
+        assert first_time(served, old, 200) <= 1.0
+        new, _, _ = admin.rotate(ctx, "portal", 0)
+        assert first_time(served, new, 200) <= 1.0
+        assert first_time(served, old, 401) <= 1.0
+        admin.revoke(ctx, "portal")
+        assert first_time(served, new, 401) <= 1.0
+    finally:
+        elsewhere.close()
