@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from typing import Literal, TypedDict, assert_never
 
 from domain.decider import Decider
 from domain.errors import CustomerBlockedError, NotFoundError, UnknownCustomerError
 from domain.events import Event, register
+from domain.payment import Allocation, CreditApplied
 from domain.values import ZERO, add, subtract
 
 CustomerStatus = Literal["active", "blocked"]
@@ -20,6 +22,7 @@ class CustomerRegistered(Event, frozen=True, kw_only=True):
     credit_limit: Decimal
     tax_region: str
     status: str
+    payment_terms_id: str | None = None
 
 
 class CustomerRevised(Event, frozen=True, kw_only=True):
@@ -28,6 +31,7 @@ class CustomerRevised(Event, frozen=True, kw_only=True):
     credit_limit: Decimal
     tax_region: str
     status: str
+    payment_terms_id: str | None = None
 
 
 class ContractPriceSet(Event, frozen=True, kw_only=True):
@@ -61,6 +65,7 @@ class ReceivableBooked(Event, frozen=True, kw_only=True):
     invoice_id: str
     unbilled: Decimal  # the invoiced goods value leaving `unbilled`
     amount: Decimal  # the invoice total joining open receivables
+    due_date: date | None = None  # the invoice's due date (None before issue 15): overdue holds read it
 
 
 class CreditNoteBooked(Event, frozen=True, kw_only=True):
@@ -71,6 +76,7 @@ class CreditNoteBooked(Event, frozen=True, kw_only=True):
     credit_note_id: str
     amount: Decimal
     unapplied: Decimal = ZERO
+    applies_to: dict[str, Decimal] = {}  # invoice id -> the part that invoice took (empty before issue 15)
 
 
 class PaymentBooked(Event, frozen=True, kw_only=True):
@@ -78,6 +84,16 @@ class PaymentBooked(Event, frozen=True, kw_only=True):
     payment_id: str
     applied: Decimal
     unapplied: Decimal
+    allocations: list[Allocation] = []  # per invoice (empty before issue 15)
+
+
+class DiscountBooked(Event, frozen=True, kw_only=True):
+    """An early-payment discount taken on an invoice lowers open receivables by `amount`."""
+
+    customer_id: str
+    invoice_id: str
+    payment_id: str
+    amount: Decimal
 
 
 register(
@@ -89,6 +105,7 @@ register(
     ReceivableBooked,
     CreditNoteBooked,
     PaymentBooked,
+    DiscountBooked,
 )
 
 
@@ -100,6 +117,7 @@ class Customer:
     tax_region: str
     status: str
     prices: dict[str, Decimal] = field(default_factory=dict)
+    payment_terms_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,7 @@ class PutCustomer:
     credit_limit: Decimal
     tax_region: str
     status: CustomerStatus
+    payment_terms_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +140,15 @@ class SetContractPrice:
 def evolve_customer(state: Customer | None, event: Event) -> Customer | None:
     if isinstance(event, CustomerRegistered | CustomerRevised):
         prices = state.prices if state else {}
-        return Customer(event.customer_id, event.name, event.credit_limit, event.tax_region, event.status, prices)
+        return Customer(
+            event.customer_id,
+            event.name,
+            event.credit_limit,
+            event.tax_region,
+            event.status,
+            prices,
+            event.payment_terms_id,
+        )
     if isinstance(event, ContractPriceSet) and state is not None:
         return replace(state, prices={**state.prices, event.sku: event.unit_price})
     return state
@@ -135,6 +162,7 @@ class _CustomerFacts(TypedDict):
     credit_limit: Decimal
     tax_region: str
     status: str
+    payment_terms_id: str | None
 
 
 def decide_put_customer(state: Customer | None, cmd: PutCustomer) -> list[Event]:
@@ -144,11 +172,12 @@ def decide_put_customer(state: Customer | None, cmd: PutCustomer) -> list[Event]
         credit_limit=cmd.credit_limit,
         tax_region=cmd.tax_region,
         status=cmd.status,
+        payment_terms_id=cmd.payment_terms_id,
     )
     if state is None:
         return [CustomerRegistered(**facts)]
-    current = (state.name, state.credit_limit, state.tax_region, state.status)
-    if current == (cmd.name, cmd.credit_limit, cmd.tax_region, cmd.status):
+    current = (state.name, state.credit_limit, state.tax_region, state.status, state.payment_terms_id)
+    if current == (cmd.name, cmd.credit_limit, cmd.tax_region, cmd.status, cmd.payment_terms_id):
         return []
     return [CustomerRevised(**facts)]
 
@@ -197,10 +226,43 @@ class Account:
     open_ar: Decimal = ZERO
     unapplied_credit: Decimal = ZERO
     invoices: tuple[str, ...] = ()  # issued invoice ids, in issue order (payments go oldest first)
+    due: dict[str, date] = field(default_factory=dict)  # open invoices (with terms dates) -> due date
+    open_items: dict[str, Decimal] = field(default_factory=dict)  # those invoices' open amounts
 
     @property
     def exposure(self) -> Decimal:
         return add(self.unbilled, self.open_ar)
+
+    def oldest_due(self) -> date | None:
+        """The earliest due date of an invoice still open (None: nothing open with a due date)."""
+        return min(self.due.values(), default=None)
+
+    def days_past_due(self, today: date) -> int:
+        oldest = self.oldest_due()
+        return max((today - oldest).days, 0) if oldest is not None else 0
+
+
+def _reduce_items(acc: Account, taken: dict[str, Decimal]) -> Account:
+    """Invoices' open amounts fall by what was applied to them; a settled one leaves `due`."""
+    items = dict(acc.open_items)
+    due = dict(acc.due)
+    for invoice_id, amount in taken.items():
+        if invoice_id not in items:
+            continue
+        left = subtract(items[invoice_id], amount)
+        if left > ZERO:
+            items[invoice_id] = left
+        else:
+            items.pop(invoice_id)
+            due.pop(invoice_id, None)
+    return replace(acc, open_items=items, due=due)
+
+
+def _by_invoice(allocations: list[Allocation]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for a in allocations:
+        out[a.invoice_id] = add(out.get(a.invoice_id, ZERO), a.amount)
+    return out
 
 
 def evolve_account(state: Account | None, event: Event) -> Account | None:
@@ -208,26 +270,45 @@ def evolve_account(state: Account | None, event: Event) -> Account | None:
         acc = state or Account(event.customer_id)
         committed = {**acc.committed, event.order_id: add(acc.committed.get(event.order_id, ZERO), event.amount)}
         return replace(acc, unbilled=add(acc.unbilled, event.amount), committed=committed)
-    if isinstance(event, ReceivableBooked | CreditNoteBooked | PaymentBooked):
+    if isinstance(event, ReceivableBooked | CreditNoteBooked | PaymentBooked | DiscountBooked | CreditApplied):
         acc = state or Account(event.customer_id)
         if isinstance(event, ReceivableBooked):
-            return replace(
+            booked = replace(
                 acc,
                 unbilled=subtract(acc.unbilled, event.unbilled),
                 open_ar=add(acc.open_ar, event.amount),
                 invoices=(*acc.invoices, event.invoice_id),
             )
-        if isinstance(event, CreditNoteBooked):
+            if event.due_date is None or event.amount <= ZERO:
+                return booked
             return replace(
+                booked,
+                due={**acc.due, event.invoice_id: event.due_date},
+                open_items={**acc.open_items, event.invoice_id: event.amount},
+            )
+        if isinstance(event, CreditNoteBooked):
+            credited = replace(
                 acc,
                 open_ar=add(acc.open_ar, event.amount, event.unapplied),
                 unapplied_credit=add(acc.unapplied_credit, event.unapplied),
             )
-        return replace(
+            return _reduce_items(credited, event.applies_to)
+        if isinstance(event, DiscountBooked):
+            discounted = replace(acc, open_ar=subtract(acc.open_ar, event.amount))
+            return _reduce_items(discounted, {event.invoice_id: event.amount})
+        if isinstance(event, CreditApplied):
+            used = replace(
+                acc,
+                open_ar=subtract(acc.open_ar, event.amount),
+                unapplied_credit=subtract(acc.unapplied_credit, event.amount),
+            )
+            return _reduce_items(used, _by_invoice(event.applied))
+        paid = replace(
             acc,
             open_ar=subtract(acc.open_ar, event.applied),
             unapplied_credit=add(acc.unapplied_credit, event.unapplied),
         )
+        return _reduce_items(paid, _by_invoice(event.allocations))
     if isinstance(event, CreditReleased) and state is not None:
         left = subtract(state.committed.get(event.order_id, ZERO), event.amount)
         return replace(

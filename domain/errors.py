@@ -182,3 +182,8 @@ class SkuNotFoundError(UnknownSkuError):
     """A query for a SKU that is not in the catalog (404, where a command answers 422)."""
 
     category = NOT_FOUND
+
+
+class UnknownPaymentTermsError(DomainError):
+    code = "unknown_payment_terms"
+    title = "Unknown payment terms"
