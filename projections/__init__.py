@@ -5,5 +5,6 @@ from projections.balances import BALANCES
 from projections.base import ProjectionSpec
 from projections.invoices import INVOICES
 from projections.orders import ORDERS
+from projections.receivables import RECEIVABLES
 
-ALL: dict[str, ProjectionSpec] = {p.name: p for p in (ATP, ORDERS, BALANCES, INVOICES)}
+ALL: dict[str, ProjectionSpec] = {p.name: p for p in (ATP, ORDERS, BALANCES, INVOICES, RECEIVABLES)}
