@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from domain import catalog, customer
-from domain.errors import NotFoundError
+from domain.errors import NotFoundError, UnknownPaymentTermsError
 from infra.commands.lookups import INDEX_KEY, require_product
-from infra.ledger.kinds import CUSTOMER, PRODUCT, WAREHOUSE, WAREHOUSE_INDEX
+from infra.ledger.kinds import CUSTOMER, PRODUCT, TERMS, WAREHOUSE, WAREHOUSE_INDEX
 from infra.ledger.unitofwork import UnitOfWork
 
 
@@ -27,6 +27,9 @@ def put_warehouse(uow: UnitOfWork, cmd: catalog.PutWarehouse) -> tuple[bool, cat
 
 
 def put_customer(uow: UnitOfWork, cmd: customer.PutCustomer) -> tuple[bool, customer.Customer]:
+    terms_id = cmd.payment_terms_id
+    if terms_id is not None and uow.get(TERMS, terms_id) is None:  # 422 unknown_payment_terms
+        raise UnknownPaymentTermsError(f"Payment terms {terms_id} do not exist", payment_terms_id=terms_id)
     existing = uow.get(CUSTOMER, cmd.customer_id)
     state = uow.record(CUSTOMER, cmd.customer_id, customer.decide_put_customer(existing, cmd))
     assert state is not None

@@ -15,10 +15,12 @@ import msgspec
 import domain.backorders
 import domain.catalog
 import domain.customer
+import domain.dunning
 import domain.expected
 import domain.inventory
 import domain.order
 import domain.shipment
+import domain.terms
 import domain.transfer  # noqa: F401
 from domain.events import EVENT_TYPES, Event
 

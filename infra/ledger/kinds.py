@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from domain import backorders, catalog, customer, expected, inventory, invoice, order, payment, shipment, transfer
+from domain import (
+    backorders,
+    catalog,
+    customer,
+    dunning,
+    expected,
+    inventory,
+    invoice,
+    order,
+    payment,
+    shipment,
+    terms,
+    transfer,
+)
 from domain.decider import Decider
 from domain.events import Event
 from infra.eventstore.codec import CommandRecorded
@@ -44,6 +57,8 @@ BOOK: Kind[backorders.Book] = Kind.of("backorders", backorders.decider)
 SHIPMENT: Kind[shipment.Shipment | None] = Kind.of("shipment", shipment.decider)
 TRANSFER: Kind[transfer.Transfer | None] = Kind.of("transfer", transfer.decider)
 EXPECTED: Kind[expected.ExpectedReceipt | None] = Kind.of("expected-receipt", expected.decider)
+TERMS: Kind[terms.PaymentTerms | None] = Kind.of("payment-terms", terms.terms_decider)
+DUNNING: Kind[dunning.Dunning] = Kind("dunning", dunning.initial_dunning, dunning.evolve_dunning)
 
 INVOICE: Kind[invoice.Invoice | None] = Kind.of("invoice", invoice.decider)
 SEQUENCE: Kind[int] = Kind("sequence", lambda k: 0, invoice.evolve_sequence)
@@ -76,6 +91,8 @@ KINDS: dict[str, Kind[Any]] = {
         SHIPMENT,
         TRANSFER,
         EXPECTED,
+        TERMS,
+        DUNNING,
         RECORD,
         INVOICE,
         SEQUENCE,

@@ -12,6 +12,7 @@ from infra.eventstore.store import EventStore
 from infra.readside.atp_rows import AtpMemory, AtpRows, rows_from_tables
 from infra.readside.projection import Projection
 from infra.readside.promises import PromiseReads
+from infra.readside.receivables import ReceivableReads
 from infra.readside.rowio import rows
 from infra.readside.tables import parked
 from projections import ALL
@@ -20,7 +21,7 @@ from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state
 
 
-class ReadModels(PromiseReads):  # promises_late(today), promise_accuracy(): infra/readside/promises.py
+class ReadModels(PromiseReads, ReceivableReads):  # promises (promises.py), aging and statements (receivables.py)
     def __init__(self, engine: sa.Engine, store: EventStore) -> None:
         self.engine = engine
         self.store = store
