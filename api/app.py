@@ -25,6 +25,7 @@ from api.order_changes import OrderChangesController
 from api.orders import OrdersController
 from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
+from api.receivables import ReceivablesController
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
 from infra.adapters.metrics import Metrics
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             InvoicesController,
             FinanceController,
             DeadLettersController,
+            ReceivablesController,
         ],
         dependencies=dependencies(),
         guards=[require_scope, single_query_values],

@@ -114,7 +114,14 @@ class ReferenceController(Controller):
         customer_id: IdPath,
         data: JSONBody[PutCustomerRequest],
     ) -> Response[bytes]:
-        cmd = customer.PutCustomer(customer_id, data.name, parse_money(data.credit_limit), data.tax_region, data.status)
+        cmd = customer.PutCustomer(
+            customer_id,
+            data.name,
+            parse_money(data.credit_limit),
+            data.tax_region,
+            data.status,
+            data.payment_terms_id,
+        )
 
         return await gateway.execute(request, cmd, data, _put(lambda state: customer_view(state, currency)))
 

@@ -84,6 +84,7 @@ class Customer(Resource):
     status: Literal["active", "blocked"]
     currency: str
     contract_prices: list[CustomerPrice]
+    payment_terms_id: str | None = None
 
 
 class ContractPrice(Resource):
@@ -267,6 +268,11 @@ class Invoice(Resource, kw_only=True):
     balance: Money
     tax_attempts: int
     last_tax_error: str | None
+    issued_on: Day | None = None
+    due_date: Day | None = None
+    discount_until: Day | None = None
+    discount_amount: Money | None = None
+    discount_taken: Money = "0.00"
 
 
 class InvoiceWithPosition(Invoice, kw_only=True):
@@ -293,6 +299,7 @@ class Payment(Resource):
     currency: str
     applied: list[Applied]
     unapplied: Money
+    received_on: Day | None = None
 
 
 class Return(Resource):
