@@ -29,6 +29,8 @@ INVALID = [
     ("O2C_RATE_LIMIT", "lots"),
     ("O2C_LOG_FORMAT", "xml"),
     ("O2C_LOG_LEVEL", "loud"),
+    ("O2C_DUNNING_DAYS", "21,7"),
+    ("O2C_OVERDUE_HOLD_DAYS", "soon"),
 ]
 COMMANDS = [
     ["serve", "--port", "0"],
@@ -38,6 +40,7 @@ COMMANDS = [
     ["history", "SO-1"],
     ["rebuild", "--all"],
     ["relay"],
+    ["dunning", "run"],
 ]
 
 
