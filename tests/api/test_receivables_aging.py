@@ -85,3 +85,30 @@ def test_apply_credit_uses_unapplied_credit_earliest_due_first_and_is_idempotent
     assert (rows["N"]["total"], rows["N"]["unapplied_credit"]) == ("0.00", "91.75")
     types = [e["type"] for e in ar.get("/v1/events", limit=1000).json()["events"]]
     assert types.count("o2c.CreditApplied") == 1
+
+
+def test_a_credit_note_is_due_on_issue_and_ages_and_states_from_its_date(ar: Api) -> None:
+    ok(customer(ar, "R"))
+    invoiced(ar, "R", "R1", qty=2, freight="0.00")  # 216.50, discount 4.33 until 2026-03-12
+    body = {
+        "return_id": "RET-1",
+        "order_id": "SO-R1",
+        "warehouse_id": "W-A",
+        "lines": [{"sku": "P100", "qty": 1}],
+        "restock": True,
+    }
+    note = ok(ar.post("/v1/returns", body))["credit_note"]
+    assert (note["total"], note["issued_on"], note["due_date"]) == ("-108.25", "2026-03-02", "2026-03-02")
+    inv = ok(ar.get("/v1/invoices/INV-SH-R1"), 200)
+    assert (inv["balance"], inv["discount_amount"]) == ("108.25", "4.33")
+    paid = ok(pay(ar, "P-R", "R", "103.92", date(2026, 3, 12)))  # the discount stays what issue fixed
+    assert ok(ar.get("/v1/invoices/INV-SH-R1"), 200)["status"] == "paid"
+    at = paid["position"]
+    assert aging(ar, "2026-03-02", at, customer_id="R")["customers"][0]["current"] == "108.25"  # type: ignore[index]
+    assert aging(ar, "2026-03-12", at, customer_id="R")["customers"] == []
+    body = ok(ar.get("/v1/customers/R/statement", min_position=at, **{"from": "2026-03-01", "to": "2026-03-31"}), 200)
+    assert [(ln["kind"], ln["amount"]) for ln in body["lines"]] == [
+        ("invoice", "216.50"), ("credit_note", "-108.25"), ("payment", "-103.92"), ("discount", "-4.33"),
+    ]  # fmt: skip
+    assert body["closing_balance"] == "0.00"
+    assert balance(ar, "R", at)["open_ar"] == "0.00"
