@@ -28,6 +28,7 @@ from api.orders import OrdersController
 from api.price_lists import PriceListsController
 from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
+from api.receivables import ReceivablesController
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
 from api.tenancy import check_listed_routes, customer_scope, tenancy_guard
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             DeadLettersController,
             JournalController,
             AdminKeysController,
+            ReceivablesController,
         ],
         dependencies={**dependencies(), "customers": Provide(customer_scope, sync_to_thread=False)},
         guards=[require_scope, single_query_values, tenancy_guard],

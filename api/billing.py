@@ -119,7 +119,12 @@ class FinanceController(Controller):
         data: JSONBody[ReturnRequest],
     ) -> Response[bytes]:
         cmd = commands.ReturnInput(
-            data.return_id, data.order_id, data.warehouse_id, tuple((ln.sku, ln.qty) for ln in data.lines), data.restock
+            data.return_id,
+            data.order_id,
+            data.warehouse_id,
+            tuple((ln.sku, ln.qty) for ln in data.lines),
+            data.restock,
+            gateway.clock.today(),
         )
 
         def answer(note: invoice.Invoice) -> tuple[int, Return]:
@@ -150,7 +155,8 @@ class FinanceController(Controller):
             if data.allocations is not None
             else None
         )
-        cmd = commands.ReceivePayment(data.payment_id, data.customer_id, amount, requested)
+        received_on = data.received_on or gateway.clock.today()
+        cmd = commands.ReceivePayment(data.payment_id, data.customer_id, amount, requested, received_on)
         answer = lambda received: (201, payment_view(received, currency))  # noqa: E731
         return await gateway.execute(request, cmd, data, answer, business=("payment", data.payment_id))
 

@@ -1,4 +1,4 @@
-"""The `o2c` command: serve, worker, relay, keys, demo, history, rebuild."""
+"""The `o2c` command: serve, worker, relay, keys, demo, history, rebuild, dunning."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import date
 from typing import Any, NoReturn
 
 from infra.adapters import logs
@@ -274,6 +275,36 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dunning(args: argparse.Namespace) -> int:
+    """`o2c dunning run [--as-of DATE]` (for cron): the same decision as POST /v1/admin/dunning/run."""
+    from infra import commands
+    from infra.ledger.unitofwork import Context
+    from infra.service import Service
+
+    svc = Service.start(_settings_or_exit())
+    try:
+        as_of = args.as_of or svc.clock.today()
+        candidates = svc.read.dunning_candidates()
+        cmd = commands.RunDunning(as_of, tuple(candidates), svc.settings.dunning_days)
+        ctx = Context(actor="cli:dunning", correlation_id=f"dunning-{as_of.isoformat()}", causation_id="cli")
+        notices = svc.app.execute(ctx, cmd).result or []
+    finally:
+        svc.close()
+    for n in notices:
+        print(f"{n.customer_id}: level {n.level}, {len(n.invoices)} invoice(s), {n.total_overdue} overdue")
+    print(f"o2c dunning: {len(notices)} notice(s) as of {as_of.isoformat()}")
+    return 0
+
+
+def _as_of(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from None
+
+
 def _stream_name(text: str) -> str:
     if not text or not all(c.isalnum() or c in "-_" for c in text):
         raise argparse.ArgumentTypeError("a stream name is letters, digits, '-' and '_'")
@@ -347,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         "--subject-prefix", default="o2c.events", type=_subject_prefix, help="subjects are PREFIX.<EventName>"
     )
     relay.set_defaults(func=cmd_relay)
+    dun = sub.add_parser("dunning", help="dunning notices for overdue customers (run daily, e.g. from cron)")
+    dun_sub = dun.add_subparsers(dest="action", required=True)
+    dun_run = dun_sub.add_parser("run", help="record the notices due as of a date (default today)")
+    dun_run.add_argument("--as-of", type=_as_of, default=None, metavar="DATE")
+    dun_run.set_defaults(func=cmd_dunning)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

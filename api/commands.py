@@ -90,6 +90,7 @@ class CommandGateway:
         data: Any,
         answer: Answer,
         business: tuple[str, str] | None = None,
+        keep_business: bool = False,
     ) -> Response[bytes]:
         """Run `command` in the application service, deduplicated on the Idempotency-Key and the
         business id, and answer its result with `answer`."""
@@ -118,6 +119,7 @@ class CommandGateway:
                     key,
                     fp,
                     lambda: DuplicateIdError(f"{kind} {key} was already recorded with a different payload", id=key),
+                    always=keep_business,  # the id is remembered even when the command recorded nothing
                 )
             )
         ctx = Context(

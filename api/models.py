@@ -63,6 +63,7 @@ class PutCustomerRequest(Body):
     tax_region: Annotated[str, Meta(pattern=id_pattern(32))]
     status: Literal["active", "blocked"]  # required (API.md): no default
     price_list_id: Id | None = None
+    payment_terms_id: Id | None = None  # without terms, invoices are due on issue
 
 
 class PutContractPriceRequest(Body):
@@ -257,3 +258,23 @@ class PaymentRequest(Body):
     customer_id: Id
     amount: Price
     allocations: Annotated[list[PaymentAllocationRequest], Meta(max_length=MAX_LINES)] | None = None
+    received_on: date | None = None  # default: today (the service's clock)
+
+
+Percent = Annotated[str, Meta(pattern=r"\A[0-9]{1,3}(\.[0-9]{1,2})?\Z", description="A percentage, e.g. '2.00'")]
+
+
+class PutPaymentTermsRequest(Body):
+    name: Name
+    net_days: Annotated[int, Meta(ge=0, le=365)]
+    end_of_month: bool = False
+    discount_percent: Percent | None = None  # 0-100, with discount_days
+    discount_days: Annotated[int, Meta(ge=0, le=365)] | None = None
+
+
+class ApplyCreditRequest(Body):
+    application_id: Id
+
+
+class DunningRunRequest(Body):
+    as_of: date | None = None  # default: today (the service's clock)

@@ -5,7 +5,8 @@ backorders by age, promise accuracy)."""
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from importlib import resources
 from typing import Annotated, Any
 
@@ -23,6 +24,8 @@ from api.reference import MinPosition
 from api.resources import ORDER_STATUSES
 from api.tenancy import FORBIDDEN, tenant
 from api.views import ts
+from domain.values import format_money, sum_money
+from infra.clock import Clock
 from infra.readside.readmodels import ReadModels
 
 # Backorder age buckets: (name, label, lower bound in seconds); each runs up to the next bound.
@@ -77,16 +80,26 @@ async def ops_page() -> Response[bytes]:
 async def ops_summary(
     reads: NamedDependency[ReadModels],
     waits: NamedDependency[Waits],
+    clock: NamedDependency[Clock],
+    currency: NamedDependency[str],
     minutes: Annotated[int, Parameter(ge=1, le=120)] = 10,
     top: Annotated[int, Parameter(ge=1, le=50)] = 8,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Order intake per minute over the last `minutes`, order status mix, the `top` SKUs by reserved
-    quantity, open backorder lines by age and promise accuracy."""
-    position = await waits.for_read_models(("orders", "atp"), min_position)
+    quantity, open backorder lines by age, promise accuracy and AR aging as of today (the service's clock)."""
+    position = await waits.for_read_models(("orders", "atp", "receivables"), min_position)
     now = datetime.now(UTC)
     body = await anyio.to_thread.run_sync(summarize, reads, now, minutes, top)
-    return {**body, "generated_at": ts(now), "position": position}
+    aging = await anyio.to_thread.run_sync(ar_aging, reads, clock.today(), currency)
+    return {**body, "ar_aging": aging, "generated_at": ts(now), "position": position}
+
+
+def ar_aging(read: ReadModels, today: date, currency: str) -> dict[str, str]:
+    """The aging totals of every customer as of today, and `overdue`: what is past due."""
+    totals: dict[str, str] = read.aging(today, None, currency)["totals"]
+    overdue = sum_money(Decimal(v) for k, v in totals.items() if k.startswith("days_"))
+    return {**totals, "overdue": format_money(overdue)}
 
 
 def summarize(read: ReadModels, now: datetime, minutes: int, top: int) -> dict[str, Any]:

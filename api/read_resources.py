@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta
 
+from api.ar_resources import AgingRow
 from api.resources import Day, Money, Position, Resource, Time
 
 # --- read models, the feed and operations (the read side builds these as dicts) ---------------------
@@ -194,6 +195,12 @@ class PromiseAccuracy(Resource):
     late: Count
 
 
+class ArAging(AgingRow, kw_only=True):
+    """The aging totals of all customers as of today, and what of them is past due"""
+
+    overdue: Money
+
+
 class OpsSummary(Resource):
     intake: Intake
     order_status: dict[str, Count]
@@ -201,5 +208,6 @@ class OpsSummary(Resource):
     top_skus: list[TopSku]
     backorders_by_age: list[BackorderAge]
     promise_accuracy: PromiseAccuracy
+    ar_aging: ArAging
     generated_at: Time
     position: Position

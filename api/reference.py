@@ -117,7 +117,13 @@ class ReferenceController(Controller):
         data: JSONBody[PutCustomerRequest],
     ) -> Response[bytes]:
         cmd = customer.PutCustomer(
-            customer_id, data.name, parse_money(data.credit_limit), data.tax_region, data.status, data.price_list_id
+            customer_id,
+            data.name,
+            parse_money(data.credit_limit),
+            data.tax_region,
+            data.status,
+            data.price_list_id,
+            data.payment_terms_id,
         )
 
         return await gateway.execute(request, cmd, data, _put(lambda state: customer_view(state, currency)))

@@ -91,6 +91,7 @@ class Customer(Resource):
     currency: str
     contract_prices: list[CustomerPrice]
     price_list_id: str | None
+    payment_terms_id: str | None = None
 
 
 class PriceListItem(Resource):
@@ -292,6 +293,11 @@ class Invoice(Resource, kw_only=True):
     balance: Money
     tax_attempts: int
     last_tax_error: str | None
+    issued_on: Day | None = None
+    due_date: Day | None = None
+    discount_until: Day | None = None
+    discount_amount: Money | None = None
+    discount_taken: Money = "0.00"
 
 
 class InvoiceWithPosition(Invoice, kw_only=True):
@@ -318,6 +324,7 @@ class Payment(Resource):
     currency: str
     applied: list[Applied]
     unapplied: Money
+    received_on: Day | None = None
 
 
 class Return(Resource):

@@ -43,6 +43,7 @@ def customer_view(c: customer.Customer, currency: str) -> r.Customer:
         currency=currency,
         contract_prices=[r.CustomerPrice(sku, format_money(p)) for sku, p in sorted(c.prices.items())],
         price_list_id=c.price_list_id,
+        payment_terms_id=c.payment_terms_id,
     )
 
 
@@ -189,7 +190,16 @@ def invoice_view(inv: invoice.Invoice, currency: str) -> r.Invoice:
         balance=format_money(inv.balance),
         tax_attempts=inv.attempts,
         last_tax_error=inv.last_error,
+        issued_on=_day(inv.issued_on),
+        due_date=_day(inv.due_date),
+        discount_until=_day(inv.discount_until),
+        discount_amount=_money(inv.discount_amount),
+        discount_taken=format_money(inv.discount_taken),
     )
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def payment_view(p: payment.PaymentReceived, currency: str) -> r.Payment:
@@ -200,4 +210,5 @@ def payment_view(p: payment.PaymentReceived, currency: str) -> r.Payment:
         currency=currency,
         applied=[r.Applied(a.invoice_id, format_money(a.amount)) for a in p.applied],
         unapplied=format_money(p.unapplied),
+        received_on=_day(p.received_on),
     )

@@ -1,4 +1,5 @@
-"""Customer reference data (credit limit, tax region, status, contract prices) and its account."""
+"""Customer reference data (credit limit, tax region, status, contract prices); its account is
+domain/account.py (re-exported here, as before)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,35 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal, TypedDict, assert_never
 
+from domain.account import (
+    Account,
+    AccountCommand,
+    BookCreditNote,
+    BookPayment,
+    BookReceivable,
+    CommitCredit,
+    CreditCommitted,
+    CreditNoteBooked,
+    CreditReleased,
+    DiscountBooked,
+    PaymentBooked,
+    ReceivableBooked,
+    ReleaseCredit,
+    account_decider,
+    book_credit_note,
+    book_payment,
+    book_receivable,
+    commit_credit,
+    decide_account,
+    evolve_account,
+    exceeds_credit,
+    initial_account,
+    release_credit,
+)
 from domain.decider import Decider
 from domain.errors import CustomerBlockedError, NotFoundError, UnknownCustomerError
 from domain.events import Event, register
-from domain.values import ZERO, add, subtract
+from domain.values import ZERO
 
 CustomerStatus = Literal["active", "blocked"]
 
@@ -21,6 +47,7 @@ class CustomerRegistered(Event, frozen=True, kw_only=True):
     tax_region: str
     status: str
     price_list_id: str | None = None  # added with price lists: customers registered before have none
+    payment_terms_id: str | None = None
 
 
 class CustomerRevised(Event, frozen=True, kw_only=True):
@@ -30,6 +57,7 @@ class CustomerRevised(Event, frozen=True, kw_only=True):
     tax_region: str
     status: str
     price_list_id: str | None = None
+    payment_terms_id: str | None = None
 
 
 class ContractPriceSet(Event, frozen=True, kw_only=True):
@@ -39,59 +67,7 @@ class ContractPriceSet(Event, frozen=True, kw_only=True):
     previous_unit_price: Decimal | None = None
 
 
-class CreditCommitted(Event, frozen=True, kw_only=True):
-    """An accepted order's value (or what a change added to it) now counts against the customer's credit."""
-
-    customer_id: str
-    order_id: str
-    amount: Decimal
-
-
-class CreditReleased(Event, frozen=True, kw_only=True):
-    """Order value no longer counts against credit (cancelled qty, or what a change took off)."""
-
-    customer_id: str
-    order_id: str
-    amount: Decimal
-    reason: str
-
-
-class ReceivableBooked(Event, frozen=True, kw_only=True):
-    """An issued invoice moved order value from unbilled to open receivables."""
-
-    customer_id: str
-    invoice_id: str
-    unbilled: Decimal  # the invoiced goods value leaving `unbilled`
-    amount: Decimal  # the invoice total joining open receivables
-
-
-class CreditNoteBooked(Event, frozen=True, kw_only=True):
-    """A credit note's total (negative): the part its invoices took lowers open receivables, the
-    rest (`unapplied`, positive) is the customer's unapplied credit."""
-
-    customer_id: str
-    credit_note_id: str
-    amount: Decimal
-    unapplied: Decimal = ZERO
-
-
-class PaymentBooked(Event, frozen=True, kw_only=True):
-    customer_id: str
-    payment_id: str
-    applied: Decimal
-    unapplied: Decimal
-
-
-register(
-    CustomerRegistered,
-    CustomerRevised,
-    ContractPriceSet,
-    CreditCommitted,
-    CreditReleased,
-    ReceivableBooked,
-    CreditNoteBooked,
-    PaymentBooked,
-)
+register(CustomerRegistered, CustomerRevised, ContractPriceSet)
 
 
 @dataclass(frozen=True)
@@ -103,6 +79,7 @@ class Customer:
     status: str
     prices: dict[str, Decimal] = field(default_factory=dict)
     price_list_id: str | None = None
+    payment_terms_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +90,7 @@ class PutCustomer:
     tax_region: str
     status: CustomerStatus
     price_list_id: str | None = None
+    payment_terms_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +111,7 @@ def evolve_customer(state: Customer | None, event: Event) -> Customer | None:
             event.status,
             prices,
             event.price_list_id,
+            event.payment_terms_id,
         )
     if isinstance(event, ContractPriceSet) and state is not None:
         return replace(state, prices={**state.prices, event.sku: event.unit_price})
@@ -148,6 +127,7 @@ class _CustomerFacts(TypedDict):
     tax_region: str
     status: str
     price_list_id: str | None
+    payment_terms_id: str | None
 
 
 def decide_put_customer(state: Customer | None, cmd: PutCustomer) -> list[Event]:
@@ -158,11 +138,20 @@ def decide_put_customer(state: Customer | None, cmd: PutCustomer) -> list[Event]
         tax_region=cmd.tax_region,
         status=cmd.status,
         price_list_id=cmd.price_list_id,
+        payment_terms_id=cmd.payment_terms_id,
     )
     if state is None:
         return [CustomerRegistered(**facts)]
-    current = (state.name, state.credit_limit, state.tax_region, state.status, state.price_list_id)
-    if current == (cmd.name, cmd.credit_limit, cmd.tax_region, cmd.status, cmd.price_list_id):
+    current = (
+        state.name,
+        state.credit_limit,
+        state.tax_region,
+        state.status,
+        state.price_list_id,
+        state.payment_terms_id,
+    )
+    wanted = (cmd.name, cmd.credit_limit, cmd.tax_region, cmd.status, cmd.price_list_id, cmd.payment_terms_id)
+    if current == wanted:
         return []
     return [CustomerRevised(**facts)]
 
@@ -196,144 +185,14 @@ def ensure_may_order(customer: Customer | None, customer_id: str) -> Customer:
     return buyer
 
 
-@dataclass(frozen=True)
-class Account:
-    """What counts against a customer's credit: unbilled order value plus open receivables."""
-
-    customer_id: str
-    unbilled: Decimal = ZERO
-    committed: dict[str, Decimal] = field(default_factory=dict)
-    open_ar: Decimal = ZERO
-    unapplied_credit: Decimal = ZERO
-    invoices: tuple[str, ...] = ()  # issued invoice ids, in issue order (payments go oldest first)
-
-    @property
-    def exposure(self) -> Decimal:
-        return add(self.unbilled, self.open_ar)
-
-
-def evolve_account(state: Account | None, event: Event) -> Account | None:
-    if isinstance(event, CreditCommitted):
-        acc = state or Account(event.customer_id)
-        committed = {**acc.committed, event.order_id: add(acc.committed.get(event.order_id, ZERO), event.amount)}
-        return replace(acc, unbilled=add(acc.unbilled, event.amount), committed=committed)
-    if isinstance(event, ReceivableBooked | CreditNoteBooked | PaymentBooked):
-        acc = state or Account(event.customer_id)
-        if isinstance(event, ReceivableBooked):
-            return replace(
-                acc,
-                unbilled=subtract(acc.unbilled, event.unbilled),
-                open_ar=add(acc.open_ar, event.amount),
-                invoices=(*acc.invoices, event.invoice_id),
-            )
-        if isinstance(event, CreditNoteBooked):
-            return replace(
-                acc,
-                open_ar=add(acc.open_ar, event.amount, event.unapplied),
-                unapplied_credit=add(acc.unapplied_credit, event.unapplied),
-            )
-        return replace(
-            acc,
-            open_ar=subtract(acc.open_ar, event.applied),
-            unapplied_credit=add(acc.unapplied_credit, event.unapplied),
-        )
-    if isinstance(event, CreditReleased) and state is not None:
-        left = subtract(state.committed.get(event.order_id, ZERO), event.amount)
-        return replace(
-            state,
-            unbilled=subtract(state.unbilled, event.amount),
-            committed={**state.committed, event.order_id: left},
-        )
-    return state
-
-
-def exceeds_credit(order_value: Decimal, exposure: Decimal, credit_limit: Decimal) -> bool:
-    """An order is held when its value plus the customer's exposure is over the credit limit."""
-    return add(order_value, exposure) > credit_limit
-
-
 def is_over_limit(customer: Customer, account: Account | None, order_value: Decimal) -> bool:
     return exceeds_credit(order_value, account.exposure if account else ZERO, customer.credit_limit)
 
 
-def commit_credit(account: Account, order_id: str, amount: Decimal) -> list[Event]:
-    """An accepted order's whole value (held or not) now counts against the customer's credit."""
-    return [CreditCommitted(customer_id=account.customer_id, order_id=order_id, amount=amount)]
-
-
-def release_credit(account: Account, order_id: str, amount: Decimal, reason: str) -> list[Event]:
-    """Order value that will not be billed (cancelled qty) no longer counts against credit."""
-    return [CreditReleased(customer_id=account.customer_id, order_id=order_id, amount=amount, reason=reason)]
-
-
-def book_receivable(account: Account, invoice_id: str, unbilled: Decimal, amount: Decimal) -> list[Event]:
-    return [ReceivableBooked(customer_id=account.customer_id, invoice_id=invoice_id, unbilled=unbilled, amount=amount)]
-
-
-def book_credit_note(account: Account, credit_note_id: str, amount: Decimal, unapplied: Decimal) -> list[Event]:
-    return [
-        CreditNoteBooked(
-            customer_id=account.customer_id, credit_note_id=credit_note_id, amount=amount, unapplied=unapplied
-        )
-    ]
-
-
-def book_payment(account: Account, payment_id: str, applied: Decimal, unapplied: Decimal) -> list[Event]:
-    return [PaymentBooked(customer_id=account.customer_id, payment_id=payment_id, applied=applied, unapplied=unapplied)]
-
-
-# --- deciders: commands as values, one `decide` per aggregate ---------------------------------
-
-
-@dataclass(frozen=True)
-class CommitCredit:
-    customer_id: str
-    order_id: str
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class ReleaseCredit:
-    customer_id: str
-    order_id: str
-    amount: Decimal
-    reason: str
-
-
-@dataclass(frozen=True)
-class BookReceivable:
-    customer_id: str
-    invoice_id: str
-    unbilled: Decimal
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class BookCreditNote:
-    customer_id: str
-    credit_note_id: str
-    amount: Decimal
-    unapplied: Decimal = ZERO
-
-
-@dataclass(frozen=True)
-class BookPayment:
-    customer_id: str
-    payment_id: str
-    applied: Decimal
-    unapplied: Decimal
-
-
 CustomerCommand = PutCustomer | SetContractPrice
-AccountCommand = CommitCredit | ReleaseCredit | BookReceivable | BookCreditNote | BookPayment
 
 
 def initial_customer(customer_id: str) -> Customer | None:
-    return None
-
-
-def initial_account(customer_id: str) -> Account | None:
-    """An account stream starts empty; its first event opens it."""
     return None
 
 
@@ -348,23 +207,49 @@ def decide_customer(command: CustomerCommand, state: Customer | None) -> list[Ev
     assert_never(command)
 
 
-def decide_account(command: AccountCommand, state: Account | None) -> list[Event]:
-    account = state or Account(command.customer_id)
-    match command:
-        case CommitCredit(order_id=order_id, amount=amount):
-            return commit_credit(account, order_id, amount)
-        case ReleaseCredit(order_id=order_id, amount=amount, reason=reason):
-            return release_credit(account, order_id, amount, reason)
-        case BookReceivable(invoice_id=invoice_id, unbilled=unbilled, amount=amount):
-            return book_receivable(account, invoice_id, unbilled, amount)
-        case BookCreditNote(credit_note_id=credit_note_id, amount=amount, unapplied=unapplied):
-            return book_credit_note(account, credit_note_id, amount, unapplied)
-        case BookPayment(payment_id=payment_id, applied=applied, unapplied=unapplied):
-            return book_payment(account, payment_id, applied, unapplied)
-    assert_never(command)
-
-
 customer_decider: Decider[CustomerCommand, Customer | None] = Decider(
     decide_customer, evolve_customer, initial_customer
 )
-account_decider: Decider[AccountCommand, Account | None] = Decider(decide_account, evolve_account, initial_account)
+
+__all__ = [  # the account's names stay importable from here, as before domain/account.py
+    "Account",
+    "AccountCommand",
+    "BookCreditNote",
+    "BookPayment",
+    "BookReceivable",
+    "CommitCredit",
+    "ContractPriceSet",
+    "CreditCommitted",
+    "CreditNoteBooked",
+    "CreditReleased",
+    "Customer",
+    "CustomerCommand",
+    "CustomerRegistered",
+    "CustomerRevised",
+    "CustomerStatus",
+    "DiscountBooked",
+    "PaymentBooked",
+    "PutCustomer",
+    "ReceivableBooked",
+    "ReleaseCredit",
+    "SetContractPrice",
+    "account_decider",
+    "book_credit_note",
+    "book_payment",
+    "book_receivable",
+    "commit_credit",
+    "customer_decider",
+    "decide_account",
+    "decide_customer",
+    "decide_put_customer",
+    "decide_set_contract_price",
+    "ensure_exists",
+    "ensure_may_order",
+    "evolve_account",
+    "evolve_customer",
+    "exceeds_credit",
+    "initial_account",
+    "initial_customer",
+    "is_over_limit",
+    "release_credit",
+]

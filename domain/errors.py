@@ -196,3 +196,8 @@ class UnknownPriceListError(DomainError):
 
     code = "unknown_price_list"
     title = "Unknown price list"
+
+
+class UnknownPaymentTermsError(DomainError):
+    code = "unknown_payment_terms"
+    title = "Unknown payment terms"

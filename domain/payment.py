@@ -46,6 +46,25 @@ class OpenInvoice:
     invoice_id: str
     number: int
     balance: Decimal
+    due_date: date | None = None  # None: issued before terms existed (sorts first, by number)
+    discount: Decimal = ZERO  # the early-payment discount still open on the day of the payment
+
+    @property
+    def need(self) -> Decimal:
+        """What settles it: the balance, less the discount while its window is open."""
+        return subtract(self.balance, self.discount)
+
+
+def discount_open(balance: Decimal, discount_amount: Decimal | None, discount_until: date | None, on: date) -> Decimal:
+    """The discount a payment dated `on` may take: the whole discount_amount up to discount_until
+    (none once the balance no longer exceeds it)."""
+    if discount_amount is None or discount_until is None or on > discount_until:
+        return ZERO
+    return discount_amount if balance > discount_amount else ZERO
+
+
+def due_order(inv: OpenInvoice) -> tuple[date, int]:
+    return (inv.due_date or date.min, inv.number)
 
 
 def allocate_payment(
@@ -85,20 +104,53 @@ def allocate_payment(
         return list(requested)
     left = amount
     applied = []
-    for inv in sorted(open_invoices, key=lambda i: i.number):
+    for inv in sorted(open_invoices, key=due_order):
         if left <= ZERO:
             break
-        take = min(left, inv.balance)
+        take = min(left, inv.need)
         if take > ZERO:
             applied.append(Allocation(invoice_id=inv.invoice_id, amount=take))
             left = subtract(left, take)
     return applied
 
 
-def receive_payment(payment_id: str, customer_id: str, amount: Decimal, applied: list[Allocation]) -> list[Event]:
+def discounts(open_invoices: Sequence[OpenInvoice], applied: Sequence[Allocation]) -> dict[str, Decimal]:
+    """The invoices these allocations settle within their discount window: invoice id -> the rest
+    of its balance, taken as discount."""
+    by_id = {inv.invoice_id: inv for inv in open_invoices}
+    out: dict[str, Decimal] = {}
+    for alloc in applied:
+        inv = by_id[alloc.invoice_id]
+        if inv.discount > ZERO and alloc.amount >= inv.need and alloc.amount < inv.balance:
+            out[alloc.invoice_id] = subtract(inv.balance, alloc.amount)
+    return out
+
+
+def receive_payment(
+    payment_id: str, customer_id: str, amount: Decimal, applied: list[Allocation], received_on: date | None = None
+) -> list[Event]:
     unapplied = subtract(amount, sum_money(a.amount for a in applied))
     return [
         PaymentReceived(
-            payment_id=payment_id, customer_id=customer_id, amount=amount, applied=applied, unapplied=unapplied
+            payment_id=payment_id,
+            customer_id=customer_id,
+            amount=amount,
+            applied=applied,
+            unapplied=unapplied,
+            received_on=received_on,
         )
     ]
+
+
+def apply_credit(
+    application_id: str, customer_id: str, credit: Decimal, open_invoices: Sequence[OpenInvoice], on: date
+) -> list[Event]:
+    """Unapplied credit to open invoices, earliest due first, each taking what it needs (nothing
+    recorded when there is no credit or nothing open)."""
+    if credit <= ZERO:
+        return []
+    applied = allocate_payment(credit, open_invoices, None)
+    if not applied:
+        return []
+    total = sum_money(a.amount for a in applied)
+    return [CreditApplied(application_id=application_id, customer_id=customer_id, applied=applied, amount=total, on=on)]

@@ -107,6 +107,7 @@ class Service:
         self.leadership.refresh()  # take what is free now, before the threads start
         tax = make_tax_engine(self.settings)
         self.tax_worker = LeaderTaxWorker(self.app, self.read, tax, self.settings, leadership=self.leadership)
+        self.tax_worker.today = lambda: self.clock.today()  # invoices are issued on the service's day
         self.runner.after_pass.append(self.tax_worker.wake)
         self.tax_worker.start()
         self.ledger.after_commit.append(self.runner.wake)

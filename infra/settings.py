@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -51,6 +52,8 @@ class Settings:
     log_level: str = "info"
     nats_url: str = "nats://127.0.0.1:4222"  # where `o2c relay` publishes the feed (O2C_NATS_URL)
     accounts: Accounts = DEFAULT_ACCOUNTS  # the journal's account per role (O2C_ACCOUNTS)
+    dunning_days: tuple[int, ...] = (7, 21, 45)  # O2C_DUNNING_DAYS: days past due for levels 1, 2, 3, ...
+    overdue_hold_days: int | None = None  # O2C_OVERDUE_HOLD_DAYS; None: no overdue hold
 
     @property
     def is_postgres(self) -> bool:
@@ -166,6 +169,26 @@ def parse_accounts(text: str) -> Accounts:
     return Accounts(**found)
 
 
+def parse_dunning_days(text: str) -> tuple[int, ...]:
+    """'7,21,45': days past due of each dunning level, strictly increasing, from 1 to 3650."""
+    parts = [p.strip() for p in text.split(",")]
+    days = tuple(int(p) for p in parts if p.isdigit())
+    if not parts or len(days) != len(parts) or any(not 1 <= d <= 3650 for d in days):
+        raise ConfigError(f"O2C_DUNNING_DAYS must look like '7,21,45' (days from 1 to 3650), got {text!r}")
+    if any(b <= a for a, b in itertools.pairwise(days)):
+        raise ConfigError(f"O2C_DUNNING_DAYS must be strictly increasing, got {text!r}")
+    return days
+
+
+def parse_hold_days(text: str) -> int | None:
+    """O2C_OVERDUE_HOLD_DAYS: a whole number of days from 0 to 3650; empty: off."""
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > 3650:
+        raise ConfigError(f"O2C_OVERDUE_HOLD_DAYS must be a whole number of days from 0 to 3650, got {text!r}")
+    return int(text)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     url = env.get("O2C_DATABASE_URL", "sqlite:///./o2c.db").strip()
@@ -226,4 +249,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         log_level=log_level,
         accounts=accounts,
+        dunning_days=parse_dunning_days(env.get("O2C_DUNNING_DAYS", "").strip() or "7,21,45"),
+        overdue_hold_days=parse_hold_days(env.get("O2C_OVERDUE_HOLD_DAYS", "").strip()),
     )

@@ -6,5 +6,6 @@ from projections.base import ProjectionSpec
 from projections.invoices import INVOICES
 from projections.journal import JOURNAL
 from projections.orders import ORDERS
+from projections.receivables import RECEIVABLES
 
-ALL: dict[str, ProjectionSpec] = {p.name: p for p in (ATP, ORDERS, BALANCES, INVOICES, JOURNAL)}
+ALL: dict[str, ProjectionSpec] = {p.name: p for p in (ATP, ORDERS, BALANCES, INVOICES, JOURNAL, RECEIVABLES)}

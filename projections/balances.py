@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain import customer
+from domain import customer, payment
 from domain.events import Event
 from domain.values import ZERO, add, format_money, subtract
 from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
@@ -17,6 +17,8 @@ _EVENTS = (
     customer.ReceivableBooked,
     customer.CreditNoteBooked,
     customer.PaymentBooked,
+    customer.DiscountBooked,
+    payment.CreditApplied,
 )
 
 
@@ -55,6 +57,11 @@ def evolve_balance(row: Row | None, key: Key, event: Event, info: EventInfo) -> 
         case customer.PaymentBooked(applied=applied, unapplied=unapplied):
             row["open_ar"] = subtract(Decimal(row["open_ar"]), applied)
             row["unapplied_credit"] = add(Decimal(row["unapplied_credit"]), unapplied)
+        case customer.DiscountBooked(amount=amount):  # the discount settles its part of open_ar
+            row["open_ar"] = subtract(Decimal(row["open_ar"]), amount)
+        case payment.CreditApplied(amount=amount):  # unapplied credit moves onto open invoices
+            row["open_ar"] = subtract(Decimal(row["open_ar"]), amount)
+            row["unapplied_credit"] = subtract(Decimal(row["unapplied_credit"]), amount)
     return row
 
 

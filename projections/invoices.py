@@ -19,6 +19,7 @@ _EVENTS = (
     invoice.CreditNoteIssued,
     invoice.InvoiceCredited,
     invoice.PaymentApplied,
+    invoice.DiscountTaken,
 )
 _decoder = msgspec.json.Decoder(Invoice)
 

@@ -26,9 +26,11 @@ from domain.invoice.decide import (
     open_invoice,
     receive_proof,
     request_retry,
+    take_discount,
 )
 from domain.invoice.events import (
     CreditNoteIssued,
+    DiscountTaken,
     InvoiceCredited,
     InvoiceDeadLettered,
     InvoiceIssued,
@@ -50,6 +52,7 @@ __all__ = [
     "ApplyPayment",
     "CreditInvoice",
     "CreditNoteIssued",
+    "DiscountTaken",
     "Invoice",
     "InvoiceCommand",
     "InvoiceCredited",
@@ -86,5 +89,6 @@ __all__ = [
     "receive_proof",
     "request_retry",
     "round_tax",
+    "take_discount",
     "tax_from_rate",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import assert_never
 
@@ -12,6 +12,7 @@ from domain.customer import Customer
 from domain.errors import NotDeadLetteredError, NotFoundError
 from domain.events import Event
 from domain.invoice.events import (
+    DiscountTaken,
     InvoiceCredited,
     InvoiceDeadLettered,
     InvoiceIssued,
@@ -25,6 +26,7 @@ from domain.invoice.events import (
 from domain.invoice.state import Invoice
 from domain.order import Order
 from domain.shipment import Shipment
+from domain.terms import PaymentTerms, invoice_dates
 from domain.values import ZERO, add, line_amount, money, sum_money
 
 
@@ -110,9 +112,22 @@ def fail_tax(state: Invoice, attempt: int, error: str, next_attempt_at: datetime
     return [failed]
 
 
-def issue(state: Invoice, *, number: int, tax: Decimal, tax_rate: Decimal, attempt: int) -> list[Event]:
+def issue(
+    state: Invoice,
+    *,
+    number: int,
+    tax: Decimal,
+    tax_rate: Decimal,
+    attempt: int,
+    issued_on: date | None = None,
+    terms: PaymentTerms | None = None,
+) -> list[Event]:
+    """Issue with the next number; with `issued_on`, the dates and discount of the customer's terms
+    (no terms: due on issue)."""
     if not awaits_tax(state):
         return []
+    total = money(add(state.subtotal, state.freight, tax))
+    dates = invoice_dates(issued_on, total, terms) if issued_on is not None else None
     return [
         InvoiceIssued(
             invoice_id=state.invoice_id,
@@ -121,9 +136,23 @@ def issue(state: Invoice, *, number: int, tax: Decimal, tax_rate: Decimal, attem
             number=number,
             tax=tax,
             tax_rate=tax_rate,
-            total=money(add(state.subtotal, state.freight, tax)),
+            total=total,
             subtotal=state.subtotal,
             attempts=attempt,
+            issued_on=issued_on,
+            due_date=dates.due_date if dates else None,
+            discount_until=dates.discount_until if dates else None,
+            discount_amount=dates.discount_amount if dates else None,
+        )
+    ]
+
+
+def take_discount(state: Invoice, payment_id: str, amount: Decimal, on: date) -> list[Event]:
+    if amount <= ZERO:
+        return []
+    return [
+        DiscountTaken(
+            invoice_id=state.invoice_id, customer_id=state.customer_id, payment_id=payment_id, amount=amount, on=on
         )
     ]
 
@@ -186,6 +215,8 @@ class IssueInvoice:
     tax: Decimal
     tax_rate: Decimal
     attempt: int
+    issued_on: date | None = None
+    terms: PaymentTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +260,15 @@ def decide(command: InvoiceCommand, state: Invoice | None) -> list[Event]:
         case RecordTaxFailure(invoice_id=invoice_id, attempt=attempt, error=error):
             return fail_tax(_existing(state, invoice_id), attempt, error, command.next_attempt_at, command.max_attempts)
         case IssueInvoice(invoice_id=invoice_id, number=number, tax=tax, tax_rate=tax_rate, attempt=attempt):
-            return issue(_existing(state, invoice_id), number=number, tax=tax, tax_rate=tax_rate, attempt=attempt)
+            return issue(
+                _existing(state, invoice_id),
+                number=number,
+                tax=tax,
+                tax_rate=tax_rate,
+                attempt=attempt,
+                issued_on=command.issued_on,
+                terms=command.terms,
+            )
         case RetryDeadLetter(invoice_id=invoice_id):
             return request_retry(_existing(state, invoice_id))
         case CreditInvoice(invoice_id=invoice_id, credit_note_id=credit_note_id, amount=amount):

@@ -88,6 +88,7 @@ class CreditNoteIssued(Event, frozen=True, kw_only=True):
     total: Decimal
     applies_to: dict[str, Decimal]  # original invoice id -> amount credited against its balance
     unapplied: Decimal = ZERO  # what no original's balance took: the customer's unapplied credit
+    issued_on: date | None = None  # the service's day of the return (None on notes before issue 15)
 
 
 class InvoiceCredited(Event, frozen=True, kw_only=True):

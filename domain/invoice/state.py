@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from domain.events import Event
 from domain.invoice.events import (
     CreditNoteIssued,
+    DiscountTaken,
     InvoiceCredited,
     InvoiceDeadLettered,
     InvoiceIssued,
@@ -50,6 +51,11 @@ class Invoice:
     credited: Decimal = ZERO
     return_id: str | None = None
     payments: dict[str, Decimal] = field(default_factory=dict)
+    issued_on: date | None = None
+    due_date: date | None = None
+    discount_until: date | None = None
+    discount_amount: Decimal | None = None
+    discount_taken: Decimal = ZERO
 
     @property
     def issued(self) -> bool:
@@ -59,7 +65,7 @@ class Invoice:
     def balance(self) -> Decimal:
         if self.total is None or self.kind == "credit_note":
             return ZERO
-        return subtract(subtract(self.total, self.paid), self.credited)
+        return subtract(subtract(subtract(self.total, self.paid), self.credited), self.discount_taken)
 
     @property
     def status(self) -> str:
@@ -109,6 +115,8 @@ def evolve_invoice(state: Invoice | None, event: Event) -> Invoice | None:
                 total=event.total,
                 number=event.number,
                 return_id=event.return_id,
+                issued_on=event.issued_on,
+                due_date=event.issued_on,  # credit notes are due on issue
             )
     if state is None:
         return None
@@ -132,7 +140,13 @@ def evolve_invoice(state: Invoice | None, event: Event) -> Invoice | None:
                 dead_lettered=False,
                 dead_letter_open=False,
                 next_attempt_at=None,
+                issued_on=event.issued_on,
+                due_date=event.due_date or event.issued_on,
+                discount_until=event.discount_until,
+                discount_amount=event.discount_amount,
             )
+        case DiscountTaken():
+            return replace(state, discount_taken=add(state.discount_taken, event.amount))
         case InvoiceCredited():
             return replace(state, credited=add(state.credited, event.amount))
         case PaymentApplied():

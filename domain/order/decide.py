@@ -64,8 +64,17 @@ def header_errors(cmd: PlaceOrder) -> list[FieldError]:
     return errors
 
 
-def place(cmd: PlaceOrder, *, over_credit: bool, exposure: Decimal, credit_limit: Decimal, plan: Plan) -> list[Event]:
-    """Accept an order. Over the credit limit it is held and reserves nothing."""
+def place(
+    cmd: PlaceOrder,
+    *,
+    over_credit: bool,
+    exposure: Decimal,
+    credit_limit: Decimal,
+    plan: Plan,
+    overdue_days: int | None = None,
+) -> list[Event]:
+    """Accept an order. Over the credit limit, or with `overdue_days` (the customer has an invoice
+    past due beyond the hold threshold), it is held and reserves nothing."""
     ensure_valid(header_errors(cmd))
     placed: list[Event] = [
         OrderPlaced(
@@ -82,13 +91,15 @@ def place(cmd: PlaceOrder, *, over_credit: bool, exposure: Decimal, credit_limit
             ship_to=cmd.ship_to,
         )
     ]
-    if over_credit:
+    if over_credit or overdue_days is not None:
         held = OrderCreditHeld(
             order_id=cmd.order_id,
             customer_id=cmd.customer_id,
             order_value=cmd.total,
             exposure=exposure,
             credit_limit=credit_limit,
+            reason="overdue" if overdue_days is not None else "credit_limit",
+            days_past_due=overdue_days,
         )
         return [*placed, held]
     if not cmd.allow_backorder:

@@ -110,6 +110,8 @@ class OrderCreditHeld(Event, frozen=True, kw_only=True):
     order_value: Decimal
     exposure: Decimal
     credit_limit: Decimal
+    reason: str = "credit_limit"  # credit_limit | overdue (an invoice past due beyond O2C_OVERDUE_HOLD_DAYS)
+    days_past_due: int | None = None  # with reason overdue: how far the oldest open invoice is past due
 
 
 class OrderCreditReleased(Event, frozen=True, kw_only=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -34,6 +35,8 @@ class ReadSide(Protocol):
     def promises_late(self, today: date) -> int: ...
 
     def promise_accuracy(self) -> dict[str, Any]: ...
+
+    def overdue(self, today: date) -> dict[str, Decimal]: ...
 
 
 class Followers(Protocol):
@@ -107,6 +110,12 @@ class _Signals(Collector):
             statuses.add_metric([status], count)
         yield statuses
         yield from _promise_gauges(read, self.followers.clock.today())
+        overdue = GaugeMetricFamily(
+            "o2c_ar_overdue_amount", "Open receivables past due today, by days past due", labels=["bucket"]
+        )
+        for bucket, amount in read.overdue(self.followers.clock.today()).items():
+            overdue.add_metric([bucket], float(amount))
+        yield overdue
 
 
 def _promise_gauges(read: ReadSide, today: date) -> Iterator[GaugeMetricFamily]:

@@ -43,12 +43,15 @@ from infra.commands.messages import (
     StartTransfer,
 )
 from infra.commands.orders import OrderLineInput, PlaceOrderInput, cancel_order, place_order, release_hold
+from infra.commands.receivables import Applied, ApplyCredit, RunDunning
 from infra.commands.reference import put_customer, put_product, put_warehouse, set_contract_price
 
 __all__ = [
     "AddLineInput",
     "AdjustStock",
     "Application",
+    "Applied",
+    "ApplyCredit",
     "CancelOrder",
     "ChangeOrderInput",
     "CountStock",
@@ -67,6 +70,7 @@ __all__ = [
     "ReleaseHold",
     "RetryDeadLetter",
     "ReturnInput",
+    "RunDunning",
     "ShipInput",
     "Shipped",
     "StartTransfer",

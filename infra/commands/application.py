@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from domain import apikey, catalog, customer, price_list
+from domain import apikey, catalog, customer, price_list, terms
 from domain import expected as expected_receipts
 from domain import journal as journal_domain
 from domain import order as orders_domain
@@ -29,6 +29,7 @@ from infra.commands import (
     lookups,
     messages,
     orders,
+    receivables,
     reference,
 )
 from infra.ledger.kinds import INVOICE
@@ -82,11 +83,11 @@ def _deliver(uow: UnitOfWork, c: messages.RecordDelivery, by_delivery: bool) -> 
 
 def _receive_payment(uow: UnitOfWork, c: messages.ReceivePayment) -> Any:
     requested = list(c.allocations) if c.allocations is not None else None
-    return billing.receive_payment(uow, c.payment_id, c.customer_id, c.amount, requested)
+    return billing.receive_payment(uow, c.payment_id, c.customer_id, c.amount, requested, c.received_on)
 
 
 def _issue(uow: UnitOfWork, c: messages.IssueInvoice) -> Any:
-    return billing.issue_invoice(uow, c.invoice_id, c.tax, c.rate, c.attempt)
+    return billing.issue_invoice(uow, c.invoice_id, c.tax, c.rate, c.attempt, c.issued_on)
 
 
 def _fail_tax(uow: UnitOfWork, c: messages.FailTax) -> None:
@@ -103,6 +104,9 @@ class Application:
             customer.PutCustomer: reference.put_customer,
             customer.SetContractPrice: reference.set_contract_price,
             price_list.PutPriceList: reference.put_price_list,
+            terms.PutPaymentTerms: receivables.put_payment_terms,
+            receivables.ApplyCredit: receivables.apply_credit,
+            receivables.RunDunning: receivables.run_dunning,
             messages.ReceiveStock: _receive_stock,
             expected_receipts.CreateExpectedReceipt: expected.create_expected,
             expected_receipts.ChangeExpectedReceipt: expected.record_expected,
@@ -112,7 +116,7 @@ class Application:
             messages.CountStock: _count_stock,
             messages.StartTransfer: _start_transfer,
             messages.ReceiveTransfer: lambda uow, c: inventory.receive_transfer(uow, c.transfer_id),
-            orders.PlaceOrderInput: orders.place_order,
+            orders.PlaceOrderInput: partial(orders.place_order, overdue_hold_days=settings.overdue_hold_days),
             changes.ChangeOrderInput: changes.change_order,
             messages.CancelOrder: lambda uow, c: orders.cancel_order(uow, c.order_id, c.reason)[0],
             messages.ReleaseHold: lambda uow, c: orders.release_hold(uow, c.order_id),

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from domain import credit_notes, customer, inventory, invoice, order, payment
+import msgspec
+
+from domain import credit_notes, customer, inventory, invoice, order, payment, terms
 from domain.errors import NotFoundError, NotInvoicedError, UnknownOrderError
 from domain.values import ZERO, subtract
 from infra.commands.backorders import serve_the_queue_first
 from infra.commands.lookups import record_position, require_order, require_warehouse
-from infra.ledger.kinds import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT
+from infra.ledger.kinds import ACCOUNT, CUSTOMER, INVOICE, ORDER, PAYMENT, SEQUENCE, SHIPMENT, TERMS
 from infra.ledger.unitofwork import UnitOfWork
 
 INVOICE_NUMBERS = "invoices"
@@ -52,14 +54,29 @@ def _invoice(uow: UnitOfWork, invoice_id: str) -> invoice.Invoice:
     return inv
 
 
-def issue_invoice(uow: UnitOfWork, invoice_id: str, tax: Decimal, rate: Decimal, attempt: int) -> invoice.Invoice:
-    """Tax is known: take the next number and issue, in one write with the receivable booking."""
+def terms_of(uow: UnitOfWork, customer_id: str) -> terms.PaymentTerms | None:
+    """The payment terms the customer has now (None: due on issue)."""
+    buyer = uow.get(CUSTOMER, customer_id)
+    if buyer is None or buyer.payment_terms_id is None:
+        return None
+    return uow.get(TERMS, buyer.payment_terms_id)
+
+
+def issue_invoice(
+    uow: UnitOfWork, invoice_id: str, tax: Decimal, rate: Decimal, attempt: int, issued_on: date | None = None
+) -> invoice.Invoice:
+    """Tax is known: take the next number and issue, in one write with the receivable booking; the
+    due date and discount come from the customer's terms in force now."""
     inv = _invoice(uow, invoice_id)
     if not invoice.awaits_tax(inv):
         return inv
     number, numbered = invoice.next_number(uow.get(SEQUENCE, INVOICE_NUMBERS), INVOICE_NUMBERS, invoice_id)
     uow.record(SEQUENCE, INVOICE_NUMBERS, numbered)
-    issued = uow.record(INVOICE, invoice_id, invoice.issue(inv, number=number, tax=tax, tax_rate=rate, attempt=attempt))
+    in_force = terms_of(uow, inv.customer_id) if issued_on is not None else None
+    events = invoice.issue(
+        inv, number=number, tax=tax, tax_rate=rate, attempt=attempt, issued_on=issued_on, terms=in_force
+    )
+    issued = uow.record(INVOICE, invoice_id, events)
     assert issued is not None and issued.total is not None
     the_order = require_order(uow, inv.order_id)
     assert inv.shipment_id is not None
@@ -69,7 +86,11 @@ def issue_invoice(uow: UnitOfWork, invoice_id: str, tax: Decimal, rate: Decimal,
         inv.customer_id,
         [
             customer.ReceivableBooked(
-                customer_id=inv.customer_id, invoice_id=invoice_id, unbilled=inv.subtotal, amount=issued.total
+                customer_id=inv.customer_id,
+                invoice_id=invoice_id,
+                unbilled=inv.subtotal,
+                amount=issued.total,
+                due_date=issued.due_date,
             )
         ],
     )
@@ -102,6 +123,7 @@ class ReturnInput:
     warehouse_id: str
     lines: tuple[tuple[str, int], ...]
     restock: bool
+    returned_on: date | None = None  # the service's day: the credit note's issue (and due) date
 
 
 def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
@@ -147,11 +169,16 @@ def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
     number, numbered = invoice.next_number(uow.get(SEQUENCE, CREDIT_NOTE_NUMBERS), CREDIT_NOTE_NUMBERS, cn_id)
     uow.record(SEQUENCE, CREDIT_NOTE_NUMBERS, numbered)
     issued = credit_notes.credit_note(cn_id, cmd.return_id, cmd.order_id, the_order.customer_id, number, items)
+    issued = msgspec.structs.replace(issued, issued_on=cmd.returned_on)
     note = uow.record(INVOICE, cn_id, [issued])
     for inv_id, amount in issued.applies_to.items():
         uow.record(INVOICE, inv_id, invoice.credit(originals[inv_id], cn_id, amount))
     booked = customer.CreditNoteBooked(
-        customer_id=the_order.customer_id, credit_note_id=cn_id, amount=issued.total, unapplied=issued.unapplied
+        customer_id=the_order.customer_id,
+        credit_note_id=cn_id,
+        amount=issued.total,
+        unapplied=issued.unapplied,
+        applies_to=dict(issued.applies_to),
     )
     uow.record(ACCOUNT, the_order.customer_id, [booked])
     assert note is not None
@@ -161,14 +188,46 @@ def record_return(uow: UnitOfWork, cmd: ReturnInput) -> invoice.Invoice:
 # --- payments ----------------------------------------------------------------------------------
 
 
-def open_invoices(uow: UnitOfWork, ids: Sequence[str]) -> list[payment.OpenInvoice]:
+def open_invoices(uow: UnitOfWork, ids: Sequence[str], on: date | None = None) -> list[payment.OpenInvoice]:
+    """The open invoices among `ids`, with the discount a payment dated `on` may still take."""
     out = []
     for inv_id in ids:
         inv = uow.get(INVOICE, inv_id)
         if inv is not None and inv.issued and inv.kind == "invoice" and inv.balance > ZERO:
             assert inv.number is not None
-            out.append(payment.OpenInvoice(inv_id, inv.number, inv.balance))
+            discount = (
+                payment.discount_open(inv.balance, inv.discount_amount, inv.discount_until, on)
+                if on is not None
+                else ZERO
+            )
+            out.append(payment.OpenInvoice(inv_id, inv.number, inv.balance, inv.due_date, discount))
     return out
+
+
+def settle(
+    uow: UnitOfWork,
+    customer_id: str,
+    source_id: str,
+    on: date | None,
+    opened: Sequence[payment.OpenInvoice],
+    applied: Sequence[payment.Allocation],
+) -> list[customer.DiscountBooked]:
+    """Record what `applied` puts on each invoice, and the discount of each it settles in its window."""
+    taken = payment.discounts(opened, applied) if on is not None else {}
+    booked = []
+    for alloc in applied:
+        inv = uow.get(INVOICE, alloc.invoice_id)
+        assert inv is not None
+        inv = uow.record(INVOICE, alloc.invoice_id, invoice.apply_payment(inv, source_id, alloc.amount))
+        if alloc.invoice_id in taken and inv is not None and on is not None:
+            amount = taken[alloc.invoice_id]
+            uow.record(INVOICE, alloc.invoice_id, invoice.take_discount(inv, source_id, amount, on))
+            booked.append(
+                customer.DiscountBooked(
+                    customer_id=customer_id, invoice_id=alloc.invoice_id, payment_id=source_id, amount=amount
+                )
+            )
+    return booked
 
 
 def receive_payment(
@@ -177,6 +236,7 @@ def receive_payment(
     customer_id: str,
     amount: Decimal,
     requested: list[payment.Allocation] | None,
+    received_on: date | None = None,
 ) -> payment.PaymentReceived:
     """Apply cash to the customer's issued invoices (listed on its account stream, so an invoice
     issued a moment ago is never missed), with balances read from the invoice streams."""
@@ -185,13 +245,11 @@ def receive_payment(
     issued = list(account.invoices) if account else []
     ids = issued + [a.invoice_id for a in requested or [] if a.invoice_id not in issued]
     owned = [i for i in ids if (inv := uow.get(INVOICE, i)) is not None and inv.customer_id == customer_id]
-    applied = payment.allocate_payment(amount, open_invoices(uow, owned), requested)
-    events = payment.receive_payment(payment_id, customer_id, amount, applied)
+    opened = open_invoices(uow, owned, received_on)
+    applied = payment.allocate_payment(amount, opened, requested)
+    events = payment.receive_payment(payment_id, customer_id, amount, applied, received_on)
     received = uow.record(PAYMENT, payment_id, events)
-    for alloc in applied:
-        inv = uow.get(INVOICE, alloc.invoice_id)
-        assert inv is not None
-        uow.record(INVOICE, alloc.invoice_id, invoice.apply_payment(inv, payment_id, alloc.amount))
+    discounts = settle(uow, customer_id, payment_id, received_on, opened, applied)
     booked = events[0]
     assert isinstance(booked, payment.PaymentReceived) and received is not None
     uow.record(
@@ -203,7 +261,9 @@ def receive_payment(
                 payment_id=payment_id,
                 applied=subtract(amount, booked.unapplied),
                 unapplied=booked.unapplied,
-            )
+                allocations=list(applied),
+            ),
+            *discounts,
         ],
     )
     return received

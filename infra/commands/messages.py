@@ -94,7 +94,8 @@ class ReceivePayment:
     payment_id: str
     customer_id: str
     amount: Decimal
-    allocations: tuple[payment.Allocation, ...] | None  # None: oldest invoices first
+    allocations: tuple[payment.Allocation, ...] | None  # None: earliest due invoices first
+    received_on: date | None = None  # None only from callers before issue 15
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class IssueInvoice:
     tax: Decimal
     rate: Decimal
     attempt: int
+    issued_on: date | None = None  # the service's day of issue (the tax worker's clock)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,15 @@ def _queue_backorders(uow: UnitOfWork, state: order.Order) -> None:
             )
 
 
+def overdue_days(account: customer.Account | None, today: date, hold_days: int | None) -> int | None:
+    """Days past due of the customer's oldest open invoice when it is beyond `hold_days` (the
+    overdue hold), else None. Read from the account state the credit check loads anyway."""
+    if hold_days is None or account is None:
+        return None
+    days = account.days_past_due(today)
+    return days if days > hold_days else None
+
+
 def offers_for(uow: UnitOfWork, buyer: customer.Customer, skus: Sequence[str]) -> dict[str, pricing.Offer]:
     """What prices these SKUs for the buyer: its products, contract prices and price list, all
     streams the state cache holds (one price list per order, never a query per line)."""
@@ -84,7 +93,7 @@ def offers_for(uow: UnitOfWork, buyer: customer.Customer, skus: Sequence[str]) -
     return pricing.offers(buyer, sheet, {sku: uow.get(PRODUCT, sku) for sku in skus})
 
 
-def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
+def place_order(uow: UnitOfWork, cmd: PlaceOrderInput, overdue_hold_days: int | None = None) -> order.Order:
     # The buyer's references are part of the request: judged before whom and what it names.
     errors = order.customer_po_errors(cmd.customer_po) + order.ship_to_errors(cmd.ship_to)
     for i, ln in enumerate(cmd.lines):
@@ -113,7 +122,8 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
         ship_to=cmd.ship_to,
     )
     account = uow.get(ACCOUNT, cmd.customer_id)
-    over = customer.is_over_limit(buyer, account, place.total)
+    overdue = overdue_days(account, cmd.accepted_at.date(), overdue_hold_days)
+    over = customer.is_over_limit(buyer, account, place.total) or overdue is not None
     if not over:
         serve_the_queue_first(uow, skus)
     plan = (
@@ -131,6 +141,7 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrderInput) -> order.Order:
         exposure=account.exposure if account else Decimal("0.00"),
         credit_limit=buyer.credit_limit,
         plan=plan,
+        overdue_days=overdue,
     )
     state = uow.record(ORDER, cmd.order_id, events)
     assert state is not None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from domain import catalog, customer, price_list
-from domain.errors import NotFoundError, UnknownPriceListError
+from domain.errors import NotFoundError, UnknownPaymentTermsError, UnknownPriceListError
 from infra.commands.lookups import INDEX_KEY, check_skus, require_product
-from infra.ledger.kinds import CUSTOMER, PRICE_LIST, PRODUCT, WAREHOUSE, WAREHOUSE_INDEX
+from infra.ledger.kinds import CUSTOMER, PRICE_LIST, PRODUCT, TERMS, WAREHOUSE, WAREHOUSE_INDEX
 from infra.ledger.unitofwork import UnitOfWork
 
 
@@ -31,6 +31,9 @@ def put_customer(uow: UnitOfWork, cmd: customer.PutCustomer) -> tuple[bool, cust
         raise UnknownPriceListError(
             f"Price list {cmd.price_list_id} does not exist", price_list_id=cmd.price_list_id, field="price_list_id"
         )
+    terms_id = cmd.payment_terms_id
+    if terms_id is not None and uow.get(TERMS, terms_id) is None:  # 422 unknown_payment_terms
+        raise UnknownPaymentTermsError(f"Payment terms {terms_id} do not exist", payment_terms_id=terms_id)
     existing = uow.get(CUSTOMER, cmd.customer_id)
     state = uow.record(CUSTOMER, cmd.customer_id, customer.decide_put_customer(existing, cmd))
     assert state is not None

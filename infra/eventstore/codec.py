@@ -16,11 +16,13 @@ import domain.apikey
 import domain.backorders
 import domain.catalog
 import domain.customer
+import domain.dunning
 import domain.expected
 import domain.inventory
 import domain.journal
 import domain.order
 import domain.shipment
+import domain.terms
 import domain.transfer
 from domain.events import EVENT_TYPES, Event
 

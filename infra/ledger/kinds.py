@@ -12,6 +12,7 @@ from domain import (
     backorders,
     catalog,
     customer,
+    dunning,
     expected,
     inventory,
     invoice,
@@ -20,6 +21,7 @@ from domain import (
     payment,
     price_list,
     shipment,
+    terms,
     transfer,
 )
 from domain.decider import Decider
@@ -60,6 +62,8 @@ SHIPMENT: Kind[shipment.Shipment | None] = Kind.of("shipment", shipment.decider)
 TRANSFER: Kind[transfer.Transfer | None] = Kind.of("transfer", transfer.decider)
 EXPECTED: Kind[expected.ExpectedReceipt | None] = Kind.of("expected-receipt", expected.decider)
 API_KEY: Kind[apikey.ApiKey | None] = Kind.of("api-key", apikey.decider)
+TERMS: Kind[terms.PaymentTerms | None] = Kind.of("payment-terms", terms.terms_decider)
+DUNNING: Kind[dunning.Dunning] = Kind("dunning", dunning.initial_dunning, dunning.evolve_dunning)
 
 INVOICE: Kind[invoice.Invoice | None] = Kind.of("invoice", invoice.decider)
 SEQUENCE: Kind[int] = Kind("sequence", lambda k: 0, invoice.evolve_sequence)
@@ -95,6 +99,8 @@ KINDS: dict[str, Kind[Any]] = {
         TRANSFER,
         EXPECTED,
         API_KEY,
+        TERMS,
+        DUNNING,
         RECORD,
         INVOICE,
         SEQUENCE,

@@ -13,6 +13,7 @@ from infra.readside.atp_rows import AtpMemory, AtpRows, rows_from_tables
 from infra.readside.journal import JournalReads
 from infra.readside.projection import Projection
 from infra.readside.promises import PromiseReads
+from infra.readside.receivables import ReceivableReads
 from infra.readside.rowio import rows
 from infra.readside.tables import parked
 from projections import ALL
@@ -21,7 +22,7 @@ from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state
 
 
-class ReadModels(PromiseReads, JournalReads):  # promises: infra/readside/promises.py; journal: journal.py
+class ReadModels(PromiseReads, JournalReads, ReceivableReads):  # promises.py, journal.py, receivables.py
     def __init__(self, engine: sa.Engine, store: EventStore) -> None:
         self.engine = engine
         self.store = store

@@ -6,7 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -182,6 +182,7 @@ class TaxWorker(BackgroundLoop):
         self.settings = settings
         self.last_error: str | None = None
         self._not_before: dict[str, float] = {}  # invoices whose last try failed unexpectedly wait (monotonic)
+        self.today: Callable[[], date] = lambda: datetime.now(UTC).date()  # the service puts its clock's here
 
     def backoff(self, attempt: int) -> float:
         delay: float = min(self.settings.tax_retry_base * 2.0 ** (attempt - 1), self.settings.tax_retry_max)
@@ -231,7 +232,7 @@ class TaxWorker(BackgroundLoop):
             if attempt >= self.settings.tax_max_attempts:
                 log.error("invoice dead-lettered", extra=facts)
             return 1
-        done = self.app.execute(ctx, commands.IssueInvoice(invoice_id, result.tax, result.rate, attempt))
+        done = self.app.execute(ctx, commands.IssueInvoice(invoice_id, result.tax, result.rate, attempt, self.today()))
         facts = {"invoice_id": invoice_id, "attempt": attempt, "position": done.position}
         log.info("invoice issued", extra={**facts, "correlation_id": ctx.correlation_id, "actor": ctx.actor})
         return 1

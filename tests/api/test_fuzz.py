@@ -177,6 +177,7 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
         201,
     ),
     ("PUT", "/v1/warehouses/{warehouse_id}", {"warehouse_id": "W-WALK"}, {"name": "Walk"}, 201),
+    ("PUT", "/v1/payment-terms/{terms_id}", {"terms_id": "T-WALK"}, {"name": "Net 30", "net_days": 30}, 201),
     (
         "PUT",
         "/v1/customers/{customer_id}",
@@ -291,6 +292,8 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
         200,
     ),
     ("POST", "/v1/payments", {}, {"payment_id": "PAY-WALK", "customer_id": "C-WALK", "amount": "1.00"}, 201),
+    ("POST", "/v1/customers/{customer_id}/apply-credit", {"customer_id": "C-WALK"}, {"application_id": "AC-WALK"}, 200),
+    ("POST", "/v1/admin/dunning/run", {}, {"as_of": "2026-12-31"}, 200),
     (
         "POST",
         "/v1/returns",
@@ -359,6 +362,10 @@ READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("/v1/customers/{customer_id}/balance", {"customer_id": "C-WALK"}, {}),
     ("/v1/journal", {}, {"customer_id": "C-WALK", "from": "2026-01-01"}),
     ("/v1/journal/trial-balance", {}, {"as_of": "2999-12-31"}),
+    ("/v1/payment-terms/{terms_id}", {"terms_id": "T-WALK"}, {}),
+    ("/v1/ar/aging", {}, {"as_of": "2026-12-31"}),
+    ("/v1/customers/{customer_id}/statement", {"customer_id": "C-WALK"}, {"from": "2026-01-01", "to": "2026-12-31"}),
+    ("/v1/customers/{customer_id}/dunning", {"customer_id": "C-WALK"}, {}),
     ("/v1/events", {}, {"after": 0, "limit": 1000}),
     ("/v1/ops/signals", {}, {}),
     ("/v1/admin/dead-letters", {}, {}),

@@ -30,6 +30,8 @@ INVALID = [
     ("O2C_LOG_FORMAT", "xml"),
     ("O2C_LOG_LEVEL", "loud"),
     ("O2C_ACCOUNTS", "ar=1200,cash=1000"),
+    ("O2C_DUNNING_DAYS", "21,7"),
+    ("O2C_OVERDUE_HOLD_DAYS", "soon"),
 ]
 COMMANDS = [
     ["serve", "--port", "0"],
@@ -39,6 +41,7 @@ COMMANDS = [
     ["history", "SO-1"],
     ["rebuild", "--all"],
     ["relay"],
+    ["dunning", "run"],
 ]
 
 
