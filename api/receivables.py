@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from api.ar_resources import (
     Aging,
@@ -32,6 +32,7 @@ from api.errors import invalid
 from api.models import ApplyCreditRequest, DunningRunRequest, PutPaymentTermsRequest
 from api.openapi import answers, put_answers
 from api.reference import IdPath, MinPosition, _put
+from api.tenancy import CUSTOMER_PATH, FORBIDDEN, LISTED, OPEN, CustomerScope, tenant
 from domain import dunning, terms
 from domain.errors import NotFoundError
 from domain.values import ID_PATTERN, format_money
@@ -42,7 +43,6 @@ from infra.ledger.ledger import Ledger
 from infra.readside.readmodels import ReadModels
 from infra.service import Service
 
-READ = {"scope": "read"}
 CustomerFilter = Annotated[str | None, Parameter(pattern=ID_PATTERN, max_length=64, required=False)]
 
 
@@ -84,7 +84,7 @@ class ReceivablesController(Controller):
 
     @put(
         "/payment-terms/{terms_id:str}",
-        opt={"scope": "catalog:write"},
+        opt=tenant("catalog:write", FORBIDDEN),
         operation_id="PutPaymentTerms",
         responses=put_answers(PaymentTermsAnswer),
     )
@@ -105,7 +105,7 @@ class ReceivablesController(Controller):
         )
         return await gateway.execute(request, cmd, data, _put(terms_view))
 
-    @get("/payment-terms/{terms_id:str}", opt=READ, operation_id="GetPaymentTerms")
+    @get("/payment-terms/{terms_id:str}", opt=tenant("read", OPEN), operation_id="GetPaymentTerms")
     async def get_terms(
         self,
         ledger: NamedDependency[Ledger],
@@ -121,7 +121,7 @@ class ReceivablesController(Controller):
 
     @post(
         "/customers/{customer_id:str}/apply-credit",
-        opt={"scope": "finance:write"},
+        opt=tenant("finance:write", CUSTOMER_PATH),
         operation_id="ApplyCredit",
         status_code=200,
         responses=answers(CreditApplicationAnswer, 200),
@@ -142,23 +142,26 @@ class ReceivablesController(Controller):
         business = ("credit_application", data.application_id)
         return await gateway.execute(request, cmd, data, answer, business=business, keep_business=True)
 
-    @get("/ar/aging", opt=READ, operation_id="GetAging", responses=answers(Aging, 200))
+    @get("/ar/aging", opt=tenant("read", LISTED), operation_id="GetAging", responses=answers(Aging, 200))
     async def aging(
         self,
         reads: NamedDependency[ReadModels],
         waits: NamedDependency[Waits],
         currency: NamedDependency[str],
-        as_of: date,
+        customers: NamedDependency[CustomerScope],
+        as_of: Annotated[date, QueryParameter()],
         customer_id: CustomerFilter = None,
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         position = await waits.for_read_models(("receivables",), min_position)
-        found = await anyio.to_thread.run_sync(reads.aging, as_of, customer_id, currency)
+        found = await anyio.to_thread.run_sync(
+            reads.aging, as_of, customers.only, currency
+        )  # customer_id: in customers
         return {**found, "position": position}
 
     @get(
         "/customers/{customer_id:str}/statement",
-        opt=READ,
+        opt=tenant("read", CUSTOMER_PATH),
         operation_id="GetStatement",
         responses=answers(Statement, 200),
     )
@@ -169,8 +172,8 @@ class ReceivablesController(Controller):
         ledger: NamedDependency[Ledger],
         currency: NamedDependency[str],
         customer_id: IdPath,
-        start: Annotated[date, Parameter(query="from")],
-        end: Annotated[date, Parameter(query="to")],
+        start: Annotated[date, QueryParameter(name="from")],
+        end: Annotated[date, QueryParameter(name="to")],
         min_position: MinPosition = None,
     ) -> dict[str, Any]:
         if end < start:
@@ -184,7 +187,7 @@ class ReceivablesController(Controller):
 
     @get(
         "/customers/{customer_id:str}/dunning",
-        opt=READ,
+        opt=tenant("read", CUSTOMER_PATH),
         operation_id="GetCustomerDunning",
         responses=answers(CustomerDunning, 200),
     )
@@ -206,7 +209,7 @@ class ReceivablesController(Controller):
 
     @post(
         "/admin/dunning/run",
-        opt={"scope": "admin"},
+        opt=tenant("admin", FORBIDDEN),
         operation_id="RunDunning",
         status_code=200,
         responses=answers(DunningRunAnswer, 200),

@@ -6,6 +6,7 @@ and lets the pure functions of projections/receivables.py add them up, exactly."
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -30,19 +31,20 @@ class ReceivableReads:
         p.refresh()  # a rebuild may have swapped in new tables
         return p.tables
 
-    def ar_rows(self, upto: date, customer_id: str | None = None) -> list[Row]:
+    def ar_rows(self, upto: date, customers: Collection[str] | None = None) -> list[Row]:
+        """The dated AR effects up to a day, of those customers (None: of all)."""
         t = self._receivables()["ar_entries"]
         where = [t.c.day <= upto.isoformat()]
-        if customer_id is not None:
-            where.append(t.c.customer_id == customer_id)
+        if customers is not None:
+            where.append(t.c.customer_id.in_(sorted(customers)))
         with self.engine.connect() as conn:
             return rows(conn, t, where)
 
-    def aging(self, as_of: date, customer_id: str | None, currency: str) -> dict[str, Any]:
-        return aging_of(self.ar_rows(as_of, customer_id), as_of, currency)
+    def aging(self, as_of: date, customers: Collection[str] | None, currency: str) -> dict[str, Any]:
+        return aging_of(self.ar_rows(as_of, customers), as_of, currency)
 
     def statement(self, customer_id: str, start: date, end: date, currency: str) -> dict[str, Any]:
-        return statement_of(self.ar_rows(end, customer_id), customer_id, start, end, currency)
+        return statement_of(self.ar_rows(end, (customer_id,)), customer_id, start, end, currency)
 
     def overdue(self, today: date) -> dict[str, Decimal]:
         """Open amounts past due today, by aging bucket."""

@@ -34,7 +34,7 @@ def ids_of(customer_id: str) -> dict[str, str]:
     }
 
 
-SHARED = {"sku": "NUT-4", "warehouse_id": "W-A"}  # ids every key may name (catalog, warehouses)
+SHARED = {"sku": "NUT-4", "warehouse_id": "W-A", "terms_id": "NET-30"}  # ids every key may name (catalog, terms)
 
 
 @dataclass
@@ -74,6 +74,7 @@ def build(client: TestClient[Any]) -> World:
     svc: Service = client.app.state.service
     seed(admin)
     receive(admin, "R-1", "W-A", "BOLT-10", 100)
+    ok(admin.put("/v1/payment-terms/NET-30", {"name": "Net 30", "net_days": 30}))
     for c in CUSTOMERS:
         ids = ids_of(c)
         ok(admin.put(f"/v1/customers/{c}/prices/NUT-4", {"unit_price": "0.20"}))

@@ -29,6 +29,10 @@ from tests.http import problem
 __all__ = ["world"]
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 OPEN_PARAMS: dict[str, dict[str, Any]] = {"/v1/atp": {"skus": "NUT-4"}, "/v1/atp/{sku:str}/promise": {"qty": 1}}
+NEEDED_PARAMS: dict[str, dict[str, Any]] = {  # the query parameters a route requires
+    "/v1/ar/aging": {"as_of": "2999-12-31"},
+    "/v1/customers/{customer_id:str}/statement": {"from": "2000-01-01", "to": "2999-12-31"},
+}
 
 
 def routes(app: Litestar) -> list[tuple[str, str, HTTPRouteHandler]]:
@@ -77,35 +81,37 @@ def same_as_missing(theirs: httpx.Response, missing: httpx.Response, their_id: s
 def check_owned(w: World, p: Perspective, method: str, path: str, rule: Owned) -> None:
     mine, theirs = ids_of(p.mine), ids_of(p.theirs)
     values = {**SHARED, **mine}
+    needs = NEEDED_PARAMS.get(path, {})
     with Statements(w.svc.engine) as theirs_sql:
-        their_answer = w.call(method, url(path, {**values, rule.param: theirs[rule.param]}), p.key)
+        their_answer = w.call(method, url(path, {**values, rule.param: theirs[rule.param]}), p.key, **needs)
     with Statements(w.svc.engine) as missing_sql:
-        missing_answer = w.call(method, url(path, {**values, rule.param: MISSING[rule.param]}), p.key)
+        missing_answer = w.call(method, url(path, {**values, rule.param: MISSING[rule.param]}), p.key, **needs)
     problem(their_answer, 404, "not_found")
     same_as_missing(their_answer, missing_answer, theirs[rule.param], MISSING[rule.param])
     assert theirs_sql.seen == missing_sql.seen, "another customer's id costs other lookups than a missing one"
     assert rule.kind is None or theirs_sql.seen, "the owner lookup was not seen: the comparison proves nothing"
     if method == "GET":  # exactly what any key is told of an id that does not exist
-        as_admin = w.call(method, url(path, {**values, rule.param: MISSING[rule.param]}), w.admin.key)
+        as_admin = w.call(method, url(path, {**values, rule.param: MISSING[rule.param]}), w.admin.key, **needs)
         same_as_missing(missing_answer, as_admin, MISSING[rule.param], MISSING[rule.param])
-        ok_answer = w.call(method, url(path, values), p.key)
+        ok_answer = w.call(method, url(path, values), p.key, **needs)
         assert ok_answer.status_code == 200, (path, ok_answer.text)
         assert customer_ids(ok_answer.json()) <= {p.mine}
     else:
-        own = w.call(method, url(path, values), p.key)
+        own = w.call(method, url(path, values), p.key, **needs)
         assert own.status_code not in (401, 403, 404), (method, path, own.text)
 
 
 def check_listed(w: World, p: Perspective, path: str, rule: Listed) -> None:
-    everything = w.call("GET", path, w.admin.key)
+    needs = NEEDED_PARAMS.get(path, {})
+    everything = w.call("GET", path, w.admin.key, **needs)
     assert p.theirs in customer_ids(everything.json()), "the world holds the other customer's items"
-    unfiltered = w.call("GET", path, p.key)
+    unfiltered = w.call("GET", path, p.key, **needs)
     assert unfiltered.status_code == 200, unfiltered.text
     assert customer_ids(unfiltered.json()) == {p.mine}, unfiltered.text
-    own = w.call("GET", path, p.key, **{rule.field: p.mine})
+    own = w.call("GET", path, p.key, **needs, **{rule.field: p.mine})
     assert customer_ids(own.json()) == {p.mine}
-    theirs = w.call("GET", path, p.key, **{rule.field: p.theirs})
-    missing = w.call("GET", path, p.key, **{rule.field: MISSING["customer_id"]})
+    theirs = w.call("GET", path, p.key, **needs, **{rule.field: p.theirs})
+    missing = w.call("GET", path, p.key, **needs, **{rule.field: MISSING["customer_id"]})
     assert theirs.status_code == 200 and customer_ids(theirs.json()) == set(), theirs.text
     assert theirs.json().get("items", []) == []
     assert without_position(theirs.json()) == without_position(missing.json())
