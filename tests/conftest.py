@@ -200,3 +200,13 @@ def settle(svc: Any, quiet: float = 0.25) -> int:
         last = head
         time.sleep(quiet)
     raise AssertionError("the background workers did not go idle")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `-n 2 --dist loadgroup` (scripts/test), every test on PostgreSQL runs on one worker, one
+    after another as without xdist (the server's connections and locks are never shared by two
+    PostgreSQL tests at once), while the SQLite and store-free tests share out over both workers."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url") == "postgres":
+            item.add_marker(pytest.mark.xdist_group("postgres"))

@@ -25,7 +25,7 @@ ENTRY_KEYS = {"entry_id", "posted_on", "source", "customer_id", "memo", "lines"}
 @pytest.fixture
 def api(database_url: str) -> Iterator[Api]:
     """Built-in tax (CA 7.25 %); customer CAL, WIDGET at 12.49, 100 in stock at W-A; short read waits."""
-    settings = make_settings(database_url, tax_rates=RATE, min_position_wait=0.3)
+    settings = make_settings(database_url, tax_rates=RATE, min_position_wait=2.0)
     with TestClient(create_app(settings)) as client:
         api = Api(client)
         ok(api.put("/v1/warehouses/W-A", {"name": "A"}))
