@@ -25,6 +25,7 @@ from api.order_changes import OrderChangesController
 from api.orders import OrdersController
 from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
+from api.reconciliations import ReconciliationsController
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
 from api.verify import VerifyController
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             ops_summary,
             ReferenceController,
             InventoryController,
+            ReconciliationsController,
             OrdersController,
             OrderChangesController,
             ExpectedReceiptsController,

@@ -90,9 +90,11 @@ class CommandGateway:
         data: Any,
         answer: Answer,
         business: tuple[str, str] | None = None,
+        always: bool = False,
     ) -> Response[bytes]:
         """Run `command` in the application service, deduplicated on the Idempotency-Key and the
-        business id, and answer its result with `answer`."""
+        business id, and answer its result with `answer`. With `always` the business id is recorded
+        even when the command records nothing (a repeat then gets the first answer, not a new one)."""
         principal = principal_of(request)
         fp = fingerprint(request, data)
         dedupe: list[Dedupe] = []
@@ -118,6 +120,7 @@ class CommandGateway:
                     key,
                     fp,
                     lambda: DuplicateIdError(f"{kind} {key} was already recorded with a different payload", id=key),
+                    always=always,
                 )
             )
         ctx = Context(

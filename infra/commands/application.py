@@ -106,6 +106,7 @@ class Application:
             orders_domain.PromiseBackorders: orders.promise_backorders,
             messages.AdjustStock: _adjust_stock,
             messages.CountStock: _count_stock,
+            messages.Reconcile: inventory.reconcile,
             messages.StartTransfer: _start_transfer,
             messages.ReceiveTransfer: lambda uow, c: inventory.receive_transfer(uow, c.transfer_id),
             orders.PlaceOrderInput: orders.place_order,

@@ -303,6 +303,13 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ("POST", "/v1/orders/{order_id}/release-hold", {"order_id": "SO-HOLD"}, {}, 200),
     ("POST", "/v1/admin/projections/{name}/rebuild", {"name": "invoices"}, None, 202),
     ("POST", "/v1/admin/verify", {}, {}, 202),
+    (
+        "POST",
+        "/v1/inventory/reconciliations",
+        {},
+        {"reconciliation_id": "REC-WALK", "warehouse_id": "W-WALK", "lines": [], "complete": True, "apply": True},
+        201,
+    ),
 ]
 
 READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
