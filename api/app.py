@@ -29,9 +29,11 @@ from api.price_lists import PriceListsController
 from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
 from api.receivables import ReceivablesController
+from api.reconciliations import ReconciliationsController
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
 from api.tenancy import check_listed_routes, customer_scope, tenancy_guard
+from api.verify import VerifyController
 from infra.adapters.metrics import Metrics
 from infra.readside.readmodels import ReadModels
 from infra.service import Service
@@ -106,12 +108,14 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             ReferenceController,
             PriceListsController,
             InventoryController,
+            ReconciliationsController,
             OrdersController,
             OrderChangesController,
             ExpectedReceiptsController,
             ShipmentsController,
             QueriesController,
             AdminController,
+            VerifyController,
             InvoicesController,
             FinanceController,
             DeadLettersController,

@@ -1,4 +1,4 @@
-"""The `o2c` command: serve, worker, relay, keys, demo, history, rebuild, dunning."""
+"""The `o2c` command: serve, worker, relay, keys, demo, history, rebuild, dunning, verify."""
 
 from __future__ import annotations
 
@@ -305,6 +305,38 @@ def _as_of(text: str) -> date:
         raise argparse.ArgumentTypeError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from None
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Rebuild every read model in scratch tables and compare it with the live one (decision 0024);
+    exit 1 when any row differs."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from infra.readside.verify import verify
+    from infra.service import Service
+
+    svc = Service.start(_settings_or_exit())
+    try:
+        columns = (TextColumn("verify"), BarColumn(), TextColumn("{task.completed:>10,.0f}/{task.total:,.0f} events"))
+        with Progress(*columns) as progress:
+            task = progress.add_task("verify", total=max(svc.store.head(), 1))
+
+            def report(position: int, target: int) -> None:
+                progress.update(task, completed=position, total=max(target, 1))
+
+            position, reports = verify(list(svc.read.projections.values()), svc.store, progress=report)
+    finally:
+        svc.close()
+    print(f"o2c verify: read models compared with a rebuild at position {position}")
+    for name, found in reports.items():
+        print(f"  {name:<10} {found.rows:>9,} rows  {found.mismatches:>6,} mismatches")
+        for example in found.examples[: args.examples]:
+            print(f"    {json.dumps(example, sort_keys=True)}")
+    drifted = [name for name, found in reports.items() if found.mismatches]
+    if drifted:
+        print(f"o2c verify: mismatches in {', '.join(drifted)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _stream_name(text: str) -> str:
     if not text or not all(c.isalnum() or c in "-_" for c in text):
         raise argparse.ArgumentTypeError("a stream name is letters, digits, '-' and '_'")
@@ -371,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     rebuild.add_argument("name", nargs="?")
     rebuild.add_argument("--all", action="store_true")
     rebuild.set_defaults(func=cmd_rebuild)
+    check = sub.add_parser("verify", help="compare every read model with a rebuild from the log (exit 1 on drift)")
+    check.add_argument("--examples", type=int, default=5, help="mismatches shown per read model (default 5)")
+    check.set_defaults(func=cmd_verify)
     relay = sub.add_parser("relay", help="publish the event feed to NATS JetStream (one active, others stand by)")
     relay.add_argument("--nats", metavar="URL", help="NATS server (default: O2C_NATS_URL or nats://127.0.0.1:4222)")
     relay.add_argument("--stream", default="O2C", type=_stream_name, help="JetStream stream (default O2C)")

@@ -93,7 +93,8 @@ class CommandGateway:
         keep_business: bool = False,
     ) -> Response[bytes]:
         """Run `command` in the application service, deduplicated on the Idempotency-Key and the
-        business id, and answer its result with `answer`."""
+        business id, and answer its result with `answer`. With `always` the business id is recorded
+        even when the command records nothing (a repeat then gets the first answer, not a new one)."""
         principal = principal_of(request)
         fp = fingerprint(request, data)
         dedupe: list[Dedupe] = []

@@ -110,6 +110,22 @@ class CountRequest(Body):
     counted_qty: Annotated[int, Meta(ge=0, le=MAX_QTY)]
 
 
+MAX_SNAPSHOT_LINES = 50_000  # a reconciliation's lines (an outside system's stock of one warehouse)
+
+
+class SnapshotLine(Body):
+    sku: Id
+    qty: Annotated[int, Meta(ge=0, le=MAX_QTY)]
+
+
+class ReconciliationRequest(Body):
+    reconciliation_id: Id
+    warehouse_id: Id
+    lines: Annotated[list[SnapshotLine], Meta(max_length=MAX_SNAPSHOT_LINES)]
+    complete: bool = False  # also list the SKUs on hand here that `lines` leaves out (their outside qty is 0)
+    apply: bool = False  # record a count for each mismatched SKU, so on hand equals the outside figure
+
+
 class TransferRequest(Body):
     transfer_id: Id
     from_warehouse_id: Id

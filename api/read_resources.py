@@ -160,6 +160,28 @@ class Rebuild(Resource):
     from_generation: int
 
 
+class VerificationStarted(Resource):
+    verification_id: str
+
+
+class ModelCheck(Resource):
+    """One read model compared with its rebuild: rows compared (by key, over all its tables), the
+    ones that differ, and up to 100 of them ({table, key, live, rebuilt}: the columns that differ)."""
+
+    rows: Annotated[int, Meta(ge=0)]
+    mismatches: Annotated[int, Meta(ge=0)]
+    examples: list[dict[str, Any]]
+    position: Position  # where this read model was compared (the verification's position, see decision 0024)
+
+
+class Verification(Resource):
+    verification_id: str
+    status: Literal["running", "done"]
+    position: Position | None  # null while running
+    read_models: dict[str, ModelCheck]
+    error: str | None = None  # a verification that could not finish says why
+
+
 # --- the ops summary (api/ops.py builds it as a dict) ------------------------------------------------
 
 Count = Annotated[int, Meta(ge=0)]

@@ -220,6 +220,22 @@ class Count(StockPosition):
     qty_delta: int
 
 
+class ReconciledLine(Resource):
+    sku: str
+    external_qty: int
+    on_hand: int  # before anything is applied
+    difference: int  # external_qty - on_hand
+
+
+class Reconciliation(Resource):
+    reconciliation_id: str
+    warehouse_id: str
+    lines: list[ReconciledLine]
+    matched: int
+    mismatched: int
+    applied: bool
+
+
 class Transfer(Resource):
     transfer_id: str
     sku: str
@@ -371,6 +387,7 @@ OrderAnswer = answer_of(Order)
 ReceiptAnswer = answer_of(Receipt)
 AdjustmentAnswer = answer_of(Adjustment)
 CountAnswer = answer_of(Count)
+ReconciliationAnswer = answer_of(Reconciliation)
 TransferAnswer = answer_of(Transfer)
 ShipmentAnswer = answer_of(Shipment)
 PaymentAnswer = answer_of(Payment)

@@ -114,6 +114,7 @@ class Application:
             orders_domain.PromiseBackorders: orders.promise_backorders,
             messages.AdjustStock: _adjust_stock,
             messages.CountStock: _count_stock,
+            messages.Reconcile: inventory.reconcile,
             messages.StartTransfer: _start_transfer,
             messages.ReceiveTransfer: lambda uow, c: inventory.receive_transfer(uow, c.transfer_id),
             orders.PlaceOrderInput: partial(orders.place_order, overdue_hold_days=settings.overdue_hold_days),

@@ -7,6 +7,7 @@ from datetime import date
 
 from domain import inventory, transfer
 from domain.errors import DuplicateIdError, NotFoundError
+from infra.commands import messages
 from infra.commands.backorders import fill_backorders
 from infra.commands.lookups import check_skus, position_of, record_position, require_product, require_warehouse
 from infra.ledger.kinds import TRANSFER
@@ -45,6 +46,25 @@ def count_stock(uow: UnitOfWork, count_id: str, warehouse_id: str, sku: str, cou
         fill_backorders(uow, sku)
         state = position_of(uow, sku, warehouse_id)
     return state
+
+
+def reconcile(uow: UnitOfWork, c: messages.Reconcile) -> messages.Reconciled:
+    """Compare an outside snapshot with on hand (from the position streams); with `apply`, count
+    every mismatched SKU to the outside figure, all in this one write. SKUs of `also` that are on hand
+    here and not in the snapshot are listed with an outside qty of 0."""
+    require_warehouse(uow, c.warehouse_id)
+    check_skus(uow, [sku for sku, _ in c.lines])
+    listed = {sku for sku, _ in c.lines}
+    found = [(sku, qty, position_of(uow, sku, c.warehouse_id).on_hand) for sku, qty in c.lines]
+    for sku in sorted(set(c.also) - listed):
+        on_hand = position_of(uow, sku, c.warehouse_id).on_hand
+        if on_hand > 0:
+            found.append((sku, 0, on_hand))
+    mismatched = [(sku, qty) for sku, qty, on_hand in found if qty != on_hand]
+    if c.apply:
+        for sku, qty in mismatched:
+            count_stock(uow, f"{c.reconciliation_id}:{sku}", c.warehouse_id, sku, qty)
+    return messages.Reconciled(tuple(found), c.apply and bool(mismatched))
 
 
 def start_transfer(

@@ -49,6 +49,23 @@ class Counted:
 
 
 @dataclass(frozen=True)
+class Reconcile:
+    """An outside system's stock of one warehouse against on hand; `apply` counts the mismatches."""
+
+    reconciliation_id: str
+    warehouse_id: str
+    lines: tuple[tuple[str, int], ...]  # (sku, outside qty), one line per SKU
+    also: tuple[str, ...] = ()  # with `complete`: SKUs that may be on hand here although `lines` leaves them out
+    apply: bool = False
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    lines: tuple[tuple[str, int, int], ...]  # (sku, outside qty, on hand before)
+    applied: bool
+
+
+@dataclass(frozen=True)
 class StartTransfer:
     transfer_id: str
     from_warehouse_id: str

@@ -103,6 +103,15 @@ class ReadModels(PromiseReads, JournalReads, ReceivableReads):  # promises.py, j
         with self.engine.connect() as conn:
             return rows_from_tables(conn, p.tables, skus)
 
+    def skus_on_hand(self, warehouse_id: str) -> list[str]:
+        """The SKUs with stock on hand at a warehouse, from the ATP tables (a reconciliation's `complete`)."""
+        p = self.projections["atp"]
+        p.refresh()
+        t = p.tables["positions"]
+        query = sa.select(t.c.sku).where(t.c.warehouse_id == warehouse_id, t.c.on_hand > 0).order_by(t.c.sku)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
     def atp(self, skus: list[str], warehouse_id: str | None, today: date) -> dict[str, dict[str, Any] | None]:
         """ATP per SKU with its incoming supply (None for a SKU that is not in the catalog)."""
         found = self.atp_rows(skus)

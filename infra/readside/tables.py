@@ -28,6 +28,16 @@ parked = sa.Table(
     sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+verifications = sa.Table(
+    "o2c_verifications",
+    metadata,
+    sa.Column("verification_id", sa.String(100), primary_key=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=True),
+    sa.Column("report", sa.Text, nullable=True),  # JSON: {read_models: {...}, error?}
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 class Money(sa.types.TypeDecorator[Decimal]):
     """Money kept as its exact decimal string on every store (SQLite has no exact decimal). Unbounded
@@ -58,14 +68,15 @@ def _column(spec: TableSpec, col: Column) -> sa.Column[Any]:
 
 
 class Tables:
-    """The SQL tables of one generation of a projection."""
+    """The SQL tables of one generation of a projection. A verification's scratch copy has a
+    `prefix` of its own and a negative generation, which no live generation ever has."""
 
-    def __init__(self, spec: ProjectionSpec, generation: int) -> None:
+    def __init__(self, spec: ProjectionSpec, generation: int, prefix: str = "rm") -> None:
         self.spec = spec
         self.generation = generation
         self.metadata = sa.MetaData()
         self.by_name: dict[str, sa.Table] = {
-            t.name: sa.Table(f"rm_{t.name}_{generation}", self.metadata, *(_column(t, c) for c in t.columns))
+            t.name: sa.Table(f"{prefix}_{t.name}_{abs(generation)}", self.metadata, *(_column(t, c) for c in t.columns))
             for t in spec.tables
         }
 

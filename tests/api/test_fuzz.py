@@ -337,6 +337,14 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ),
     ("POST", "/v1/admin/keys/{name}/rotate", {"name": "portal-walk"}, {"grace_seconds": 60}, 200),
     ("DELETE", "/v1/admin/keys/{name}", {"name": "portal-walk"}, None, 204),
+    ("POST", "/v1/admin/verify", {}, {}, 202),
+    (
+        "POST",
+        "/v1/inventory/reconciliations",
+        {},
+        {"reconciliation_id": "REC-WALK", "warehouse_id": "W-WALK", "lines": [], "complete": True, "apply": True},
+        201,
+    ),
 ]
 
 READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
@@ -385,10 +393,12 @@ def _checked(served: Served, method: str, path: str, params: dict[str, str], que
 
 def test_a_walk_through_the_whole_flow_answers_every_success_as_declared(served_store: Served) -> None:
     position = 0
+    verification = {"verification_id": "none"}
     for method, path, params, body, status in WALK:
         response = _checked(served_store, method, path, params, {}, body)
         assert response.status_code == status, (method, path, response.text)
         position = max(position, int(response.json().get("position", 0)) if response.content else 0)
+        verification = response.json() if path == "/v1/admin/verify" else verification
         if path == "/v1/shipments/{shipment_id}/delivery":  # billing issues the invoice the payment pays
             assert wait_until(
                 lambda: (
@@ -405,6 +415,9 @@ def test_a_walk_through_the_whole_flow_answers_every_success_as_declared(served_
     for path, params, query in READS:
         response = _checked(served_store, "GET", path, params, {**query, "min_position": position}, None)
         assert response.status_code == 200, (path, response.text)
+    response = _checked(served_store, "GET", "/v1/admin/verify/{verification_id}", verification, {}, None)
+    assert response.status_code == 200, response.text
+    covered.add(("GET", "/v1/admin/verify/{verification_id}"))
     documented = {(m.upper(), p) for p, item in DOCUMENT["paths"].items() for m in item if p.startswith("/v1/")}
     missing = documented - covered - {("POST", "/v1/admin/dead-letters/{entry_id}/retry"), ("GET", "/v1/ops/summary")}
     assert not missing, f"operations the walk does not reach: {sorted(missing)}"

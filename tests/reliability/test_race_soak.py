@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Api, make_settings, seed
+from tests.conftest import Api, make_settings, seed, wait_until
 from tests.reliability.harness import check_invariants, serve
 
 CLIENTS = 64
@@ -189,5 +189,13 @@ def test_invariants_hold_after_rounds_of_64_racing_clients(database_url: str) ->
                 ]
             listed = api.get("/v1/orders", limit=1000)
             assert listed.status_code == 200
+        # And a verification (API.md, Reconciliation) finds every read model equal to its rebuild.
+        started = api.post("/v1/admin/verify")
+        assert started.status_code == 202, started.text
+        path = f"/v1/admin/verify/{started.json()['verification_id']}"
+        report = wait_until(lambda: (b := api.get(path).json())["status"] == "done" and b, timeout=60)
+        assert report and report["error"] is None, report
+        models = report["read_models"]
+        assert {n: m["mismatches"] for n, m in models.items()} == dict.fromkeys(models, 0), models
         print(f"soak: {rnd} rounds, {sum(world.statuses.values())} requests, {dict(sorted(world.statuses.items()))}")
         assert world.statuses["ship 201"] > 0 and world.statuses["cancel 200"] > 0, world.statuses
