@@ -18,15 +18,21 @@ from tests.http import line, ok, place, problem, receive
 
 
 def _business(api: Api) -> int:
-    """A small log that fills every read model: stock, orders (one backordered), a shipment and its invoice."""
+    """A small log that fills every read model: stock, orders (one backordered), a shipment, its invoice
+    issued and partly paid (so receivables and the journal hold rows too)."""
     seed(api)
     receive(api, "R-1", "W-A", "BOLT-10", 5)
     receive(api, "R-2", "W-B", "NUT-4", 100)
     ok(place(api, "SO-1", [line("BOLT-10", 3), line("NUT-4", 10)]))
     ok(place(api, "SO-2", [line("BOLT-10", 4)], customer_id="C2", allow_backorder=True))
     shipment = {"shipment_id": "SH-1", "order_id": "SO-1", "warehouse_id": "W-A", "lines": [line("BOLT-10", 3)]}
-    position: int = ok(api.post("/v1/shipments", shipment))["position"]
-    assert wait_until(lambda: ok(api.get("/v1/invoices", order_id="SO-1"), 200)["items"])  # billing opened it
+    ok(api.post("/v1/shipments", shipment))
+    issued = wait_until(lambda: api.get("/v1/invoices/INV-SH-1").json().get("status") == "issued", timeout=20)
+    assert issued, api.get("/v1/invoices/INV-SH-1").text  # billing opened it, the tax worker issued it
+    position: int = ok(api.post("/v1/payments", {"payment_id": "PAY-1", "customer_id": "C1", "amount": "1.00"}))[
+        "position"
+    ]
+    assert wait_until(lambda: len(ok(api.get("/v1/journal", min_position=position), 200)["items"]) == 2)
     return position
 
 
@@ -75,6 +81,10 @@ def _corrupt(svc: Service) -> None:
         conn.execute(balances.update().where(balances.c.customer_id == "C1").values(unbilled="999.00"))
         invoices = read["invoices"].tables["invoices"]
         assert conn.execute(invoices.update().values(customer_id="C-NOBODY")).rowcount == 1
+        entries = read["journal"].tables["journal_entries"]
+        assert conn.execute(entries.delete().where(entries.c.entry_id == "JE-payment-PAY-1")).rowcount == 1
+        ar = read["receivables"].tables["ar_entries"]
+        assert conn.execute(ar.update().where(ar.c.kind == "invoice").values(due_date="1999-01-01")).rowcount == 1
 
 
 def test_verify_names_a_corrupted_row_of_each_read_model(api: Api, client: TestClient[Any]) -> None:
@@ -88,6 +98,8 @@ def test_verify_names_a_corrupted_row_of_each_read_model(api: Api, client: TestC
         "orders": 1,
         "balances": 1,
         "invoices": 1,
+        "journal": 1,
+        "receivables": 1,
     }
     atp = {e["table"]: e for e in models["atp"]["examples"]}
     assert atp["positions"]["key"] == {"sku": "BOLT-10", "warehouse_id": "W-A"}
@@ -101,6 +113,10 @@ def test_verify_names_a_corrupted_row_of_each_read_model(api: Api, client: TestC
     assert balance["key"] == {"customer_id": "C1"} and balance["live"] == {"unbilled": "999.00"}
     (invoice,) = models["invoices"]["examples"]
     assert invoice["live"] == {"customer_id": "C-NOBODY"} and invoice["rebuilt"] == {"customer_id": "C1"}
+    (entry,) = models["journal"]["examples"]
+    assert entry["key"] == {"entry_id": "JE-payment-PAY-1"} and entry["live"] is None
+    (owed,) = models["receivables"]["examples"]
+    assert owed["live"] == {"due_date": "1999-01-01"} and owed["rebuilt"]["due_date"] != "1999-01-01"
 
 
 def test_o2c_verify_exits_1_on_a_corrupted_row(
@@ -121,5 +137,5 @@ def test_o2c_verify_exits_1_on_a_corrupted_row(
         svc.close()
     assert cli.main(["verify"]) == 1
     captured = capsys.readouterr()
-    assert "mismatches in atp, orders, balances, invoices" in captured.err
+    assert "mismatches in atp, orders, balances, invoices, journal, receivables" in captured.err
     assert '"C-NOBODY"' in captured.out and '"999.00"' in captured.out
