@@ -27,6 +27,7 @@ from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
 from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
+from api.webhooks import WebhooksController
 from infra.adapters.metrics import Metrics
 from infra.readside.readmodels import ReadModels
 from infra.service import Service
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             InvoicesController,
             FinanceController,
             DeadLettersController,
+            WebhooksController,
         ],
         dependencies=dependencies(),
         guards=[require_scope, single_query_values],
