@@ -142,7 +142,7 @@ class WebhooksController(Controller):
         self,
         service: NamedDependency[Service],
         webhook_id: IdPath,
-        status: DeliveryStatus | None = None,
+        status: Annotated[DeliveryStatus | None, Parameter(required=False)] = None,
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         limit: Limit = 100,
     ) -> DeliveryList:

@@ -85,6 +85,7 @@ class Service:
             ledger.group = GroupCommitter(ledger)
         svc = cls(settings, engine, store, ledger, keys, read, Application(ledger, settings), webhooks=hooks)
         svc.metrics = Metrics(read, svc)
+        svc.metrics.watch_webhooks(hooks)
         ledger.on_retry.append(svc.metrics.retries.inc)
         return svc
 
