@@ -10,9 +10,10 @@ from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
+from api.deps import Waits
 from api.errors import ProblemError, invalid
 from api.openapi import answers
-from api.reference import MAX_POSITION, IdPath
+from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.webhook_models import (
     CreateWebhookRequest,
     Delivery,
@@ -91,16 +92,26 @@ class WebhooksController(Controller):
     async def list_webhooks(
         self,
         service: NamedDependency[Service],
+        waits: NamedDependency[Waits],
         after: Annotated[str | None, Parameter(pattern=ID_PATTERN, max_length=64, required=False)] = None,
         limit: Limit = 100,
+        min_position: MinPosition = None,
     ) -> WebhookList:
+        await waits.for_log(min_position)
         rows = await anyio.to_thread.run_sync(_hooks(service).listed, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         return WebhookList([WebhookResource(**r) for r in rows], rows[-1]["webhook_id"] if more else None)
 
     @get("/{webhook_id:str}", opt=ADMIN, operation_id="GetWebhook")
-    async def get_webhook(self, service: NamedDependency[Service], webhook_id: IdPath) -> WebhookResource:
+    async def get_webhook(
+        self,
+        service: NamedDependency[Service],
+        waits: NamedDependency[Waits],
+        webhook_id: IdPath,
+        min_position: MinPosition = None,
+    ) -> WebhookResource:
+        await waits.for_log(min_position)
         row = await anyio.to_thread.run_sync(_hooks(service).get, webhook_id)
         if row is None:
             raise _missing(webhook_id)
@@ -141,11 +152,14 @@ class WebhooksController(Controller):
     async def deliveries(
         self,
         service: NamedDependency[Service],
+        waits: NamedDependency[Waits],
         webhook_id: IdPath,
         status: Annotated[DeliveryStatus | None, Parameter(required=False)] = None,
         after: Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, required=False)] = None,
         limit: Limit = 100,
+        min_position: MinPosition = None,
     ) -> DeliveryList:
+        await waits.for_log(min_position)
         hooks = _hooks(service)
         if await anyio.to_thread.run_sync(hooks.get, webhook_id) is None:
             raise _missing(webhook_id)
