@@ -30,7 +30,7 @@ from infra.workers.webhook_store import Hook, WebhookStore
 
 log = logging.getLogger("o2c.webhooks")
 NAME = "workflow:webhooks"
-PARALLEL = 8  # webhooks sent to side by side
+PARALLEL = 4  # webhooks sent to side by side (each holds a database connection while it records)
 
 
 class WebhookDeliveries:
