@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infra import tracing
 from infra.adapters.keys import KeyRing
 from infra.adapters.metrics import Metrics
 from infra.clock import Clock
@@ -73,6 +74,7 @@ class Service:
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
+        tracing.configure(settings.otlp_endpoint)
         engine = make_engine(settings)
         with one_at_a_time(engine, "o2c:create-tables"):  # processes starting together on a fresh database
             store = EventStore(settings, engine)
@@ -167,3 +169,4 @@ class Service:
             self.ledger.cache.snapshots.stop()
         self.store.recorder.datastore.close()  # type: ignore[attr-defined]
         self.engine.dispose()
+        tracing.shutdown()  # sends the spans still buffered

@@ -75,6 +75,7 @@ class Settings:
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_SCHEDULE
     webhook_allow_private: bool = False  # O2C_WEBHOOK_ALLOW_PRIVATE: receivers on private/loopback addresses
     webhook_timeout: float = 10.0  # seconds a receiver has to answer (API.md)
+    otlp_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_ENDPOINT: export spans over OTLP/HTTP; None: none
 
     @property
     def is_postgres(self) -> bool:
@@ -199,6 +200,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"O2C_LOG_LEVEL must be debug, info, warning, error or critical, got {log_level!r}")
     rate_limit = parse_rate_limit(env.get("O2C_RATE_LIMIT", ""))
     admin_key = env.get("O2C_ADMIN_KEY") or None
+    otlp = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None
+    if otlp and not otlp.startswith(("http://", "https://")):
+        raise ConfigError(f"OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got {otlp!r}")
     schedule = parse_schedule(env.get("O2C_WEBHOOK_RETRY_SCHEDULE", ""))
     private_text = env.get("O2C_WEBHOOK_ALLOW_PRIVATE", "false").strip().lower()
     if private_text not in ("0", "1", "true", "false", ""):
@@ -221,4 +225,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         webhook_retry_schedule=schedule,
         webhook_allow_private=private_text in ("1", "true"),
+        otlp_endpoint=otlp,
     )

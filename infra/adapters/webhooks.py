@@ -121,7 +121,9 @@ class WebhookSender:
         self.resolve = resolve
         self.client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
 
-    def send(self, url: str, secrets_: Sequence[str], msg_id: str, body: str) -> AttemptResult:
+    def send(
+        self, url: str, secrets_: Sequence[str], msg_id: str, body: str, traceparent: str | None = None
+    ) -> AttemptResult:
         started = time.monotonic()
 
         def took() -> int:
@@ -139,6 +141,8 @@ class WebhookSender:
             "webhook-signature": signature(secrets_, msg_id, now, body),
             "user-agent": "o2c-webhooks/1",
         }
+        if traceparent is not None:
+            headers["traceparent"] = traceparent
         try:
             answer = self.client.post(url, content=body.encode(), headers=headers)
         except httpx.TimeoutException:

@@ -23,8 +23,9 @@ import domain.transfer  # noqa: F401
 from domain.events import EVENT_TYPES, Event
 
 
-class Meta(msgspec.Struct, frozen=True, kw_only=True):
-    """What every recorded event carries besides its facts."""
+class Meta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What every recorded event carries besides its facts. `traceparent` (W3C) only when the work
+    was traced: left out otherwise, so events without it are stored as they always were."""
 
     kind: str
     key: str
@@ -32,6 +33,7 @@ class Meta(msgspec.Struct, frozen=True, kw_only=True):
     actor: str
     correlation_id: str
     causation_id: str
+    traceparent: str | None = None
 
 
 class CommandRecorded(Event, frozen=True, kw_only=True):

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infra import tracing
 from infra.adapters.webhooks import AttemptResult, WebhookSender
 from infra.clock import Clock
 from infra.eventstore.codec import Recorded
@@ -56,12 +57,12 @@ class WebhookDeliveries:
             self.wake()
 
 
-def body_of(store: EventStore, position: int) -> str | None:
-    """The event at `position` as its CloudEvent, exactly as `GET /v1/events` shows it."""
+def body_of(store: EventStore, position: int) -> tuple[str | None, str | None]:
+    """The event at `position` as its CloudEvent, exactly as `GET /v1/events` shows it, and its trace."""
     events, _ = read_feed(store, position - 1, 1)
     if not events or int(events[0]["position"]) != position:
-        return None
-    return json.dumps(events[0], separators=(",", ":"))
+        return None, None
+    return json.dumps(events[0], separators=(",", ":")), events[0].get("traceparent")
 
 
 class WebhookWorker(BackgroundLoop):
@@ -118,12 +119,19 @@ class WebhookWorker(BackgroundLoop):
         return made
 
     def _attempt(self, hook: Hook, delivery: dict[str, Any]) -> str:
-        body = body_of(self.store, int(delivery["position"]))
+        body, parent = body_of(self.store, int(delivery["position"]))
         now = self.clock().now()
         if body is None:  # cannot happen for a public event; recorded rather than retried for ever
             result = AttemptResult(None, 0, "the event is not in the feed")
         else:
-            result = self.sender.send(hook.url, hook.signing_secrets(now), delivery["delivery_id"], body)
+            with tracing.span(
+                "webhook attempt", parent, kind="client", o2c__webhook_id=hook.webhook_id, url__full=hook.url
+            ) as span:
+                secrets = hook.signing_secrets(now)
+                result = self.sender.send(hook.url, secrets, delivery["delivery_id"], body, span.traceparent)
+                span.set("http.response.status_code", result.status_code)
+                if not result.succeeded:
+                    span.error(result.error or "failed")
         status = self.hooks.record_attempt(hook, delivery, now, result, self.settings.webhook_retry_schedule)
         facts = {
             "webhook_id": hook.webhook_id,
