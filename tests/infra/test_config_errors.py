@@ -29,6 +29,8 @@ INVALID = [
     ("O2C_RATE_LIMIT", "lots"),
     ("O2C_LOG_FORMAT", "xml"),
     ("O2C_LOG_LEVEL", "loud"),
+    ("O2C_WEBHOOK_RETRY_SCHEDULE", "5s,soon"),
+    ("O2C_WEBHOOK_ALLOW_PRIVATE", "maybe"),
 ]
 COMMANDS = [
     ["serve", "--port", "0"],
