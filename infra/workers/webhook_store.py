@@ -19,62 +19,10 @@ import sqlalchemy as sa
 from domain.values import format_timestamp
 from infra.eventstore.codec import INTERNAL_TOPICS, Recorded
 from infra.eventstore.feed import event_id
+from infra.workers.webhook_tables import attempts, deliveries, ensure_webhook_tables, webhooks
 
 ROTATION_GRACE = timedelta(hours=24)  # the old secret still signs for this long after a rotation
 OVERDUE = timedelta(seconds=60)  # a pending delivery this far past its next attempt counts as failing
-
-metadata = sa.MetaData()
-webhooks = sa.Table(
-    "o2c_webhooks",
-    metadata,
-    sa.Column("webhook_id", sa.String(64), primary_key=True),
-    sa.Column("url", sa.Text, nullable=False),
-    sa.Column("event_types", sa.Text, nullable=False),  # a JSON list
-    sa.Column("description", sa.Text, nullable=True),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("disabled_reason", sa.Text, nullable=True),
-    sa.Column("secret", sa.Text, nullable=False),
-    sa.Column("previous_secret", sa.Text, nullable=True),
-    sa.Column("previous_until", sa.Float, nullable=True),  # unix seconds the previous secret signs until
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("after_position", sa.BigInteger, nullable=False),  # the log head at creation
-)
-deliveries = sa.Table(
-    "o2c_webhook_deliveries",
-    metadata,
-    sa.Column("webhook_id", sa.String(64), primary_key=True),
-    sa.Column("delivery_id", sa.String(64), primary_key=True),
-    sa.Column("event_type", sa.String(200), nullable=False),
-    sa.Column("position", sa.BigInteger, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("tries", sa.Integer, nullable=False),  # attempts in the current round (a retry starts a new one)
-    sa.Column("next_attempt_at", sa.Float, nullable=True),
-    sa.Index("o2c_webhook_deliveries_due", "status", "next_attempt_at"),
-    sa.Index("o2c_webhook_deliveries_log", "webhook_id", "position"),
-)
-attempts = sa.Table(
-    "o2c_webhook_attempts",
-    metadata,
-    sa.Column("webhook_id", sa.String(64), primary_key=True),
-    sa.Column("delivery_id", sa.String(64), primary_key=True),
-    sa.Column("n", sa.Integer, primary_key=True),
-    sa.Column("at", sa.Float, nullable=False),
-    sa.Column("status_code", sa.Integer, nullable=True),
-    sa.Column("duration_ms", sa.Integer, nullable=False),
-    sa.Column("error", sa.Text, nullable=True),
-)
-_ensured: set[int] = set()
-
-
-def ensure_webhook_tables(engine: sa.Engine) -> None:
-    if id(engine) in _ensured:
-        return
-    try:
-        metadata.create_all(engine)
-    except sa.exc.DBAPIError:  # another process created them at the same moment
-        if not sa.inspect(engine).has_table(attempts.name):
-            raise
-    _ensured.add(id(engine))
 
 
 def _ts(value: float | None) -> str | None:
