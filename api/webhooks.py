@@ -12,6 +12,7 @@ from litestar.params import JSONBody, Parameter
 
 from api.deps import Waits
 from api.errors import ProblemError, invalid
+from api.models import NO_BODY, EmptyRequest
 from api.openapi import answers
 from api.reference import MAX_POSITION, IdPath, MinPosition
 from api.webhook_models import (
@@ -142,7 +143,9 @@ class WebhooksController(Controller):
             raise _missing(webhook_id)
 
     @post("/{webhook_id:str}/rotate-secret", opt=ADMIN, operation_id="RotateWebhookSecret", status_code=200)
-    async def rotate(self, service: NamedDependency[Service], webhook_id: IdPath) -> Secret:
+    async def rotate(
+        self, service: NamedDependency[Service], webhook_id: IdPath, data: JSONBody[EmptyRequest] = NO_BODY
+    ) -> Secret:
         secret = new_secret()
         if not await anyio.to_thread.run_sync(_hooks(service).rotate, webhook_id, secret, service.clock.now()):
             raise _missing(webhook_id)
@@ -175,7 +178,13 @@ class WebhooksController(Controller):
         operation_id="RetryWebhookDelivery",
         status_code=202,
     )
-    async def retry(self, service: NamedDependency[Service], webhook_id: IdPath, delivery_id: IdPath) -> Delivery:
+    async def retry(
+        self,
+        service: NamedDependency[Service],
+        webhook_id: IdPath,
+        delivery_id: IdPath,
+        data: JSONBody[EmptyRequest] = NO_BODY,
+    ) -> Delivery:
         found = await anyio.to_thread.run_sync(_hooks(service).retry, webhook_id, delivery_id, service.clock.now())
         if found is None:
             raise NotFoundError(

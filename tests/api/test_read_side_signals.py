@@ -116,6 +116,12 @@ def test_readyz_is_200_and_reports_the_lag_of_every_read_model(seeded: Api) -> N
     assert r.status_code == 200
     workers = {name: "this process" for name in ZERO_LAG} | {
         name: "this process"
-        for name in ("workflow:backorder-fill", "workflow:billing", "workflow:promising", "workflow:tax")
+        for name in (
+            "workflow:backorder-fill",
+            "workflow:billing",
+            "workflow:promising",
+            "workflow:tax",
+            "workflow:webhooks",
+        )
     }
     assert r.json() == {"status": "ready", "projection_lag": ZERO_LAG, "workers": workers}
