@@ -112,7 +112,7 @@ class Service:
             BackorderFill(self.app, self.engine),
             Billing(self.app, self.engine, self.settings.billing_trigger),
             Promising(self.app, self.read, self.engine, lambda: self.clock),
-            WebhookDeliveries(hooks, self.engine, self.webhook_worker.wake),
+            WebhookDeliveries(hooks, self.engine, lambda: self.clock, self.webhook_worker.wake),
         ]
         self.runner = Runner(self.store, followers, leadership=self.leadership)
         self.leadership.refresh()  # take what is free now, before the threads start

@@ -154,7 +154,9 @@ class WebhookStore:
 
     # --- deliveries ------------------------------------------------------------------------------
 
-    def record_deliveries(self, conn: sa.Connection, records: Iterable[Recorded], hooks: Sequence[Hook]) -> int:
+    def record_deliveries(
+        self, conn: sa.Connection, records: Iterable[Recorded], hooks: Sequence[Hook], now: datetime
+    ) -> int:
         """A pending delivery per enabled webhook for each public event after its creation that it
         asked for; rows that exist already (a batch done again) are left alone. Returns rows written."""
         wanted: list[dict[str, Any]] = []
@@ -163,7 +165,7 @@ class WebhookStore:
                 continue
             for hook in hooks:
                 if record.position > hook.after_position and matches(hook.event_types, record.topic):
-                    wanted.append(self._pending(hook.webhook_id, record, None))
+                    wanted.append(self._pending(hook.webhook_id, record, now.timestamp()))
         if not wanted:
             return 0
         low, high = min(w["position"] for w in wanted), max(w["position"] for w in wanted)
@@ -189,7 +191,7 @@ class WebhookStore:
             "position": record.position,
             "status": "pending",
             "tries": 0,
-            "next_attempt_at": now,  # None: due at once
+            "next_attempt_at": now,  # due from then on (a delivery not tried by a minute later is overdue)
         }
 
     def send_again(self, webhook_id: str, records: Iterable[Recorded], hook: Hook, now: datetime) -> int:

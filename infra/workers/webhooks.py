@@ -39,9 +39,16 @@ class WebhookDeliveries:
 
     name = NAME
 
-    def __init__(self, hooks: WebhookStore, engine: sa.Engine, wake: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        hooks: WebhookStore,
+        engine: sa.Engine,
+        clock: Callable[[], Clock] = Clock,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
         self.hooks = hooks
         self.engine = engine
+        self.clock = clock
         self.wake = wake
         ensure_tables(engine)
 
@@ -51,7 +58,7 @@ class WebhookDeliveries:
 
     def process(self, records: Sequence[Recorded], upto: int) -> None:
         with self.engine.begin() as conn:
-            written = self.hooks.record_deliveries(conn, records, self.hooks.hooks(conn))
+            written = self.hooks.record_deliveries(conn, records, self.hooks.hooks(conn), self.clock().now())
             save_position(conn, self.name, upto)
         if written:
             self.wake()

@@ -7,13 +7,14 @@ rotation with two signatures; the URL guard at every attempt; signals and metric
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from infra.clock import FixedClock
 from infra.service import Service
 from infra.settings import Settings
 from tests.conftest import Api, make_settings, seed, wait_until
@@ -205,3 +206,18 @@ def test_deliveries_recorded_before_a_stop_are_sent_after_the_restart(
         items = settled(api, 2)
         assert all(d["status"] == "succeeded" for d in items)
     assert sorted(r.event["data"]["warehouse_id"] for r in receiver.received) == ["W-1", "W-2"]
+
+
+def test_a_delivery_nobody_sends_becomes_overdue_in_signals(hooked: Api, receiver: Receiver) -> None:
+    svc = service(hooked)
+    clock = svc.clock = FixedClock(datetime.now(UTC))
+    assert svc.webhook_worker is not None
+    svc.webhook_worker.stop()  # the sender is down; the follower still records
+    subscribe(hooked, receiver, ["WarehouseDefined"])
+    warehouse(hooked, "W-1")
+    assert wait_until(lambda: deliveries(hooked, status="pending"))
+    assert ok(hooked.get("/v1/ops/signals"), 200)["webhooks_failing"] == []
+    clock.advance(seconds=120)
+    [failing] = ok(hooked.get("/v1/ops/signals"), 200)["webhooks_failing"]
+    assert (failing["webhook_id"], failing["failed"], failing["overdue"]) == ("crm", 0, 1)
+    assert receiver.received == []
