@@ -34,6 +34,7 @@ from api.reference import ReferenceController
 from api.security import correlation_middleware, require_scope, single_query_values
 from api.tenancy import check_listed_routes, customer_scope, tenancy_guard
 from api.verify import VerifyController
+from api.webhooks import WebhooksController
 from infra.adapters.metrics import Metrics
 from infra.readside.readmodels import ReadModels
 from infra.service import Service
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             JournalController,
             AdminKeysController,
             ReceivablesController,
+            WebhooksController,
         ],
         dependencies={**dependencies(), "customers": Provide(customer_scope, sync_to_thread=False)},
         guards=[require_scope, single_query_values, tenancy_guard],

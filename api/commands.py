@@ -127,6 +127,7 @@ class CommandGateway:
             actor=principal.name,
             correlation_id=correlation_id(request),
             causation_id=f"request:{idem_key or new_correlation_id()}",
+            traceparent=request.scope.get("state", {}).get("traceparent"),
         )
         name = request.route_handler.operation_id
         name = name if isinstance(name, str) else request.route_handler.handler_name

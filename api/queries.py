@@ -188,6 +188,8 @@ class QueriesController(Controller):
     ) -> dict[str, Any]:
         position = await waits.for_read_models(("atp", "orders"), min_position)
         result = await anyio.to_thread.run_sync(signals_of, reads, service.clock.today())
+        if service.webhooks is not None:
+            result["webhooks_failing"] = await anyio.to_thread.run_sync(service.webhooks.failing, service.clock.now())
         return {**result, "runner_errors": dict(service.runner.errors) if service.runner else {}, "position": position}
 
     @get("/orders/{order_id:str}/history", opt=tenant("read", ORDER_PATH), operation_id="GetOrderHistory")

@@ -152,6 +152,7 @@ class Signals(Resource):
     projection_lag: dict[str, int]
     promises_late: Annotated[int, Meta(ge=0, description="Backordered lines whose promised_date is before today")]
     position: Position
+    webhooks_failing: list[dict[str, Any]] = []  # enabled webhooks with a failed or overdue delivery
 
 
 class Rebuild(Resource):

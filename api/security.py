@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ProblemError, invalid
 from api.models import PATTERN_MESSAGES, TEXT_PATTERN
+from infra import tracing
 from infra.adapters import logs
 from infra.service import Service
 
@@ -119,28 +120,65 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         scope.setdefault("state", {})["correlation_id"] = cid
         logs.clear()
         logs.bind(correlation_id=cid)
+        parents = [v for k, v in scope["headers"] if k == b"traceparent"]
+        parent = tracing.parse_traceparent(parents[0].decode("latin-1")) if len(parents) == 1 else None
+        if tracing.enabled():
+            await _traced(app, scope, receive, send, parent)
+            return
+        scope["state"]["traceparent"] = parent
+        await _correlated(app, scope, receive, send, cid)
 
-        started = time.perf_counter()
+    return middleware
+
+
+async def _traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send, parent: str | None) -> None:
+    """The request as an OpenTelemetry server span (HTTP semantic conventions) under the caller's trace."""
+    method = scope["method"]
+    attributes = {"http.request.method": method, "url.path": scope["path"], "url.scheme": scope.get("scheme", "http")}
+    with tracing.span(
+        method, parent, kind="server", **{k.replace(".", "__"): v for k, v in attributes.items()}
+    ) as span:
+        scope["state"]["traceparent"] = span.traceparent
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def send_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-correlation-id"]
-                headers.append((b"x-correlation-id", cid.encode()))
-                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
             await send(message)
 
         try:
-            await app(scope, receive, send_with_id)
+            await _correlated(app, scope, receive, send_status, scope["state"]["correlation_id"])
         finally:
-            seconds = time.perf_counter() - started
-            _observe(scope, status, seconds)
-            _access(scope, status, seconds)
-            logs.clear()
+            route = scope.get("path_template")  # type: ignore[typeddict-item]
+            if route:
+                span.rename(f"{method} {route}")
+                span.set("http.route", str(route))
+            span.set("http.response.status_code", status)
+            if status >= 500:
+                span.error(f"HTTP {status}")
 
-    return middleware
+
+async def _correlated(app: ASGIApp, scope: Scope, receive: Receive, send: Send, cid: str) -> None:
+    started = time.perf_counter()
+    status = 500
+
+    async def send_with_id(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-correlation-id"]
+            headers.append((b"x-correlation-id", cid.encode()))
+            message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+        await send(message)
+
+    try:
+        await app(scope, receive, send_with_id)
+    finally:
+        seconds = time.perf_counter() - started
+        _observe(scope, status, seconds)
+        _access(scope, status, seconds)
+        logs.clear()
 
 
 async def single_query_values(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infra import tracing
 from infra.adapters.keys import KeyRing
 from infra.adapters.metrics import Metrics
 from infra.clock import Clock
@@ -24,10 +25,13 @@ from infra.workers.leader import AdvisoryLocks, Leadership, SoleProcess, conninf
 from infra.workers.posting import Posting
 from infra.workers.promising import Promising
 from infra.workers.runner import Runner, stuck_followers
+from infra.workers.webhook_store import WebhookStore
+from infra.workers.webhooks import NAME as WEBHOOKS
+from infra.workers.webhooks import WebhookDeliveries, WebhookWorker
 from infra.workers.workflows import BackorderFill, Billing, TaxWorker
 
 TAX = "workflow:tax"  # the tax worker's lock name
-WORKFLOWS = (BackorderFill.name, Billing.name, Promising.name, Posting.name, TAX)
+WORKFLOWS = (BackorderFill.name, Billing.name, Promising.name, Posting.name, TAX, WEBHOOKS)
 
 
 def make_leadership(settings: Settings, engine: sa.Engine, names: list[str], retry: float = 1.0) -> Leadership:
@@ -66,21 +70,26 @@ class Service:
     leadership: Leadership | None = None
     background: list[threading.Thread] = field(default_factory=list)
     clock: Clock = field(default_factory=Clock)  # "now" and "today" for every part (tests fix it)
+    webhooks: WebhookStore | None = None
+    webhook_worker: WebhookWorker | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
+        tracing.configure(settings.otlp_endpoint)
         engine = make_engine(settings)
         with one_at_a_time(engine, "o2c:create-tables"):  # processes starting together on a fresh database
             store = EventStore(settings, engine)
             snapshots = Snapshots(engine)
             keys = KeyRing(engine, settings.admin_key)
             read = ReadModels(engine, store)
+            hooks = WebhookStore(engine)
         ledger = Ledger(store, max_attempts=settings.command_retries, snapshots=snapshots)
         if settings.group_commit:
             ledger.group = GroupCommitter(ledger)
-        svc = cls(settings, engine, store, ledger, keys, read, Application(ledger, settings))
+        svc = cls(settings, engine, store, ledger, keys, read, Application(ledger, settings), webhooks=hooks)
         keys.now = lambda: svc.clock.now()  # expiry and grace by the service's clock (tests fix it)
         svc.metrics = Metrics(read, svc)
+        svc.metrics.watch_webhooks(hooks)
         ledger.on_retry.append(svc.metrics.retries.inc)
         return svc
 
@@ -96,12 +105,17 @@ class Service:
 
         self.leadership = make_leadership(self.settings, self.engine, self.follower_names)
         self.leadership.listeners.append(self.read.follow)
+        hooks = self.webhooks = self.webhooks or WebhookStore(self.engine)
+        self.webhook_worker = WebhookWorker(
+            hooks, self.store, self.settings, lambda: self.clock, leadership=self.leadership
+        )
         followers = [
             *self.read.projections.values(),
             BackorderFill(self.app, self.engine),
             Billing(self.app, self.engine, self.settings.billing_trigger),
             Promising(self.app, self.read, self.engine, lambda: self.clock),
             Posting(self.app, self.engine, self.settings.accounts),
+            WebhookDeliveries(hooks, self.engine, lambda: self.clock, self.webhook_worker.wake),
         ]
         self.runner = Runner(self.store, followers, leadership=self.leadership)
         self.leadership.refresh()  # take what is free now, before the threads start
@@ -110,6 +124,7 @@ class Service:
         self.tax_worker.today = lambda: self.clock.today()  # invoices are issued on the service's day
         self.runner.after_pass.append(self.tax_worker.wake)
         self.tax_worker.start()
+        self.webhook_worker.start()
         self.ledger.after_commit.append(self.runner.wake)
         self.runner.start()
         return self.runner
@@ -146,6 +161,8 @@ class Service:
             thread.join(30)
         if self.tax_worker is not None:
             self.tax_worker.stop()
+        if self.webhook_worker is not None:
+            self.webhook_worker.stop()
         if self.runner is not None:
             self.runner.stop()
         if self.leadership is not None:
@@ -156,3 +173,4 @@ class Service:
             self.ledger.cache.snapshots.stop()
         self.store.recorder.datastore.close()  # type: ignore[attr-defined]
         self.engine.dispose()
+        tracing.shutdown()  # sends the spans still buffered

@@ -30,6 +30,29 @@ class RateLimit:
 DEFAULT_RATE_LIMIT = RateLimit(per_second=5000.0, burst=10000)
 
 
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DELAY = re.compile(r"\A(\d+(?:\.\d+)?)(ms|s|m|h|d)\Z")
+DEFAULT_WEBHOOK_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """'5s,5m,30m,2h' as seconds; units ms, s, m, h, d; '' is the default; 1-30 delays of at most 7 days."""
+    text = text.strip()
+    if not text:
+        return DEFAULT_WEBHOOK_SCHEDULE
+    delays = []
+    for part in (p.strip().lower() for p in text.split(",")):
+        match = _DELAY.match(part)
+        if match is None:
+            raise ConfigError(
+                f"O2C_WEBHOOK_RETRY_SCHEDULE must look like '5s,5m,30m,2h' (units ms s m h d), got {text!r}"
+            )
+        delays.append(float(match.group(1)) * _UNITS[match.group(2)])
+    if len(delays) > 30 or max(delays) > 7 * 86400:
+        raise ConfigError(f"O2C_WEBHOOK_RETRY_SCHEDULE allows at most 30 delays of at most 7 days, got {text!r}")
+    return tuple(delays)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///./o2c.db"
@@ -54,6 +77,11 @@ class Settings:
     accounts: Accounts = DEFAULT_ACCOUNTS  # the journal's account per role (O2C_ACCOUNTS)
     dunning_days: tuple[int, ...] = (7, 21, 45)  # O2C_DUNNING_DAYS: days past due for levels 1, 2, 3, ...
     overdue_hold_days: int | None = None  # O2C_OVERDUE_HOLD_DAYS; None: no overdue hold
+    # Seconds before webhook attempts 2, 3, ... (O2C_WEBHOOK_RETRY_SCHEDULE); one attempt more than entries.
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_SCHEDULE
+    webhook_allow_private: bool = False  # O2C_WEBHOOK_ALLOW_PRIVATE: receivers on private/loopback addresses
+    webhook_timeout: float = 10.0  # seconds a receiver has to answer (API.md)
+    otlp_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_ENDPOINT: export spans over OTLP/HTTP; None: none
 
     @property
     def is_postgres(self) -> bool:
@@ -232,6 +260,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     rate_limit = parse_rate_limit(env.get("O2C_RATE_LIMIT", ""))
     accounts = parse_accounts(env.get("O2C_ACCOUNTS", ""))
     admin_key = env.get("O2C_ADMIN_KEY") or None
+    otlp = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None
+    if otlp and not otlp.startswith(("http://", "https://")):
+        raise ConfigError(f"OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got {otlp!r}")
+    schedule = parse_schedule(env.get("O2C_WEBHOOK_RETRY_SCHEDULE", ""))
+    private_text = env.get("O2C_WEBHOOK_ALLOW_PRIVATE", "false").strip().lower()
+    if private_text not in ("0", "1", "true", "false", ""):
+        raise ConfigError(f"O2C_WEBHOOK_ALLOW_PRIVATE must be true or false, got {private_text!r}")
     if admin_key is not None and len(admin_key) < 8:
         raise ConfigError("O2C_ADMIN_KEY must be at least 8 characters long")
     return Settings(
@@ -251,4 +286,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         accounts=accounts,
         dunning_days=parse_dunning_days(env.get("O2C_DUNNING_DAYS", "").strip() or "7,21,45"),
         overdue_hold_days=parse_hold_days(env.get("O2C_OVERDUE_HOLD_DAYS", "").strip()),
+        webhook_retry_schedule=schedule,
+        webhook_allow_private=private_text in ("1", "true"),
+        otlp_endpoint=otlp,
     )

@@ -137,7 +137,29 @@ def _promise_gauges(read: ReadSide, today: date) -> Iterator[GaugeMetricFamily]:
     )
 
 
+class DeliveryOutcomes(Protocol):
+    def outcomes(self) -> dict[tuple[str, str], int]: ...
+
+
+class _Webhooks(Collector):
+    """Webhook deliveries by webhook and outcome (pending, succeeded, failed), from the delivery log."""
+
+    def __init__(self, source: DeliveryOutcomes) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "o2c_webhook_deliveries", "Webhook deliveries by webhook and outcome", labels=["webhook", "outcome"]
+        )
+        for (webhook, outcome), count in sorted(self.source.outcomes().items()):
+            family.add_metric([webhook, outcome], count)
+        yield family
+
+
 class Metrics:
+    def watch_webhooks(self, source: DeliveryOutcomes) -> None:
+        self.registry.register(_Webhooks(source))
+
     def __init__(self, read: ReadSide, followers: Followers) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(

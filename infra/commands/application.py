@@ -10,6 +10,7 @@ A new command is a value in infra/commands/messages.py (or the domain's own comm
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,6 +18,7 @@ from domain import apikey, catalog, customer, price_list, terms
 from domain import expected as expected_receipts
 from domain import journal as journal_domain
 from domain import order as orders_domain
+from infra import tracing
 from infra.commands import (
     backorders,
     billing,
@@ -153,12 +155,25 @@ class Application:
     def execute(
         self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
     ) -> Outcome[Any]:
-        return self.ledger.run(ctx, self.handler(command), tuple(dedupe), reply)
+        if not tracing.enabled():
+            return self.ledger.run(ctx, self.handler(command), tuple(dedupe), reply)
+        with tracing.span(f"command {type(command).__name__}", ctx.traceparent, o2c__actor=ctx.actor) as span:
+            outcome = self.ledger.run(
+                replace(ctx, traceparent=span.traceparent), self.handler(command), tuple(dedupe), reply
+            )
+            span.set("o2c.position", outcome.position)
+            return outcome
 
     async def execute_async(
         self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
     ) -> Outcome[Any]:
-        return await self.ledger.run_async(ctx, self.handler(command), tuple(dedupe), reply)
+        if not tracing.enabled():
+            return await self.ledger.run_async(ctx, self.handler(command), tuple(dedupe), reply)
+        with tracing.span(f"command {type(command).__name__}", ctx.traceparent, o2c__actor=ctx.actor) as span:
+            traced = replace(ctx, traceparent=span.traceparent)
+            outcome = await self.ledger.run_async(traced, self.handler(command), tuple(dedupe), reply)
+            span.set("o2c.position", outcome.position)
+            return outcome
 
     def execute_together(
         self, ctx: Context, commands: Sequence[Command], dedupe: Sequence[Dedupe] = (), reply: Reply | None = None

@@ -27,8 +27,9 @@ import domain.transfer
 from domain.events import EVENT_TYPES, Event
 
 
-class Meta(msgspec.Struct, frozen=True, kw_only=True):
-    """What every recorded event carries besides its facts."""
+class Meta(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What every recorded event carries besides its facts. `traceparent` (W3C) only when the work
+    was traced: left out otherwise, so events without it are stored as they always were."""
 
     kind: str
     key: str
@@ -36,6 +37,7 @@ class Meta(msgspec.Struct, frozen=True, kw_only=True):
     actor: str
     correlation_id: str
     causation_id: str
+    traceparent: str | None = None
 
 
 class CommandRecorded(Event, frozen=True, kw_only=True):

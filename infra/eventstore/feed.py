@@ -28,7 +28,8 @@ def event_id(record: Recorded) -> str:
 
 
 def cloud_event(record: Recorded) -> dict[str, Any]:
-    return {
+    meta = record.meta
+    event = {
         "specversion": "1.0",
         "id": event_id(record),
         "source": "/o2c",
@@ -42,6 +43,9 @@ def cloud_event(record: Recorded) -> dict[str, Any]:
         "causationid": record.meta.causation_id,
         "data": event_data(record.event),
     }
+    if meta.traceparent is not None:  # the CloudEvents distributed-tracing extension
+        event["traceparent"] = meta.traceparent
+    return event
 
 
 def undecodable(record: Recorded, exc: Exception) -> dict[str, Any]:

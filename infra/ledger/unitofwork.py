@@ -27,6 +27,7 @@ class Context:
     correlation_id: str
     causation_id: str
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    traceparent: str | None = None  # W3C trace context of the request or event that caused the command
 
 
 @dataclass
@@ -99,6 +100,7 @@ class UnitOfWork:
             actor=self.ctx.actor,
             correlation_id=self.ctx.correlation_id,
             causation_id=self.ctx.causation_id,
+            traceparent=self.ctx.traceparent,
         )
         for event in events:
             loaded.version += 1

@@ -98,7 +98,12 @@ class Promising(ParkingFollower):
             new = dates.get(key)
             if key not in held or held[key] != new:
                 changed.setdefault(key[0], {})[key[1]] = new
-        ctx = Context(actor=self.name, correlation_id=record.meta.correlation_id, causation_id=f"promise:{sku}")
+        ctx = Context(
+            actor=self.name,
+            correlation_id=record.meta.correlation_id,
+            causation_id=f"promise:{sku}",
+            traceparent=record.meta.traceparent,
+        )
         for order_id, lines in sorted(changed.items()):
             command = order.PromiseBackorders(order_id, lines)
             self._act(record, lambda command=command: self.app.execute(ctx, command))

@@ -23,6 +23,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from infra import tracing
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import EventStore
 from infra.readside.storable import printable
@@ -195,7 +196,13 @@ class Runner(BackgroundLoop):
                 if mine >= upto:
                     continue
                 try:
-                    f.process([r for r in records if (r.position or 0) > mine], upto)
+                    batch = [r for r in records if (r.position or 0) > mine]
+                    if tracing.enabled():
+                        with tracing.span("projection batch", o2c__follower=f.name, o2c__events=len(batch)) as span:
+                            span.set("o2c.position", upto)
+                            f.process(batch, upto)
+                    else:
+                        f.process(batch, upto)
                     self._succeeded(f)
                     log.debug("batch applied", extra={"follower": f.name, "after": mine, "position": upto})
                 except Exception as exc:  # noqa: BLE001 - one follower failing must not stop the others

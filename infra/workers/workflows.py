@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from domain import inventory, invoice, shipment
 from domain.errors import DomainError
-from infra import commands
+from infra import commands, tracing
 from infra.adapters.tax import CircuitOpenError, TaxEngine, TaxUnavailableError
 from infra.eventstore.codec import Recorded
 from infra.eventstore.store import unreachable
@@ -121,6 +121,7 @@ class BackorderFill(ParkingFollower):
                 actor="workflow:backorder-fill",
                 correlation_id=record.meta.correlation_id,
                 causation_id=f"event:{record.stream_id}:{record.version}",
+                traceparent=record.meta.traceparent,  # the follow-on work stays in the event's trace
             )
             self._act(record, lambda ctx=ctx, sku=sku: self.app.execute(ctx, commands.FillBackorders(sku)))
         with self.engine.begin() as conn:
@@ -155,6 +156,7 @@ class Billing(ParkingFollower):
                 actor=self.name,
                 correlation_id=record.meta.correlation_id,
                 causation_id=f"event:{record.stream_id}:{record.version}",
+                traceparent=record.meta.traceparent,  # the follow-on work stays in the event's trace
             )
             command: object = None
             if isinstance(event, shipment.ShipmentConfirmed):
@@ -215,9 +217,20 @@ class TaxWorker(BackgroundLoop):
         if inv is None or not invoice.awaits_tax(inv):
             return 0
         attempt = inv.attempts + 1
-        ctx = Context(actor="workflow:tax", correlation_id=f"tax-{invoice_id}", causation_id=f"tax-attempt:{attempt}")
+        parent = self._trace_of(invoice_id)
+        ctx = Context(
+            actor="workflow:tax",
+            correlation_id=f"tax-{invoice_id}",
+            causation_id=f"tax-attempt:{attempt}",
+            traceparent=parent,
+        )
         try:
-            result = self.tax.calculate(inv, self.settings.currency)
+            with tracing.span("tax call", parent, o2c__invoice_id=invoice_id, o2c__attempt=attempt) as span:
+                try:
+                    result = self.tax.calculate(inv, self.settings.currency)
+                except Exception as exc:
+                    span.error(f"{type(exc).__name__}: {exc}"[:200])
+                    raise
         except CircuitOpenError:
             return 0  # no call was made: nothing to count, the invoice waits for the breaker's trial
         except Exception as exc:  # noqa: BLE001 - any failed call is an attempt (API.md: every call counts)
@@ -236,6 +249,13 @@ class TaxWorker(BackgroundLoop):
         facts = {"invoice_id": invoice_id, "attempt": attempt, "position": done.position}
         log.info("invoice issued", extra={**facts, "correlation_id": ctx.correlation_id, "actor": ctx.actor})
         return 1
+
+    def _trace_of(self, invoice_id: str) -> str | None:
+        """The trace of the invoice's latest traced event (the shipment's request, through billing)."""
+        for record in reversed(self.app.ledger.store.history(INVOICE.stream_id(invoice_id))):
+            if record.meta.traceparent is not None:
+                return record.meta.traceparent
+        return None
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -122,6 +122,7 @@ def test_readyz_is_200_and_reports_the_lag_of_every_read_model(seeded: Api) -> N
             "workflow:promising",
             "workflow:journal",
             "workflow:tax",
+            "workflow:webhooks",
         )
     }
     assert r.json() == {"status": "ready", "projection_lag": ZERO_LAG, "workers": workers}

@@ -32,6 +32,8 @@ INVALID = [
     ("O2C_ACCOUNTS", "ar=1200,cash=1000"),
     ("O2C_DUNNING_DAYS", "21,7"),
     ("O2C_OVERDUE_HOLD_DAYS", "soon"),
+    ("O2C_WEBHOOK_RETRY_SCHEDULE", "5s,soon"),
+    ("O2C_WEBHOOK_ALLOW_PRIVATE", "maybe"),
 ]
 COMMANDS = [
     ["serve", "--port", "0"],

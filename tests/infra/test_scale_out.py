@@ -34,6 +34,7 @@ from infra.workers.leader import APPLICATION_NAME, Leadership, lock_holders
 from infra.workers.runner import Runner
 from tests.conftest import ADMIN_KEY, Api, _free_port, seed, wait_until
 from tests.infra.readside import make_runner, rebuild_all, run, seed_reference, service, settle, snapshot
+from tests.webhook_receiver import Receiver
 
 REPO = Path(__file__).resolve().parents[2]
 SKUS = {"BOLT-10": "8.50", "NUT-4": "0.25"}
@@ -190,7 +191,14 @@ class Processes:
     """Child processes of the test, with their output in files; all killed at the end."""
 
     def __init__(self, database_url: str, logs: Path) -> None:
-        self.env = {**os.environ, "PYTHONPATH": str(REPO), "O2C_DATABASE_URL": database_url, "O2C_ADMIN_KEY": ADMIN_KEY}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "O2C_DATABASE_URL": database_url,
+            "O2C_ADMIN_KEY": ADMIN_KEY,
+            "O2C_WEBHOOK_ALLOW_PRIVATE": "true",  # the test's receiver is on loopback
+            "O2C_WEBHOOK_RETRY_SCHEDULE": "100ms,100ms,100ms,100ms,100ms",
+        }
         self.logs = logs
         self.children: list[subprocess.Popen[bytes]] = []
 
@@ -285,6 +293,12 @@ def drive(api: Api, i: int) -> None:
 
 
 @pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as r:
+        yield r
+
+
+@pytest.fixture
 def processes(pg_url: str, tmp_path: Path) -> Iterator[Processes]:
     procs = Processes(pg_url, tmp_path)
     try:
@@ -294,7 +308,7 @@ def processes(pg_url: str, tmp_path: Path) -> Iterator[Processes]:
 
 
 def test_killing_the_worker_that_holds_the_locks_hands_everything_to_the_other_without_loss(
-    pg_url: str, processes: Processes
+    pg_url: str, processes: Processes, receiver: Receiver
 ) -> None:
     ports = [_free_port(), _free_port()]
     for n, port in enumerate(ports):
@@ -310,6 +324,10 @@ def test_killing_the_worker_that_holds_the_locks_hands_everything_to_the_other_w
         assert wait_until(lambda: all(answers(b) for b in bases), timeout=30), processes.output()
         apis = [Api(httpx.Client(base_url=b, timeout=30)) for b in bases]
         seed(apis[0])
+        hook = {"webhook_id": "crm", "url": receiver.url, "event_types": ["OrderPlaced", "InvoiceIssued"]}
+        made = apis[1].post("/v1/webhooks", hook)
+        assert made.status_code == 201, made.text
+        receiver.secrets.append(made.json()["secret"])
         assert wait_until(lambda: competing(svc.engine, second.pid), timeout=30), processes.output()
         assert leaders(svc.engine, names) == dict.fromkeys(names, first.pid)  # the second one stands by
 
@@ -339,5 +357,14 @@ def test_killing_the_worker_that_holds_the_locks_hands_everything_to_the_other_w
         assert ready["workers"] == dict.fromkeys(names, "other"), ready
         check_billing(svc, 24)
         check_read_models_equal_a_rebuild(svc)
+        # Webhooks: every matching event reached the receiver at least once, signed; none is lost.
+        feed = apis[0].get("/v1/events", after=0, limit=1000).json()["events"]
+        wanted = {e["id"] for e in feed if e["type"] in ("o2c.OrderPlaced", "o2c.InvoiceIssued")}
+        assert len(wanted) == 24 + 8 + 24  # orders, backorders, invoices
+        assert wait_until(lambda: wanted <= {r.headers["webhook-id"] for r in receiver.received}, timeout=30), (
+            len(wanted - {r.headers["webhook-id"] for r in receiver.received}),
+            processes.output(),
+        )
+        assert all(r.verified for r in receiver.received)
         for api in apis:
             api.client.close()

@@ -1,0 +1,160 @@
+"""Outbound webhook calls, to the Standard Webhooks specification: the URL guard (SSRF), the
+signature (the `standardwebhooks` library) and one attempt over httpx (10 s, no redirects)."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import secrets
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import httpx
+from standardwebhooks import Webhook
+
+Resolver = Callable[[str, int], Sequence[str]]  # host, port -> the addresses it resolves to
+
+
+class UrlNotAllowedError(Exception):
+    """The URL is not http(s), or its host resolves to an address webhooks may not reach."""
+
+
+def new_secret() -> str:
+    """`whsec_` + base64 of 32 random bytes (API.md: 24-64)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UrlNotAllowedError(f"the host {host} does not resolve ({exc})") from None
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def _forbidden(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_unspecified
+        or ip.is_reserved
+        or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"))  # carrier NAT
+    )
+
+
+def check_url(url: str, allow_private: bool, resolve: Resolver = system_resolver) -> None:
+    """Raise UrlNotAllowedError unless `url` is http(s) with a host that resolves only to public
+    addresses (any host when `allow_private`)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise UrlNotAllowedError(f"not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UrlNotAllowedError("a webhook URL must be http:// or https:// with a host")
+    if parts.username or parts.password:
+        raise UrlNotAllowedError("a webhook URL must not carry credentials")
+    if allow_private:
+        return
+    addresses = resolve(parts.hostname, port)
+    if not addresses:
+        raise UrlNotAllowedError(f"the host {parts.hostname} does not resolve")
+    bad = [a for a in addresses if _forbidden(a)]
+    if bad:
+        raise UrlNotAllowedError(
+            f"the host {parts.hostname} resolves to {bad[0]}, a loopback, private, link-local or multicast address"
+        )
+
+
+def signature(secrets_: Sequence[str], msg_id: str, at: datetime, body: str) -> str:
+    """`v1,<base64>` per secret, separated by spaces (the old and new secret while a rotation lasts)."""
+    return " ".join(Webhook(s).sign(msg_id, at, body) for s in secrets_)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    status_code: int | None  # None: no answer (refused, timed out, not allowed)
+    duration_ms: int
+    error: str | None  # None on success
+    retry_after: float | None = None  # seconds the receiver asked for on 429/503
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        return self.status_code == 410
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+class WebhookSender:
+    """POSTs one signed delivery; never raises for what the receiver or the network does."""
+
+    def __init__(self, timeout: float, allow_private: bool, resolve: Resolver = system_resolver) -> None:
+        self.allow_private = allow_private
+        self.resolve = resolve
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+
+    def send(
+        self, url: str, secrets_: Sequence[str], msg_id: str, body: str, traceparent: str | None = None
+    ) -> AttemptResult:
+        started = time.monotonic()
+
+        def took() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            check_url(url, self.allow_private, self.resolve)  # at every attempt: DNS may have changed
+        except UrlNotAllowedError as exc:
+            return AttemptResult(None, took(), f"url not allowed: {exc}")
+        now = datetime.now(UTC)  # the receiver checks the timestamp against its own (real) clock
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature(secrets_, msg_id, now, body),
+            "user-agent": "o2c-webhooks/1",
+        }
+        if traceparent is not None:
+            headers["traceparent"] = traceparent
+        try:
+            answer = self.client.post(url, content=body.encode(), headers=headers)
+        except httpx.TimeoutException:
+            return AttemptResult(None, took(), "timeout: no answer within the time allowed")
+        except httpx.HTTPError as exc:
+            return AttemptResult(None, took(), f"{type(exc).__name__}: {exc}"[:500])
+        code = answer.status_code
+        if 200 <= code < 300:
+            return AttemptResult(code, took(), None)
+        wait = retry_after(answer.headers.get("retry-after"), now) if code in (429, 503) else None
+        error = f"HTTP {code}" + (" (redirects are not followed)" if 300 <= code < 400 else "")
+        return AttemptResult(code, took(), error, wait)
+
+    def close(self) -> None:
+        self.client.close()
