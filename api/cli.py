@@ -9,45 +9,14 @@ import sys
 import threading
 import time
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 
+from api.cli_keys import cmd_keys
+from api.cli_setup import _settings_or_exit
 from infra.adapters import logs
-from infra.settings import ConfigError, Settings, load_settings
+from infra.settings import ConfigError
 
 log = logs.get_logger("o2c.cli")
-
-
-def _config_error(message: str) -> NoReturn:
-    """Exactly one line on stderr (driver messages can span several), then exit 2."""
-    print(f"o2c: configuration error: {' '.join(message.split())}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-def _check_database(settings: Settings) -> None:
-    """Open one connection first, so a database that is not there is one clear line, not a traceback."""
-    import sqlalchemy as sa
-
-    connect_args = {"connect_timeout": 5} if settings.is_postgres else {}
-    engine = sa.create_engine(settings.sqlalchemy_url(), connect_args=connect_args, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError as exc:
-        reason = getattr(exc, "orig", None) or exc
-        _config_error(f"O2C_DATABASE_URL: cannot open the database: {reason}")
-    finally:
-        engine.dispose()
-
-
-def _settings_or_exit() -> Settings:
-    """Settings from the environment, logging set up from them, and the database reachable."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        _config_error(str(exc))
-    logs.configure(settings.log_format, settings.log_level)
-    _check_database(settings)
-    return settings
 
 
 class _Wake:
@@ -118,92 +87,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
     log.info("worker stopping at the next event boundary")
     svc.close()
     log.info("worker stopped")
-    return 0
-
-
-def _key_options(args: argparse.Namespace, now: Any) -> tuple[frozenset[str], frozenset[str] | None, Any]:
-    """Scopes, customers and expiry as given on the command line; ValueError says what is wrong."""
-    from api.errors import ProblemError
-    from api.fulfilment import RFC3339, parse_rfc3339
-    from domain.values import is_valid_id
-    from infra.adapters.keys import parse_scopes
-
-    scopes = parse_scopes(args.scopes)
-    customers = None
-    if args.customers is not None:
-        customers = frozenset(c.strip() for c in args.customers.split(",") if c.strip())
-        bad = sorted(c for c in customers if not is_valid_id(c))
-        if not customers or bad:
-            raise ValueError(f"--customers takes comma-separated customer ids (bad: {', '.join(bad) or 'none given'})")
-    expires_at = None
-    if args.expires_at is not None:
-        try:
-            expires_at = parse_rfc3339(args.expires_at, "--expires-at") if RFC3339.match(args.expires_at) else None
-        except ProblemError:
-            expires_at = None
-        if expires_at is None:
-            raise ValueError("--expires-at takes an RFC 3339 date-time with offset, such as 2027-01-31T00:00:00Z")
-        if expires_at <= now:
-            raise ValueError("--expires-at must be in the future")
-    return scopes, customers, expires_at
-
-
-def cmd_keys(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from api.keys import KeyAdmin
-    from domain.errors import DomainError
-    from infra.ledger.unitofwork import Context
-    from infra.service import Service
-
-    if args.action == "create":  # the options first: a bad one touches no database
-        try:
-            scopes, customers, expires_at = _key_options(args, datetime.now(UTC))
-        except ValueError as exc:
-            print(f"o2c keys: {exc}", file=sys.stderr)
-            return 2
-    if args.action == "rotate" and not 0 <= args.grace_seconds <= 365 * 86400:
-        print("o2c keys: --grace-seconds takes 0 to 31536000", file=sys.stderr)
-        return 2
-    svc = Service.start(_settings_or_exit())
-    admin = KeyAdmin(svc)
-    ctx = Context("cli", f"cli-{int(time.time() * 1000)}", "cli:o2c-keys")
-    try:
-        if args.action == "create":
-            try:
-                key, _ = admin.create(ctx, args.name, scopes, customers, expires_at)
-            except (ValueError, DomainError) as exc:
-                print(f"o2c keys: {exc}", file=sys.stderr)
-                return 2
-            only = f" for customers {','.join(sorted(customers))}" if customers is not None else ""
-            until = f", expiring {args.expires_at}" if expires_at is not None else ""
-            print(
-                f"created key '{args.name}' with scopes {','.join(sorted(scopes))}{only}{until}; it is shown only once:"
-            )
-            print(key)
-        elif args.action == "rotate":
-            try:
-                key, _, until = admin.rotate(ctx, args.name, args.grace_seconds)
-            except DomainError as exc:
-                print(f"o2c keys: {exc}", file=sys.stderr)
-                return 1
-            print(f"rotated key '{args.name}'; the old key works until {until.isoformat()}; the new one is shown once:")
-            print(key)
-        elif args.action == "revoke":
-            if not any(v.name == args.name and v.status != "revoked" for v in admin.view(args.name)):
-                print(f"o2c keys: no active key named {args.name!r}", file=sys.stderr)
-                return 1
-            admin.revoke(ctx, args.name)
-            print(f"revoked key '{args.name}'")
-        else:
-            for v in admin.view():
-                customers_text = ",".join(v.customers) if v.customers is not None else "*"
-                print(
-                    f"{v.name}\t{','.join(v.scopes)}\tcustomers {customers_text}\t{v.status}"
-                    f"\tcreated {v.created_at}\texpires {v.expires_at or 'never'}"
-                )
-    finally:
-        svc.close()
     return 0
 
 

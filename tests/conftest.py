@@ -203,10 +203,11 @@ def settle(svc: Any, quiet: float = 0.25) -> int:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `-n 2 --dist loadgroup` (scripts/test), every test on PostgreSQL runs on one worker, one
+    """Under `-n 2 --dist loadgroup` (scripts/test), every test on PostgreSQL (a fixture parametrized
+    "postgres": database_url, the fuzzing's served store) runs on one worker, one
     after another as without xdist (the server's connections and locks are never shared by two
     PostgreSQL tests at once), while the SQLite and store-free tests share out over both workers."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("database_url") == "postgres":
+        if callspec is not None and any(value == "postgres" for value in callspec.params.values()):
             item.add_marker(pytest.mark.xdist_group("postgres"))
