@@ -196,3 +196,11 @@ class UnknownPriceListError(DomainError):
 
     code = "unknown_price_list"
     title = "Unknown price list"
+
+
+class PartnerIdentityTakenError(DomainError):
+    """A trading partner names the ISA and GS identity another partner already has."""
+
+    code = "partner_identity_taken"
+    category = CONFLICT
+    title = "Trading partner identity taken"

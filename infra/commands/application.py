@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from domain import apikey, catalog, customer, price_list
+from domain import apikey, catalog, customer, price_list, trading_partner
 from domain import expected as expected_receipts
 from domain import journal as journal_domain
 from domain import order as orders_domain
@@ -21,6 +21,7 @@ from infra.commands import (
     backorders,
     billing,
     changes,
+    edi,
     expected,
     fulfilment,
     inventory,
@@ -103,6 +104,9 @@ class Application:
             customer.PutCustomer: reference.put_customer,
             customer.SetContractPrice: reference.set_contract_price,
             price_list.PutPriceList: reference.put_price_list,
+            trading_partner.PutTradingPartner: edi.put_partner,
+            edi.ReceiveInterchange: edi.receive_interchange,
+            edi.NumberDocument: edi.number_outbound,
             messages.ReceiveStock: _receive_stock,
             expected_receipts.CreateExpectedReceipt: expected.create_expected,
             expected_receipts.ChangeExpectedReceipt: expected.record_expected,
