@@ -29,9 +29,7 @@ def with_partner(api: Api, partner_id: str = "ACME") -> Api:
 
 def post_x12(api: Api, text: str | bytes, content_type: str = X12, **headers: str) -> httpx.Response:
     body = text.encode("latin-1") if isinstance(text, str) else text
-    return api.client.post(
-        "/v1/edi/x12", content=body, headers=api.headers({"Content-Type": content_type, **headers})
-    )
+    return api.client.post("/v1/edi/x12", content=body, headers=api.headers({"Content-Type": content_type, **headers}))
 
 
 def x12_of(r: httpx.Response) -> Interchange:

@@ -42,7 +42,9 @@ def test_a_partner_is_put_and_read_and_its_identity_is_its_own(seeded: Api) -> N
     moved = {**PARTNER, "gs_id": "ACMEWEST"}
     ok(api.put("/v1/trading-partners/ACME", moved), 200)
     ok(api.put("/v1/trading-partners/OTHER", PARTNER))  # the old identity was released
-    problem(api.put("/v1/trading-partners/X", {**PARTNER, "isa_id": "NEW", "customer_id": "NOPE"}), 422, "unknown_customer")
+    problem(
+        api.put("/v1/trading-partners/X", {**PARTNER, "isa_id": "NEW", "customer_id": "NOPE"}), 422, "unknown_customer"
+    )
     problem(api.get("/v1/trading-partners/NOPE"), 404, "not_found")
 
 
@@ -125,7 +127,9 @@ def test_a_set_that_cannot_be_read_is_refused_alone(edi: Api) -> None:
         ("accepted", None),
         ("rejected", "invalid_request"),
     ]
-    assert body["transactions"][0]["problem"]["errors"] == [{"field": "PO1[1].PO106", "message": "no product id qualified VN or BP"}]
+    assert body["transactions"][0]["problem"]["errors"] == [
+        {"field": "PO1[1].PO106", "message": "no product id qualified VN or BP"}
+    ]
     assert body["transactions"][2]["problem"]["errors"][0]["field"] == "PO1[1].PO102"
     again = ok(post_x12(api, interchange([GOOD], icn="000000103")), 200)  # a PO number placed before
     assert again["transactions"][0]["problem"]["code"] == "duplicate_id"
@@ -194,8 +198,23 @@ def _r(amount: str) -> str:
 
 def test_documents_of_orders_that_came_from_no_partner_are_not_found(edi: Api) -> None:
     api = edi
-    ok(api.post("/v1/orders", {"order_id": "WEB-1", "customer_id": "C1", "channel": "web", "lines": [{"sku": "BOLT-10", "qty": 1}]}))
+    ok(
+        api.post(
+            "/v1/orders",
+            {"order_id": "WEB-1", "customer_id": "C1", "channel": "web", "lines": [{"sku": "BOLT-10", "qty": 1}]},
+        )
+    )
     problem(api.get("/v1/orders/WEB-1/edi/855"), 404, "not_found")
-    ok(api.post("/v1/shipments", {"shipment_id": "SH-W", "order_id": "WEB-1", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 1}]}))
+    ok(
+        api.post(
+            "/v1/shipments",
+            {
+                "shipment_id": "SH-W",
+                "order_id": "WEB-1",
+                "warehouse_id": "W-A",
+                "lines": [{"sku": "BOLT-10", "qty": 1}],
+            },
+        )
+    )
     problem(api.get("/v1/shipments/SH-W/edi/856"), 404, "not_found")
     problem(api.get("/v1/invoices/INV-SH-W/edi/810"), 404, "not_found")

@@ -23,9 +23,19 @@ def refused(text: str) -> X12Error:
 
 def test_a_two_set_interchange_reads_with_its_envelopes() -> None:
     x = read_interchange(two_sets())
-    assert (x.sender_qualifier, x.sender_id, x.receiver_id, x.control_number) == ("ZZ", "ACMEBUY", "O2CSELL", "000000101")
+    assert (x.sender_qualifier, x.sender_id, x.receiver_id, x.control_number) == (
+        "ZZ",
+        "ACMEBUY",
+        "O2CSELL",
+        "000000101",
+    )
     (group,) = x.groups
-    assert (group.functional_id, group.sender, group.receiver, group.control_number) == ("PO", "ACMEBUY", "O2CSELL", "4001")
+    assert (group.functional_id, group.sender, group.receiver, group.control_number) == (
+        "PO",
+        "ACMEBUY",
+        "O2CSELL",
+        "4001",
+    )
     assert [(s.id, s.control_number, s.position) for s in group.sets] == [("850", "0001", 3), ("850", "0002", 12)]
     first = group.sets[0].segments
     assert [s.id for s in first] == ["BEG", "DTM", "N1", "N3", "N4", "PO1", "CTT"]
