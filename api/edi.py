@@ -247,8 +247,11 @@ class EdiController(Controller):
         request: Request[Any, Any, Any],
         gateway: NamedDependency[CommandGateway],
         ledger: NamedDependency[Ledger],
+        waits: NamedDependency[Waits],
         order_id: IdPath,
+        min_position: MinPosition = None,
     ) -> Response[str]:
+        await waits.for_log(min_position)
         state, version = await anyio.to_thread.run_sync(ledger.load, ORDER, order_id)
         if state is None:
             raise NotFoundError(f"Order {order_id} does not exist", order_id=order_id)
@@ -267,8 +270,11 @@ class EdiController(Controller):
         request: Request[Any, Any, Any],
         gateway: NamedDependency[CommandGateway],
         ledger: NamedDependency[Ledger],
+        waits: NamedDependency[Waits],
         shipment_id: IdPath,
+        min_position: MinPosition = None,
     ) -> Response[str]:
+        await waits.for_log(min_position)
         shipment, version = await anyio.to_thread.run_sync(ledger.load, SHIPMENT, shipment_id)
         if shipment is None:
             raise NotFoundError(f"Shipment {shipment_id} does not exist", shipment_id=shipment_id)
@@ -289,8 +295,11 @@ class EdiController(Controller):
         gateway: NamedDependency[CommandGateway],
         ledger: NamedDependency[Ledger],
         store: NamedDependency[EventStore],
+        waits: NamedDependency[Waits],
         invoice_id: IdPath,
+        min_position: MinPosition = None,
     ) -> Response[str]:
+        await waits.for_log(min_position)
         inv, version = await anyio.to_thread.run_sync(ledger.load, INVOICE, invoice_id)
         if inv is None or inv.kind != "invoice":
             raise NotFoundError(f"Invoice {invoice_id} does not exist", invoice_id=invoice_id)

@@ -41,6 +41,7 @@ from tests.conftest import (
     seed,
     wait_until,
 )
+from tests.x12_build import interchange, po850
 
 EXAMPLES = int(os.environ.get("O2C_FUZZ_EXAMPLES", "0") or 0)
 LONG_RUN = EXAMPLES > 0
@@ -159,6 +160,20 @@ def test_every_command_documents_its_request_body_and_every_route_its_errors() -
 
 
 # --- every success answer, on real resources: a walk through the whole order-to-cash flow ---------------
+
+WALK_PARTNER = {
+    "customer_id": "C-WALK",
+    "isa_qualifier": "ZZ",
+    "isa_id": "WALKBUY",
+    "gs_id": "WALKBUY",
+    "our_isa_qualifier": "ZZ",
+    "our_isa_id": "O2CSELL",
+    "our_gs_id": "O2CSELL",
+}
+WALK_850 = interchange(
+    [po850("0001", "PO-9", [["1", "2", "EA", "", "", "VN", "BOLT-10"]])], sender="WALKBUY", gs_sender="WALKBUY"
+)
+schemathesis.serializer.alias("application/edi-x12", "text/plain")  # the X12 route's body is text
 
 WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ("PUT", "/v1/products/{sku}", {"sku": "WALK-1"}, {"name": "Walk part", "unit_price": "2.50"}, 201),
@@ -285,6 +300,27 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ),
     (
         "POST",
+        "/v1/inventory/receipts",
+        {},
+        {"receipt_id": "R-EDI", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 5}]},
+        201,
+    ),
+    ("PUT", "/v1/trading-partners/{partner_id}", {"partner_id": "P-WALK"}, WALK_PARTNER, 201),
+    ("POST", "/v1/edi/x12", {}, WALK_850, 200),
+    (
+        "POST",
+        "/v1/shipments",
+        {},
+        {
+            "shipment_id": "SH-EDI",
+            "order_id": "P-WALK-PO-9",
+            "warehouse_id": "W-A",
+            "lines": [{"sku": "BOLT-10", "qty": 2}],
+        },
+        201,
+    ),
+    (
+        "POST",
         "/v1/shipments/{shipment_id}/delivery",
         {"shipment_id": "SH-WALK"},
         {"delivered_at": "2026-11-27T10:00:00Z"},
@@ -350,6 +386,10 @@ READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("/v1/invoices/{invoice_id}", {"invoice_id": "INV-SH-WALK"}, {}),
     ("/v1/invoices/{invoice_id}", {"invoice_id": "CN-RET-WALK"}, {}),
     ("/v1/invoices/{invoice_id}/history", {"invoice_id": "INV-SH-WALK"}, {}),
+    ("/v1/trading-partners/{partner_id}", {"partner_id": "P-WALK"}, {}),
+    ("/v1/orders/{order_id}/edi/855", {"order_id": "P-WALK-PO-9"}, {}),
+    ("/v1/shipments/{shipment_id}/edi/856", {"shipment_id": "SH-EDI"}, {}),
+    ("/v1/invoices/{invoice_id}/edi/810", {"invoice_id": "INV-SH-EDI"}, {}),
     ("/v1/invoices", {}, {"customer_id": "C-WALK"}),
     ("/v1/inventory/{warehouse_id}/{sku}/history", {"warehouse_id": "W-WALK", "sku": "WALK-1"}, {}),
     ("/v1/atp/{sku}", {"sku": "WALK-1"}, {}),
@@ -369,7 +409,8 @@ READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
 
 def _checked(served: Served, method: str, path: str, params: dict[str, str], query: dict[str, Any], body: Any) -> Any:
     operation = schema[path][method]
-    extra = {} if body is None else {"body": body, "media_type": "application/json"}
+    media = "application/edi-x12" if path == "/v1/edi/x12" else "application/json"
+    extra = {} if body is None else {"body": body, "media_type": media}
     case = operation.Case(path_parameters=params, query=query, **extra)
     response = case.call(base_url=served.base, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30)
     case.validate_response(response, excluded_checks=[not_a_server_error, positive_data_acceptance])
@@ -383,17 +424,19 @@ def test_a_walk_through_the_whole_flow_answers_every_success_as_declared(served_
         assert response.status_code == status, (method, path, response.text)
         position = max(position, int(response.json().get("position", 0)) if response.content else 0)
         if path == "/v1/shipments/{shipment_id}/delivery":  # billing issues the invoice the payment pays
-            assert wait_until(
-                lambda: (
-                    httpx.get(
-                        f"{served_store.base}/v1/invoices/INV-SH-WALK", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
-                    )
-                    .json()
-                    .get("status")
-                    == "issued"
-                ),
-                timeout=15,
-            )
+            for invoice_id in ("INV-SH-WALK", "INV-SH-EDI"):  # and the EDI order's, whose 810 is read
+                assert wait_until(
+                    lambda invoice_id=invoice_id: (
+                        httpx.get(
+                            f"{served_store.base}/v1/invoices/{invoice_id}",
+                            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                        )
+                        .json()
+                        .get("status")
+                        == "issued"
+                    ),
+                    timeout=15,
+                )
     covered = {(m, p) for m, p, *_ in WALK} | {("GET", p) for p, *_ in READS}
     for path, params, query in READS:
         response = _checked(served_store, "GET", path, params, {**query, "min_position": position}, None)
