@@ -68,10 +68,6 @@ def functional_ack(partner: TradingPartner, groups: Sequence[GroupAck], control:
     return interchange(us, them, "FA", control, at, sets)
 
 
-def _uom(line: Line) -> str:
-    return line.ordered_uom or "EA"
-
-
 def _line_ref(line: Line) -> str:
     return line.customer_line_ref or line.line_id
 
@@ -92,22 +88,25 @@ def order_ack(partner: TradingPartner, state: Order, received: PartnerOrderRecei
     us, them = _parties(partner)
     body: list[Elements] = [segment("BAK", "00", "AC", received.customer_po, ccyymmdd(state.accepted_at))]
     for line in state.lines:
+        placed = received.placed_qty.get(line.line_id, line.qty)  # PO1 echoes the line as ordered
+        as_ordered = placed % line.factor == 0
         body.append(
             segment(
                 "PO1",
                 _line_ref(line),
-                str(line.ordered_qty),
-                _uom(line),
-                decimal_text(line.unit_price * line.factor),
+                str(placed // line.factor if as_ordered else placed),
+                (line.unit or line.base_uom if as_ordered else line.base_uom) or "EA",
+                decimal_text(line.unit_price * line.factor if as_ordered else line.unit_price),
                 "",
                 "VN",
                 line.sku,
             )
         )
         code = _ack_code(line, received.placed_qty.get(line.line_id))
-        left = line.qty - line.cancelled
-        qty = "0" if code == "IR" else str(left // line.factor if left % line.factor == 0 else left)
-        uom = _uom(line) if code == "IR" or left % line.factor == 0 else (line.base_uom or "EA")
+        left = 0 if code == "IR" else line.qty - line.cancelled
+        whole = left % line.factor == 0  # in the buyer's unit while a whole number of it
+        qty = str(left // line.factor if whole else left)
+        uom = (line.unit or line.base_uom if whole else line.base_uom) or "EA"
         promised = line.promised_date
         body.append(
             segment("ACK", code, qty, uom, "068" if promised else "", promised.strftime("%Y%m%d") if promised else "")
