@@ -9,6 +9,7 @@ import httpx
 from infra.adapters.x12.reader import Interchange, Segment, read_interchange
 from tests.conftest import Api
 from tests.http import ok
+from tests.x12_build import interchange, po850
 
 PARTNER = {
     "customer_id": "C1",
@@ -20,6 +21,19 @@ PARTNER = {
     "our_gs_id": "O2CSELL",
 }
 X12 = "application/edi-x12"
+# the schema fuzzing's walk (tests/api/test_fuzz.py): partner P-WALK of C-WALK sends PO-9 for 2 BOLT-10
+WALK_PARTNER = {
+    "customer_id": "C-WALK",
+    "isa_qualifier": "ZZ",
+    "isa_id": "WALKBUY",
+    "gs_id": "WALKBUY",
+    "our_isa_qualifier": "ZZ",
+    "our_isa_id": "O2CSELL",
+    "our_gs_id": "O2CSELL",
+}
+WALK_850 = interchange(
+    [po850("0001", "PO-9", [["1", "2", "EA", "", "", "VN", "BOLT-10"]])], sender="WALKBUY", gs_sender="WALKBUY"
+)
 
 
 def with_partner(api: Api, partner_id: str = "ACME") -> Api:

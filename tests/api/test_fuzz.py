@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from infra.service import Service
+from tests.api.edi_world import WALK_850, WALK_PARTNER
 from tests.conftest import (
     ADMIN_KEY,
     PG_HOST,
@@ -41,7 +42,6 @@ from tests.conftest import (
     seed,
     wait_until,
 )
-from tests.x12_build import interchange, po850
 
 EXAMPLES = int(os.environ.get("O2C_FUZZ_EXAMPLES", "0") or 0)
 LONG_RUN = EXAMPLES > 0
@@ -161,18 +161,6 @@ def test_every_command_documents_its_request_body_and_every_route_its_errors() -
 
 # --- every success answer, on real resources: a walk through the whole order-to-cash flow ---------------
 
-WALK_PARTNER = {
-    "customer_id": "C-WALK",
-    "isa_qualifier": "ZZ",
-    "isa_id": "WALKBUY",
-    "gs_id": "WALKBUY",
-    "our_isa_qualifier": "ZZ",
-    "our_isa_id": "O2CSELL",
-    "our_gs_id": "O2CSELL",
-}
-WALK_850 = interchange(
-    [po850("0001", "PO-9", [["1", "2", "EA", "", "", "VN", "BOLT-10"]])], sender="WALKBUY", gs_sender="WALKBUY"
-)
 schemathesis.serializer.alias("application/edi-x12", "text/plain")  # the X12 route's body is text
 
 WALK: list[tuple[str, str, dict[str, str], Any, int]] = [

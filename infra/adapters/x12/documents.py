@@ -18,6 +18,7 @@ from domain.order import Order
 from domain.order.state import Line
 from domain.shipment import Shipment
 from domain.trading_partner import PartnerOrderReceived, TradingPartner
+from domain.values import ZERO
 from infra.adapters.x12.writer import (
     Elements,
     Party,
@@ -151,7 +152,7 @@ def invoice_doc(
         uom = (line.base_uom if line else None) or "EA"
         body.append(segment("IT1", ref, str(item.qty), uom, decimal_text(item.unit_price), "", "VN", item.sku))
     body.append(segment("TDS", cents(inv.total if inv.total is not None else inv.subtotal)))
-    body.append(segment("TXI", "TX", decimal_text(inv.tax if inv.tax is not None else 0 * inv.subtotal)))
+    body.append(segment("TXI", "TX", decimal_text(inv.tax if inv.tax is not None else ZERO)))
     if inv.freight:
         body.append(segment("SAC", "C", "D240", "", "", cents(inv.freight)))
     body.append(segment("CTT", str(len(inv.lines))))
