@@ -229,10 +229,10 @@ class EdiController(Controller):
         responses=answers(InterchangeAnswer, 200),
     )
     async def post_interchange(
-        self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway], ledger: NamedDependency[Ledger]
+        self, request: Request[Any, Any, Any], gateway: NamedDependency[CommandGateway]
     ) -> Response[bytes]:
         x12 = _decode(await read_edi(request))
-        partner = await anyio.to_thread.run_sync(_partner_of, ledger, x12)
+        partner = await anyio.to_thread.run_sync(_partner_of, gateway.app.ledger, x12)  # one dependency
         at = gateway.clock.now()
         cmd = edi.ReceiveInterchange(partner.partner_id, x12.control_number, tuple(_orders(x12, partner, at)))
         key = {"partner_id": partner.partner_id, "interchange_control_number": x12.control_number}
