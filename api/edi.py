@@ -280,6 +280,7 @@ class EdiController(Controller):
             raise NotFoundError(f"Shipment {shipment_id} does not exist", shipment_id=shipment_id)
         link, partner = await _link(ledger, shipment.order_id, f"Shipment {shipment_id}")
         state, _ = await anyio.to_thread.run_sync(ledger.load, ORDER, shipment.order_id)
+        assert state is not None  # a partner's order: the link was recorded with it
         control = await _number(request, gateway, partner, f"856:{shipment_id}:{version}")
         return _x12(documents.ship_notice(partner, shipment, state, link.customer_po, control))
 
@@ -309,6 +310,7 @@ class EdiController(Controller):
                 f"Invoice {invoice_id} is not issued yet: it has no number to send", invoice_id=invoice_id
             )
         state, _ = await anyio.to_thread.run_sync(ledger.load, ORDER, inv.order_id)
+        assert state is not None  # a partner's order: the link was recorded with it
         issued_at = await anyio.to_thread.run_sync(_issued_at, store, invoice_id)
         control = await _number(request, gateway, partner, f"810:{invoice_id}:{version}")
         return _x12(documents.invoice_doc(partner, inv, state, link.customer_po, str(inv.number), issued_at, control))
@@ -339,5 +341,6 @@ async def _number(
 ) -> int:
     """The document's control number: the one it was given, else the partner's next (recorded)."""
     outcome = await gateway.app.execute_async(_context(request), edi.NumberDocument(partner.partner_id, document))
+    assert outcome.result is not None  # decided now, never answered from a record (no dedupe)
     number: int = outcome.result
     return number
