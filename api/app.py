@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.billing import DeadLettersController, FinanceController, InvoicesController
 from api.body import CommandRequest
 from api.deps import dependencies
+from api.edi import EdiController
 from api.errors import EXCEPTION_HANDLERS, problem
 from api.expected import ExpectedReceiptsController
 from api.fulfilment import ShipmentsController
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             AdminKeysController,
             ReceivablesController,
             WebhooksController,
+            EdiController,
         ],
         dependencies={**dependencies(), "customers": Provide(customer_scope, sync_to_thread=False)},
         guards=[require_scope, single_query_values, tenancy_guard],

@@ -136,6 +136,30 @@ def _check_headers(headers: Headers) -> None:
         raise _too_large()
 
 
+EDI_X12 = "application/edi-x12"
+
+
+async def read_edi(request: Request[Any, Any, Any]) -> bytes:
+    """The raw body of an EDI route: Content-Type application/edi-x12 (else 415), at most 1 MiB (else 413,
+    from the announced length before reading, or from what was read), and the Idempotency-Key checked."""
+    check_idempotency_key(request)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != EDI_X12:
+        raise ProblemError(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            f"Send the interchange as {EDI_X12} (got {media or 'no content type'})",
+        )
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY:
+        raise _too_large()
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise _too_large()
+    return raw
+
+
 class CommandRequest(Request[Any, Any, Any]):
     """The request class of the app. For a handler that takes a body Struct as `data`, Litestar's `data`
     comes from here: checked, read, decoded and converted strictly. Other routes read as Litestar does."""

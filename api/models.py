@@ -294,3 +294,20 @@ class ApplyCreditRequest(Body):
 
 class DunningRunRequest(Body):
     as_of: date | None = None  # default: today (the service's clock)
+
+
+IsaQualifier = Annotated[
+    str, Meta(pattern=r"\A[A-Z0-9]{2}\Z", description="ISA05/ISA07: 2 of A-Z 0-9, e.g. ZZ, 01, 12")
+]
+IsaId = Annotated[str, Meta(pattern=r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,14}\Z", description="ISA06/ISA08: 1-15 characters")]
+GsId = Annotated[str, Meta(pattern=r"\A[A-Za-z0-9][A-Za-z0-9._-]{1,14}\Z", description="GS02/GS03: 2-15 characters")]
+
+
+class PutTradingPartnerRequest(Body):
+    customer_id: Id
+    isa_qualifier: IsaQualifier
+    isa_id: IsaId
+    gs_id: GsId
+    our_isa_qualifier: IsaQualifier
+    our_isa_id: IsaId
+    our_gs_id: GsId

@@ -108,6 +108,14 @@ def refine(app: Litestar) -> None:
         body = body_field(handler)
         if body is not None and isinstance(operation.request_body, RequestBody):
             operation.request_body.required = not body.has_default  # else no body at all is that default
+        raw = handler.opt.get("raw_body")
+        if raw is not None:  # a route that reads its body itself (EDI): text of that media type, at most 1 MiB
+            operation.request_body = RequestBody(
+                content={
+                    raw: OpenAPIMediaType(schema=_schema({"type": "string", "minLength": 1, "maxLength": 1024 * 1024}))
+                },
+                required=True,
+            )
         if handler.opt.get("scope") is None:
             operation.security = []  # public: no key needed
             if operation.operation_id == "Ready":

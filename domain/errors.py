@@ -201,3 +201,11 @@ class UnknownPriceListError(DomainError):
 class UnknownPaymentTermsError(DomainError):
     code = "unknown_payment_terms"
     title = "Unknown payment terms"
+
+
+class PartnerIdentityTakenError(DomainError):
+    """A trading partner names the ISA and GS identity another partner already has."""
+
+    code = "partner_identity_taken"
+    category = CONFLICT
+    title = "Trading partner identity taken"

@@ -14,7 +14,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from domain import apikey, catalog, customer, price_list, terms
+from domain import apikey, catalog, customer, price_list, terms, trading_partner
 from domain import expected as expected_receipts
 from domain import journal as journal_domain
 from domain import order as orders_domain
@@ -23,6 +23,7 @@ from infra.commands import (
     backorders,
     billing,
     changes,
+    edi,
     expected,
     fulfilment,
     inventory,
@@ -109,6 +110,9 @@ class Application:
             terms.PutPaymentTerms: receivables.put_payment_terms,
             receivables.ApplyCredit: receivables.apply_credit,
             receivables.RunDunning: receivables.run_dunning,
+            trading_partner.PutTradingPartner: edi.put_partner,
+            edi.ReceiveInterchange: edi.receive_interchange,
+            edi.NumberDocument: edi.number_outbound,
             messages.ReceiveStock: _receive_stock,
             expected_receipts.CreateExpectedReceipt: expected.create_expected,
             expected_receipts.ChangeExpectedReceipt: expected.record_expected,

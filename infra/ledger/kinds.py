@@ -20,8 +20,10 @@ from domain import (
     order,
     payment,
     price_list,
+    sequence,
     shipment,
     terms,
+    trading_partner,
     transfer,
 )
 from domain.decider import Decider
@@ -68,6 +70,17 @@ DUNNING: Kind[dunning.Dunning] = Kind("dunning", dunning.initial_dunning, dunnin
 INVOICE: Kind[invoice.Invoice | None] = Kind.of("invoice", invoice.decider)
 SEQUENCE: Kind[int] = Kind("sequence", lambda k: 0, invoice.evolve_sequence)
 
+TRADING_PARTNER: Kind[trading_partner.TradingPartner | None] = Kind.of(
+    "trading-partner", trading_partner.partner_decider
+)
+# an identity (ISA05|ISA06|GS02) -> the partner that has it: how an interchange finds its sender without a scan
+PARTNER_IDENTITY: Kind[str | None] = Kind("partner-identity", lambda k: None, trading_partner.evolve_identity)
+EDI_ORDER: Kind[trading_partner.PartnerOrderReceived | None] = Kind(
+    "edi-order", lambda k: None, trading_partner.evolve_partner_order
+)  # per order id: the partner and purchase order it came from
+# per outbound document (997, or 855/856/810 of one version of its resource): the control number it was given
+EDI_DOCUMENT: Kind[int] = Kind("edi-document", lambda k: 0, sequence.evolve_sequence)
+
 
 def _evolve_payment(state: payment.PaymentReceived | None, event: Event) -> payment.PaymentReceived | None:
     return event if isinstance(event, payment.PaymentReceived) else state
@@ -106,6 +119,10 @@ KINDS: dict[str, Kind[Any]] = {
         SEQUENCE,
         PAYMENT,
         JOURNAL,
+        TRADING_PARTNER,
+        PARTNER_IDENTITY,
+        EDI_ORDER,
+        EDI_DOCUMENT,
     )
 }
 

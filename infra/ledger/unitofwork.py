@@ -113,6 +113,22 @@ class UnitOfWork:
     def has_events(self) -> bool:
         return bool(self.pending)
 
+    def attempt(self, run: Callable[[], R]) -> R:
+        """Run part of a command all or nothing: when `run` raises a DomainError, the streams it loaded or
+        changed and the events it queued are as they were before, and the error goes on to the caller (one
+        purchase order of an EDI interchange refused while the others are placed in the same write)."""
+        before = {sid: (loaded.state, loaded.version) for sid, loaded in self._loaded.items()}
+        queued = len(self.pending)
+        try:
+            return run()
+        except DomainError:
+            for sid in [sid for sid in self._loaded if sid not in before]:
+                del self._loaded[sid]
+            for sid, (state, version) in before.items():
+                self._loaded[sid].state, self._loaded[sid].version = state, version
+            del self.pending[queued:]
+            raise
+
 
 @dataclass(frozen=True)
 class Dedupe:

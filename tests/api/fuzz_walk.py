@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.edi_world import WALK_850, WALK_PARTNER
+
 WEBHOOK = {"url": "https://93.184.215.14/walk", "event_types": ["OrderPlaced"]}  # a public address literal
 WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ("POST", "/v1/webhooks", {}, {"webhook_id": "WH-WALK", **WEBHOOK}, 201),
@@ -138,6 +140,27 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ),
     (
         "POST",
+        "/v1/inventory/receipts",
+        {},
+        {"receipt_id": "R-EDI", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 5}]},
+        201,
+    ),
+    ("PUT", "/v1/trading-partners/{partner_id}", {"partner_id": "P-WALK"}, WALK_PARTNER, 201),
+    ("POST", "/v1/edi/x12", {}, WALK_850, 200),
+    (
+        "POST",
+        "/v1/shipments",
+        {},
+        {
+            "shipment_id": "SH-EDI",
+            "order_id": "P-WALK-PO-9",
+            "warehouse_id": "W-A",
+            "lines": [{"sku": "BOLT-10", "qty": 2}],
+        },
+        201,
+    ),
+    (
+        "POST",
         "/v1/shipments/{shipment_id}/delivery",
         {"shipment_id": "SH-WALK"},
         {"delivered_at": "2026-11-27T10:00:00Z"},
@@ -213,6 +236,10 @@ READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("/v1/invoices/{invoice_id}", {"invoice_id": "INV-SH-WALK"}, {}),
     ("/v1/invoices/{invoice_id}", {"invoice_id": "CN-RET-WALK"}, {}),
     ("/v1/invoices/{invoice_id}/history", {"invoice_id": "INV-SH-WALK"}, {}),
+    ("/v1/trading-partners/{partner_id}", {"partner_id": "P-WALK"}, {}),
+    ("/v1/orders/{order_id}/edi/855", {"order_id": "P-WALK-PO-9"}, {}),
+    ("/v1/shipments/{shipment_id}/edi/856", {"shipment_id": "SH-EDI"}, {}),
+    ("/v1/invoices/{invoice_id}/edi/810", {"invoice_id": "INV-SH-EDI"}, {}),
     ("/v1/invoices", {}, {"customer_id": "C-WALK"}),
     ("/v1/inventory/{warehouse_id}/{sku}/history", {"warehouse_id": "W-WALK", "sku": "WALK-1"}, {}),
     ("/v1/atp/{sku}", {"sku": "WALK-1"}, {}),

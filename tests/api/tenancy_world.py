@@ -19,6 +19,7 @@ from api.app import create_app
 from infra.service import Service
 from tests.conftest import Api, make_settings, seed, settle, wait_until
 from tests.http import ok, place, receive
+from tests.x12_build import interchange, po850
 
 CUSTOMERS = ("C1", "C2")
 MISSING = {"order_id": "SO-NONE", "invoice_id": "INV-NONE", "shipment_id": "SH-NONE", "customer_id": "C-NONE"}
@@ -32,6 +33,32 @@ def ids_of(customer_id: str) -> dict[str, str]:
         "shipment_id": f"SH-{customer_id}",
         "customer_id": customer_id,
     }
+
+
+def edi_ids_of(customer_id: str) -> dict[str, str]:
+    """The resources of this customer's EDI order (from partner `E<customer>`): what the X12 document routes name."""
+    return {
+        "order_id": f"E{customer_id}-PO-1",
+        "invoice_id": f"INV-SH-E{customer_id}",
+        "shipment_id": f"SH-E{customer_id}",
+        "customer_id": customer_id,
+    }
+
+
+def edi_order(admin: Api, customer_id: str) -> None:
+    """Partner E<customer> (its own identity) sends PO-1 for 1 BOLT-10; it ships as SH-E<customer>."""
+    partner = f"E{customer_id}"
+    identity = {"isa_qualifier": "ZZ", "isa_id": partner, "gs_id": partner}
+    us = {"our_isa_qualifier": "ZZ", "our_isa_id": "O2CSELL", "our_gs_id": "O2CSELL"}
+    ok(admin.put(f"/v1/trading-partners/{partner}", {"customer_id": customer_id, **identity, **us}))
+    po = po850("0001", "PO-1", [["1", "1", "EA", "", "", "VN", "BOLT-10"]])
+    text = interchange([po], sender=partner, gs_sender=partner)
+    headers = admin.headers({"Content-Type": "application/edi-x12"})
+    answer = admin.client.post("/v1/edi/x12", content=text.encode(), headers=headers)
+    assert answer.status_code == 200 and answer.json()["transactions"][0]["status"] == "accepted", answer.text
+    ids = edi_ids_of(customer_id)
+    body = {"shipment_id": ids["shipment_id"], "order_id": ids["order_id"], "warehouse_id": "W-A"}
+    ok(admin.post("/v1/shipments", {**body, "lines": [{"sku": "BOLT-10", "qty": 1}]}))
 
 
 SHARED = {"sku": "NUT-4", "warehouse_id": "W-A", "terms_id": "NET-30"}  # ids every key may name (catalog, terms)
@@ -81,11 +108,14 @@ def build(client: TestClient[Any]) -> World:
         ok(place(admin, ids["order_id"], [{"sku": "BOLT-10", "qty": 3}], customer_id=c))
         body = {"shipment_id": ids["shipment_id"], "order_id": ids["order_id"], "warehouse_id": "W-A"}
         ok(admin.post("/v1/shipments", {**body, "lines": [{"sku": "BOLT-10", "qty": 2}]}))
+        edi_order(admin, c)
     for c in CUSTOMERS:
         invoice_id = ids_of(c)["invoice_id"]
         path = f"/v1/invoices/{invoice_id}"
         issued = wait_until(lambda path=path: admin.get(path).json().get("status") == "issued", 20)
         assert issued, f"{invoice_id} was not issued"
+        edi_path = f"/v1/invoices/{edi_ids_of(c)['invoice_id']}"
+        assert wait_until(lambda path=edi_path: admin.get(path).json().get("status") == "issued", 20)
         sent = {"return_id": f"RT-{c}", "order_id": f"SO-{c}", "warehouse_id": "W-A", "restock": True}
         ok(admin.post("/v1/returns", {**sent, "lines": [{"sku": "BOLT-10", "qty": 1}]}))
     portals = []
