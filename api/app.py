@@ -22,6 +22,7 @@ from api.inventory import InventoryController
 from api.journal import JournalController
 from api.keys import AdminKeysController
 from api.openapi import allow_header_middleware, refine
+from api.kpis import ops_kpis
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
 from api.orders import OrdersController
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             metrics,
             ops_page,
             ops_summary,
+            ops_kpis,
             ReferenceController,
             PriceListsController,
             InventoryController,

@@ -16,6 +16,7 @@ from infra.commands.application import Application
 from infra.eventstore.engine import make_engine
 from infra.eventstore.store import EventStore
 from infra.ledger.groupcommit import GroupCommitter
+from infra.ledger.refusals import RefusalCounter
 from infra.ledger.ledger import Ledger
 from infra.ledger.snapshots import Snapshots
 from infra.readside.readmodels import ReadModels
@@ -75,10 +76,13 @@ class Service:
             snapshots = Snapshots(engine)
             keys = KeyRing(engine, settings.admin_key)
             read = ReadModels(engine, store)
+            refusals = RefusalCounter(engine, Clock().today)
         ledger = Ledger(store, max_attempts=settings.command_retries, snapshots=snapshots)
         if settings.group_commit:
             ledger.group = GroupCommitter(ledger)
         svc = cls(settings, engine, store, ledger, keys, read, Application(ledger, settings))
+        refusals.today = lambda: svc.clock.today()
+        svc.app.refusals = refusals  # refused orders counted per day, outside the log
         keys.now = lambda: svc.clock.now()  # expiry and grace by the service's clock (tests fix it)
         svc.metrics = Metrics(read, svc)
         ledger.on_retry.append(svc.metrics.retries.inc)

@@ -13,10 +13,13 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
+import anyio.to_thread
+
 from domain import apikey, catalog, customer, price_list, terms
 from domain import expected as expected_receipts
 from domain import journal as journal_domain
 from domain import order as orders_domain
+from domain.errors import DomainError
 from infra.commands import (
     backorders,
     billing,
@@ -34,6 +37,7 @@ from infra.commands import (
 )
 from infra.ledger.kinds import INVOICE
 from infra.ledger.ledger import Ledger
+from infra.ledger.refusals import RefusalCounter
 from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome, Reply, UnitOfWork
 from infra.settings import Settings
 
@@ -97,6 +101,7 @@ def _fail_tax(uow: UnitOfWork, c: messages.FailTax) -> None:
 class Application:
     def __init__(self, ledger: Ledger, settings: Settings) -> None:
         self.ledger = ledger
+        self.refusals: RefusalCounter | None = None  # counts refused orders outside the log (the service sets it)
         by_delivery = settings.billing_trigger == "delivery"
         self._handlers: dict[type, Handle] = {
             catalog.PutProduct: reference.put_product,
@@ -153,12 +158,24 @@ class Application:
     def execute(
         self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
     ) -> Outcome[Any]:
-        return self.ledger.run(ctx, self.handler(command), tuple(dedupe), reply)
+        try:
+            return self.ledger.run(ctx, self.handler(command), tuple(dedupe), reply)
+        except DomainError as exc:
+            self._refused(exc)
+            raise
 
     async def execute_async(
         self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
     ) -> Outcome[Any]:
-        return await self.ledger.run_async(ctx, self.handler(command), tuple(dedupe), reply)
+        try:
+            return await self.ledger.run_async(ctx, self.handler(command), tuple(dedupe), reply)
+        except DomainError as exc:
+            await anyio.to_thread.run_sync(self._refused, exc)
+            raise
+
+    def _refused(self, exc: DomainError) -> None:
+        if self.refusals is not None:
+            self.refusals.note(exc)
 
     def execute_together(
         self, ctx: Context, commands: Sequence[Command], dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
