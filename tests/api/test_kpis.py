@@ -18,6 +18,7 @@ from api.kpis import Kpis
 from infra.clock import FixedClock
 from infra.service import Service
 from infra.settings import Settings
+from tests.api.test_metrics import samples
 from tests.conftest import Api, seed
 from tests.http import line, ok, place, problem, receive
 
@@ -90,6 +91,11 @@ def test_kpis_over_a_window_count_placement_fill_cancellations_and_refusals_and_
             "from": "2026-02-01",  # the default: the last 30 days to today by the service's clock
             "to": "2026-03-02",
         }
+        gauges = samples(api)  # the same figures over the same default window
+        assert gauges[("o2c_kpi_fill_rate_ratio", ())] == float(expected["fill_rate"])  # the 4-place figure
+        assert gauges[("o2c_kpi_backorder_rate_ratio", ())] == float(expected["backorder_rate"])
+        for kind, count in expected["exceptions"].items():
+            assert gauges[("o2c_kpi_exceptions", (("kind", kind),))] == count
         later = kpis(api, start="2026-03-03", end="2026-03-31")
         assert (later["orders"], later["fill_rate"], later["exceptions"]) == (0, None, NO_EXCEPTIONS)
     with running(settings) as again:  # a restart: the counter was stored, the rest comes from the log again
