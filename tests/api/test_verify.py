@@ -75,6 +75,8 @@ def _corrupt(svc: Service) -> None:
         conn.execute(balances.update().where(balances.c.customer_id == "C1").values(unbilled="999.00"))
         invoices = read["invoices"].tables["invoices"]
         assert conn.execute(invoices.update().values(customer_id="C-NOBODY")).rowcount == 1
+        kpi_orders = read["kpis"].tables["kpi_orders"]
+        conn.execute(kpi_orders.update().where(kpi_orders.c.order_id == "SO-1").values(filled=0))
 
 
 def test_verify_names_a_corrupted_row_of_each_read_model(api: Api, client: TestClient[Any]) -> None:
@@ -88,6 +90,7 @@ def test_verify_names_a_corrupted_row_of_each_read_model(api: Api, client: TestC
         "orders": 1,
         "balances": 1,
         "invoices": 1,
+        "kpis": 1,
     }
     atp = {e["table"]: e for e in models["atp"]["examples"]}
     assert atp["positions"]["key"] == {"sku": "BOLT-10", "warehouse_id": "W-A"}
