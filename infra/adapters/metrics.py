@@ -130,7 +130,11 @@ def _kpi_gauges(read: ReadSide, today: date) -> Iterator[GaugeMetricFamily]:
     found = read.kpis(today - timedelta(days=KPI_DAYS - 1), today)
     for name, key, help_text in (
         ("o2c_kpi_fill_rate_ratio", "fill_rate", "Share of order lines fully allocated at placement, last 30 days"),
-        ("o2c_kpi_backorder_rate_ratio", "backorder_rate", "Share of order lines backordered at placement, last 30 days"),
+        (
+            "o2c_kpi_backorder_rate_ratio",
+            "backorder_rate",
+            "Share of order lines backordered at placement, last 30 days",
+        ),
     ):
         value = found[key]
         yield GaugeMetricFamily(name, help_text, value=float("nan") if value is None else float(value))
