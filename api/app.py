@@ -21,8 +21,8 @@ from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
 from api.journal import JournalController
 from api.keys import AdminKeysController
-from api.openapi import allow_header_middleware, refine
 from api.kpis import ops_kpis
+from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
 from api.orders import OrdersController

@@ -16,8 +16,8 @@ from infra.commands.application import Application
 from infra.eventstore.engine import make_engine
 from infra.eventstore.store import EventStore
 from infra.ledger.groupcommit import GroupCommitter
-from infra.ledger.refusals import RefusalCounter
 from infra.ledger.ledger import Ledger
+from infra.ledger.refusals import RefusalCounter
 from infra.ledger.snapshots import Snapshots
 from infra.readside.readmodels import ReadModels
 from infra.settings import Settings

@@ -72,7 +72,7 @@ class RefusalCounter:
             return
         try:
             self.add(*found)
-        except Exception:  # noqa: BLE001 - the refusal is the answer; a lost count is only logged
+        except Exception:
             log.exception("could not count a refused command (%s)", found[0])
 
     def counts(self, start: date, end: date) -> dict[str, int]:
