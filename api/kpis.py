@@ -65,7 +65,11 @@ class Kpis(Resource, rename={"start": "from", "end": "to"}):
 def window(start: date | None, end: date | None, today: date) -> tuple[date, date]:
     """The window asked for: `to` defaults to today, `from` to 29 days before `to` (30 days)."""
     end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start is None:
+        try:
+            start = end - timedelta(days=DEFAULT_DAYS - 1)
+        except OverflowError:  # `to` in the first days of year 1
+            raise invalid([{"field": "to", "message": "the default window starts before year 1"}]) from None
     if start > end:
         raise invalid([{"field": "from", "message": "must not be after to"}])
     if (end - start).days + 1 > LONGEST:

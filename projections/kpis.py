@@ -122,6 +122,8 @@ def invoice_keys(event: Event) -> list[Key]:
 def evolve_invoice(row: Row | None, key: Key, event: Event, info: EventInfo) -> Row | None:
     day = _utc(info.occurred_at).date()
     if row is None:
+        if not isinstance(event, invoice.InvoiceOpened | invoice.InvoiceDeadLettered | invoice.InvoiceIssued):
+            return None  # a payment or credit of an invoice this read model never saw issued
         row = {
             "invoice_id": key[0],
             "opened_at": None,

@@ -126,6 +126,7 @@ def test_a_credit_hold_is_counted_by_its_reason(seeded: Api) -> None:
         {"to": "yesterday"},
         {"from": "20260301"},
         {"min_position": "-1"},
+        {"to": "0001-01-05"},  # the default 30 days would start before year 1
     ],
 )
 def test_a_bad_window_is_422_invalid_request(api: Api, params: dict[str, str]) -> None:
