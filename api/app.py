@@ -22,6 +22,7 @@ from api.fulfilment import ShipmentsController
 from api.inventory import InventoryController
 from api.journal import JournalController
 from api.keys import AdminKeysController
+from api.kpis import ops_kpis
 from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             metrics,
             ops_page,
             ops_summary,
+            ops_kpis,
             ReferenceController,
             PriceListsController,
             InventoryController,

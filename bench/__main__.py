@@ -3,7 +3,8 @@
     python -m bench [--stores sqlite,postgres] [--seconds 10] [--clients 64] [--preload N] [--record]
 
 Per store it measures order intake (3-line orders), ATP reads next to a bare endpoint of the same
-server, projection lag under intake, server RSS, and a one-pass rebuild of every read model.
+server, projection lag under intake, server RSS, a 365-day GET /v1/ops/kpis after the run, and a
+one-pass rebuild of every read model.
 `--preload N` first fills the store with N events of realistic history (read models caught up),
 to compare the figures at 10,000 and 1,000,000 events. `--record` appends the table to
 bench/RESULTS.md with the date and the command.
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -76,6 +77,24 @@ def load(url: str, mode: str, path: str, clients: int, seconds: float) -> dict[s
         check=True,
     )
     return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def kpi_window(url: str, runs: int = 20) -> dict[str, object]:
+    """GET /v1/ops/kpis over the last 365 days (the whole preloaded history), one request at a time:
+    the window query's cost (API.md "Business KPIs": per day of the window, not per event)."""
+    today = datetime.now(UTC).date()
+    params = {"from": (today - timedelta(days=364)).isoformat(), "to": today.isoformat()}
+    times: list[float] = []
+    with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {KEY}"}) as client:
+        orders = 0
+        for _ in range(runs):
+            started = time.perf_counter()
+            r = client.get("/v1/ops/kpis", params=params)
+            times.append((time.perf_counter() - started) * 1000)
+            r.raise_for_status()
+            orders = int(r.json()["orders"])
+    times.sort()
+    return {"orders": orders, "p50_ms": round(times[len(times) // 2], 1), "max_ms": round(times[-1], 1)}
 
 
 def rss_mb(pid: int) -> float:
@@ -159,6 +178,7 @@ def bench_store(store: str, seconds: float, clients: int, preload: int = 0) -> d
             lags.sort()
             result["lag_p99_events"] = lags[min(int(len(lags) * 0.99), len(lags) - 1)] if lags else None
             result["rss_mb"] = round(rss_mb(server.pid), 1)
+            result["kpis"] = kpi_window(base)
         finally:
             server.terminate()
             server.wait(30)
@@ -188,6 +208,7 @@ def table(results: list[dict[str, object]], clients: int) -> str:
             f"| {s} | ATP / bare | {a['rps'] / b['rps']:.0%} |",  # type: ignore[index,operator]
             f"| {s} | projection lag p99 under intake | {r['lag_p99_events']} events |",
             f"| {s} | server RSS after the run | {r['rss_mb']} MB |",
+            f"| {s} | GET /v1/ops/kpis, 365-day window | p50 {r['kpis']['p50_ms']} ms, max {r['kpis']['max_ms']} ms over {r['kpis']['orders']:,} orders |",  # type: ignore[index]
             f"| {s} | rebuild (all read models, one pass) | {r['rebuild_events_per_s']} log events/s over {r['rebuild_events']} events |",
         ]
     return "\n".join(rows)

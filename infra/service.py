@@ -18,6 +18,7 @@ from infra.eventstore.engine import make_engine
 from infra.eventstore.store import EventStore
 from infra.ledger.groupcommit import GroupCommitter
 from infra.ledger.ledger import Ledger
+from infra.ledger.refusals import RefusalCounter
 from infra.ledger.snapshots import Snapshots
 from infra.readside.readmodels import ReadModels
 from infra.settings import Settings
@@ -83,10 +84,13 @@ class Service:
             keys = KeyRing(engine, settings.admin_key)
             read = ReadModels(engine, store)
             hooks = WebhookStore(engine)
+            refusals = RefusalCounter(engine, Clock().today)
         ledger = Ledger(store, max_attempts=settings.command_retries, snapshots=snapshots)
         if settings.group_commit:
             ledger.group = GroupCommitter(ledger)
         svc = cls(settings, engine, store, ledger, keys, read, Application(ledger, settings), webhooks=hooks)
+        refusals.today = lambda: svc.clock.today()
+        svc.app.refusals = refusals  # refused orders counted per day, outside the log
         keys.now = lambda: svc.clock.now()  # expiry and grace by the service's clock (tests fix it)
         svc.metrics = Metrics(read, svc)
         svc.metrics.watch_webhooks(hooks)

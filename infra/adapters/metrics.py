@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -37,6 +37,8 @@ class ReadSide(Protocol):
     def promise_accuracy(self) -> dict[str, Any]: ...
 
     def overdue(self, today: date) -> dict[str, Decimal]: ...
+
+    def kpis(self, start: date, end: date) -> dict[str, Any]: ...
 
 
 class Followers(Protocol):
@@ -116,6 +118,32 @@ class _Signals(Collector):
         for bucket, amount in read.overdue(self.followers.clock.today()).items():
             overdue.add_metric([bucket], float(amount))
         yield overdue
+        yield from _kpi_gauges(read, self.followers.clock.today())
+
+
+KPI_DAYS = 30  # the gauges' window: the last 30 days to today, as the /ops cards
+
+
+def _kpi_gauges(read: ReadSide, today: date) -> Iterator[GaugeMetricFamily]:
+    """Fill rate and backorder rate at placement (NaN while no line was placed) and the exception
+    counts over the last 30 days (GET /v1/ops/kpis with its default window)."""
+    found = read.kpis(today - timedelta(days=KPI_DAYS - 1), today)
+    for name, key, help_text in (
+        ("o2c_kpi_fill_rate_ratio", "fill_rate", "Share of order lines fully allocated at placement, last 30 days"),
+        (
+            "o2c_kpi_backorder_rate_ratio",
+            "backorder_rate",
+            "Share of order lines backordered at placement, last 30 days",
+        ),
+    ):
+        value = found[key]
+        yield GaugeMetricFamily(name, help_text, value=float("nan") if value is None else float(value))
+    exceptions = GaugeMetricFamily(
+        "o2c_kpi_exceptions", "Exceptions over the last 30 days (GET /v1/ops/kpis)", labels=["kind"]
+    )
+    for kind, count in found["exceptions"].items():
+        exceptions.add_metric([kind], count)
+    yield exceptions
 
 
 def _promise_gauges(read: ReadSide, today: date) -> Iterator[GaugeMetricFamily]:

@@ -14,10 +14,13 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+import anyio.to_thread
+
 from domain import apikey, catalog, customer, price_list, terms, trading_partner
 from domain import expected as expected_receipts
 from domain import journal as journal_domain
 from domain import order as orders_domain
+from domain.errors import DomainError
 from infra import tracing
 from infra.commands import (
     backorders,
@@ -37,6 +40,7 @@ from infra.commands import (
 )
 from infra.ledger.kinds import INVOICE
 from infra.ledger.ledger import Ledger
+from infra.ledger.refusals import RefusalCounter
 from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome, Reply, UnitOfWork
 from infra.settings import Settings
 
@@ -100,6 +104,7 @@ def _fail_tax(uow: UnitOfWork, c: messages.FailTax) -> None:
 class Application:
     def __init__(self, ledger: Ledger, settings: Settings) -> None:
         self.ledger = ledger
+        self.refusals: RefusalCounter | None = None  # counts refused orders outside the log (the service sets it)
         by_delivery = settings.billing_trigger == "delivery"
         self._handlers: dict[type, Handle] = {
             catalog.PutProduct: reference.put_product,
@@ -159,25 +164,37 @@ class Application:
     def execute(
         self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
     ) -> Outcome[Any]:
-        if not tracing.enabled():
-            return self.ledger.run(ctx, self.handler(command), tuple(dedupe), reply)
-        with tracing.span(f"command {type(command).__name__}", ctx.traceparent, o2c__actor=ctx.actor) as span:
-            outcome = self.ledger.run(
-                replace(ctx, traceparent=span.traceparent), self.handler(command), tuple(dedupe), reply
-            )
-            span.set("o2c.position", outcome.position)
-            return outcome
+        try:
+            if not tracing.enabled():
+                return self.ledger.run(ctx, self.handler(command), tuple(dedupe), reply)
+            with tracing.span(f"command {type(command).__name__}", ctx.traceparent, o2c__actor=ctx.actor) as span:
+                outcome = self.ledger.run(
+                    replace(ctx, traceparent=span.traceparent), self.handler(command), tuple(dedupe), reply
+                )
+                span.set("o2c.position", outcome.position)
+                return outcome
+        except DomainError as exc:
+            self._refused(exc)
+            raise
 
     async def execute_async(
         self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
     ) -> Outcome[Any]:
-        if not tracing.enabled():
-            return await self.ledger.run_async(ctx, self.handler(command), tuple(dedupe), reply)
-        with tracing.span(f"command {type(command).__name__}", ctx.traceparent, o2c__actor=ctx.actor) as span:
-            traced = replace(ctx, traceparent=span.traceparent)
-            outcome = await self.ledger.run_async(traced, self.handler(command), tuple(dedupe), reply)
-            span.set("o2c.position", outcome.position)
-            return outcome
+        try:
+            if not tracing.enabled():
+                return await self.ledger.run_async(ctx, self.handler(command), tuple(dedupe), reply)
+            with tracing.span(f"command {type(command).__name__}", ctx.traceparent, o2c__actor=ctx.actor) as span:
+                traced = replace(ctx, traceparent=span.traceparent)
+                outcome = await self.ledger.run_async(traced, self.handler(command), tuple(dedupe), reply)
+                span.set("o2c.position", outcome.position)
+                return outcome
+        except DomainError as exc:
+            await anyio.to_thread.run_sync(self._refused, exc)
+            raise
+
+    def _refused(self, exc: DomainError) -> None:
+        if self.refusals is not None:
+            self.refusals.note(exc)
 
     def execute_together(
         self, ctx: Context, commands: Sequence[Command], dedupe: Sequence[Dedupe] = (), reply: Reply | None = None

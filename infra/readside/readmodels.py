@@ -11,6 +11,7 @@ from domain.values import format_timestamp
 from infra.eventstore.store import EventStore
 from infra.readside.atp_rows import AtpMemory, AtpRows, rows_from_tables
 from infra.readside.journal import JournalReads
+from infra.readside.kpis import KpiReads
 from infra.readside.projection import Projection
 from infra.readside.promises import PromiseReads
 from infra.readside.receivables import ReceivableReads
@@ -22,7 +23,7 @@ from projections.invoices import decode_state as decode_invoice
 from projections.orders import decode_state
 
 
-class ReadModels(PromiseReads, JournalReads, ReceivableReads):  # promises.py, journal.py, receivables.py
+class ReadModels(PromiseReads, JournalReads, ReceivableReads, KpiReads):  # promises, journal, receivables, kpis
     def __init__(self, engine: sa.Engine, store: EventStore) -> None:
         self.engine = engine
         self.store = store

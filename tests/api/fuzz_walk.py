@@ -255,6 +255,7 @@ READS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("/v1/customers/{customer_id}/dunning", {"customer_id": "C-WALK"}, {}),
     ("/v1/events", {}, {"after": 0, "limit": 1000}),
     ("/v1/ops/signals", {}, {}),
+    ("/v1/ops/kpis", {}, {}),  # the default window: the last 30 days, holding the walk
     ("/v1/admin/dead-letters", {}, {}),
     ("/v1/admin/keys", {}, {}),
     ("/v1/admin/keys/{name}", {"name": "portal-walk"}, {}),

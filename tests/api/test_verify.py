@@ -85,6 +85,8 @@ def _corrupt(svc: Service) -> None:
         assert conn.execute(entries.delete().where(entries.c.entry_id == "JE-payment-PAY-1")).rowcount == 1
         ar = read["receivables"].tables["ar_entries"]
         assert conn.execute(ar.update().where(ar.c.kind == "invoice").values(due_date="1999-01-01")).rowcount == 1
+        kpi_orders = read["kpis"].tables["kpi_orders"]
+        conn.execute(kpi_orders.update().where(kpi_orders.c.order_id == "SO-1").values(filled=0))
 
 
 def test_verify_names_a_corrupted_row_of_each_read_model(api: Api, client: TestClient[Any]) -> None:
@@ -100,6 +102,7 @@ def test_verify_names_a_corrupted_row_of_each_read_model(api: Api, client: TestC
         "invoices": 1,
         "journal": 1,
         "receivables": 1,
+        "kpis": 1,
     }
     atp = {e["table"]: e for e in models["atp"]["examples"]}
     assert atp["positions"]["key"] == {"sku": "BOLT-10", "warehouse_id": "W-A"}

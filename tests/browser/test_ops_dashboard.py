@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,45 @@ def make_data(api: Api, tax_engine: FakeTaxEngine) -> None:
     assert wait_until(signals_show_it, timeout=20), api.get("/v1/ops/signals").text
 
 
+def pct(rate: str | None) -> str:
+    return "-" if rate is None else f"{Decimal(rate) * 100:.2f}%"
+
+
+def js_number(value: float | None) -> str:
+    """How the page's String() shows a JSON number (2.0 as "2")."""
+    if value is None:
+        return "-"
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def kpis_shown_as_the_endpoint_answers(page: Any, k: dict[str, Any]) -> None:
+    """The last-30-days cards show GET /v1/ops/kpis (its default window) figure for figure."""
+    from playwright.sync_api import expect
+
+    assert (k["orders"], k["lines"], k["fill_rate"], k["backorder_rate"]) == (5, 6, "0.8333", "0.1667")
+    assert k["exceptions"]["tax_dead_letters"] == 1 and k["order_to_ship_hours"]["p50"] is not None
+    expect(page.locator("#kpi-window")).to_have_text(f"{k['from']} to {k['to']}")
+    expect(page.locator("#fill-rate")).to_have_text(pct(k["fill_rate"]))
+    expect(page.locator("#backorder-rate")).to_have_text(pct(k["backorder_rate"]))
+    expect(page.locator("#kpi-lines")).to_have_text(str(k["lines"]))
+    expect(page.locator("#kpi-orders")).to_have_text(str(k["orders"]))
+    channels = ", ".join(f"{c} {pct(r)}" for c, r in k["fill_rate_by_channel"].items())
+    expect(page.locator("#fill-by-channel")).to_have_text(channels)
+    expect(page.locator("#cancelled-rate")).to_have_text(pct(k["cancelled_rate"]))
+    for prefix, figure in (
+        ("ship", "order_to_ship_hours"),
+        ("invoice", "ship_to_invoice_hours"),
+        ("cash", "invoice_to_cash_days"),
+    ):
+        for p in ("p50", "p90"):
+            value = k[figure][p]
+            expect(page.locator(f"#{prefix}-{p}")).to_have_text(js_number(value))
+    expect(page.locator("#kpi-promise")).to_have_text(pct(k["promise_accuracy"]))
+    for kind, count in k["exceptions"].items():
+        expect(page.locator(f"#exc-{kind}")).to_have_text(str(count))
+    expect(page.locator("#exceptions-total")).to_have_text(str(sum(k["exceptions"].values())))
+
+
 def test_the_dashboard_shows_the_numbers_made_through_the_api_and_an_admin_retries_a_dead_letter(
     served: str, api: Api, tax_engine: FakeTaxEngine, settings: Settings, browser: Any
 ) -> None:
@@ -188,6 +228,7 @@ def test_the_dashboard_shows_the_numbers_made_through_the_api_and_an_admin_retri
         expect(page.locator("#promise-accuracy")).to_have_text("100.0%")  # SO-4, SO-5 never waited: on time
         expect(page.locator("#promise-shipped")).to_have_text("2")
         expect(page.locator("#promises-late")).to_have_text("0")
+        kpis_shown_as_the_endpoint_answers(page, ok(api.get("/v1/ops/kpis", key=reader), 200))
 
         # an admin key lists the dead letter with its Retry button
         page.click("#forget")

@@ -40,7 +40,14 @@ def test_the_ops_page_is_served_without_a_key_and_loads_nothing_from_elsewhere(a
     assert re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page) == []
     assert re.findall(r"@import|url\(\s*['\"]?(?:https?:)?//", page) == []
     assert [u for u in re.findall(r"https?://[^\s\"'<>]+", page) if u != "http://www.w3.org/2000/svg"] == []
-    for path in ("/v1/ops/summary", "/v1/ops/signals", "/v1/atp?skus=", "/v1/admin/dead-letters", "/retry"):
+    for path in (
+        "/v1/ops/summary",
+        "/v1/ops/kpis",
+        "/v1/ops/signals",
+        "/v1/atp?skus=",
+        "/v1/admin/dead-letters",
+        "/retry",
+    ):
         assert path in page
 
 
