@@ -118,7 +118,11 @@ def bench_store(store: str, lines: int) -> list[dict[str, object]]:
                     print(json.dumps(rows[-1]), flush=True)
         finally:
             server.terminate()
-            server.wait(30)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:  # workers still busy with the seeded history
+                server.kill()
+                server.wait(30)
     return rows
 
 

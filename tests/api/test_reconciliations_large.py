@@ -13,7 +13,7 @@ from infra import commands
 from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
 from tests.api.test_reconciliations_csv import PATH, csv_post
-from tests.conftest import Api
+from tests.conftest import Api, wait_until
 from tests.http import ok, problem, read, receive
 
 MANY = 5_000
@@ -49,6 +49,8 @@ def test_many_lines_are_answered_in_both_forms_and_applied_in_one_write(seeded: 
     csv = "sku,qty\n" + "".join(f"{s},{q}\n" for s, q in lines)
     applied = ok(csv_post(api, csv, reconciliation_id="REC-C", apply="true"))
     assert (applied["mismatched"], applied["applied"]) == (MANY // 10, True)
+    caught_up = lambda: api.get("/v1/atp/BULK-00000", min_position=applied["position"]).status_code == 200  # noqa: E731
+    assert wait_until(caught_up, timeout=60)  # 5,000 counts for the read models to take in
     for sku, counted in (("BULK-00000", True), ("BULK-00001", False), (skus[-10], True)):
         history = read(api, f"/v1/inventory/W-A/{sku}/history", applied["position"])["events"]
         assert ("StockCounted" in [e["type"] for e in history]) is counted, sku
