@@ -3,7 +3,8 @@
     python -m bench.reconcile [--lines 50000] [--stores sqlite,postgres] [--record]
 
 Per store: a fresh database with N products, each with stock at W-1 (seeded through the ledger, in
-chunks), then `o2c serve` in its own process, then one POST /v1/inventory/reconciliations of all N
+chunks), then `o2c serve` in its own process, waiting until its read models have taken in that
+history (they compete for the same cores otherwise), then one POST /v1/inventory/reconciliations of all N
 lines in each form (JSON, CSV) without and with `apply` (one line in ten differs, so `apply` records
 N/10 counts). Prints the seconds per request, the body size and the answer's counts; `--record`
 appends the table to bench/RESULTS.md.
@@ -109,6 +110,13 @@ def bench_store(store: str, lines: int) -> list[dict[str, object]]:
                             break
                     except httpx.HTTPError:
                         time.sleep(0.2)
+                caught_up = time.perf_counter()
+                while time.perf_counter() - caught_up < 600:  # the read models take in the seeded history first
+                    lag = client.get("/readyz").json().get("projection_lag") or {}
+                    if lag and max(lag.values()) == 0:
+                        break
+                    time.sleep(1)
+                print(f"read models caught up in {time.perf_counter() - caught_up:.0f} s", flush=True)
                 # without apply first (both see the seeded stock), then JSON applies +1 on one line in
                 # ten and CSV +2 on the same lines: each applied run records lines / 10 counts
                 runs = [("json", False, 1), ("csv", False, 1), ("json", True, 1), ("csv", True, 2)]
