@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
@@ -117,23 +119,70 @@ def body_field(handler: BaseRouteHandler) -> FieldDefinition | None:
     return field if field is not None and is_class_and_subclass(field.annotation, Body) else None
 
 
-def _too_large() -> ProblemError:
-    return ProblemError(413, "payload_too_large", "Request body too large", "The body must be at most 1 MiB")
+@dataclass(frozen=True)
+class TextForm:
+    """A second media type a command takes beside JSON, named in its route's `opt` as `text_form`
+    (the CSV form of a reconciliation). `parse` turns the raw body and the query parameters into the
+    builtins of the handler's Struct (then converted as strictly as JSON is), refusing bad input with a
+    problem; `query` names the query parameters that carry the rest of the request, documented in the
+    OpenAPI document with `schema`, and refused beside a JSON body (they would be silently ignored)."""
+
+    media_type: str
+    parse: Callable[[bytes, Mapping[str, str]], Any]
+    query: tuple[tuple[str, bool, dict[str, Any]], ...]  # name, required, JSON schema (with a description)
+    schema: dict[str, Any]
 
 
-def _check_headers(headers: Headers) -> None:
-    """Before reading: a JSON media type (else 415) and an announced length of at most 1 MiB (else 413)."""
-    media = headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+def text_form(handler: BaseRouteHandler) -> TextForm | None:
+    form = handler.opt.get("text_form")
+    return form if isinstance(form, TextForm) else None
+
+
+def body_limit(handler: BaseRouteHandler) -> int:
+    """The route's body limit: the app's 1 MiB unless the route sets `request_max_body_size`."""
+    return getattr(handler, "resolve_request_max_body_size", lambda: MAX_BODY)() or MAX_BODY
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MiB"
+
+
+def _too_large(limit: int = MAX_BODY) -> ProblemError:
+    return ProblemError(413, "payload_too_large", "Request body too large", f"The body must be at most {_mib(limit)}")
+
+
+def media_of(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _check_headers(headers: Headers, limit: int = MAX_BODY, form: TextForm | None = None) -> None:
+    """Before reading: a JSON media type or the route's text form (else 415), and an announced length
+    within the route's limit (else 413). A text form is UTF-8 (a charset parameter saying otherwise: 415)."""
+    media = media_of(headers)
+    if form is not None and media == form.media_type:
+        charset = re.search(r";\s*charset\s*=\s*\"?([^\s;\"]+)", headers.get("content-type", ""), re.IGNORECASE)
+        if charset and charset.group(1).lower() not in ("utf-8", "utf8", "us-ascii"):
+            raise ProblemError(
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                f"Send {form.media_type} as UTF-8 (got charset {charset.group(1)})",
+            )
+    elif not _is_json(media):
+        also = f" or {form.media_type}" if form is not None else ""
         raise ProblemError(
             415,
             "unsupported_media_type",
             "Unsupported media type",
-            f"Send the body as application/json (got {media or 'no content type'})",
+            f"Send the body as application/json{also} (got {media or 'no content type'})",
         )
     length = headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY:
-        raise _too_large()
+    if length and length.isdigit() and int(length) > limit:
+        raise _too_large(limit)
 
 
 EDI_X12 = "application/edi-x12"
@@ -175,17 +224,36 @@ class CommandRequest(Request[Any, Any, Any]):
         check_idempotency_key(self)
         if field.has_default and self.headers.get("content-length", "0") == "0" and "content-type" not in self.headers:
             return b""
-        _check_headers(self.headers)
+        limit, form = body_limit(self.route_handler), text_form(self.route_handler)
+        _check_headers(self.headers, limit, form)
         raw = await super().body()
-        if len(raw) > MAX_BODY:
-            raise _too_large()
+        if len(raw) > limit:
+            raise _too_large(limit)
         if not raw:  # Litestar reads an empty body as "nothing sent"; for a JSON body it is malformed JSON
+            if form is not None and media_of(self.headers) == form.media_type:
+                form.parse(raw, self.query_params)  # says what an empty text body lacks
             decode(raw)
         return raw
 
     async def json(self) -> Any:
-        """The body as the handler's Struct: valid JSON (decode), then exactly its types (convert)."""
+        """The body as the handler's Struct: valid JSON (decode), or the route's text form (parsed with
+        the query parameters), then exactly its types (convert)."""
         field = body_field(self.route_handler)
         if field is None:
             return await super().json()
-        return convert(decode(await self.body()), field.annotation)
+        raw = await self.body()
+        form = text_form(self.route_handler)
+        if form is not None:
+            if media_of(self.headers) == form.media_type:
+                return convert(form.parse(raw, self.query_params), field.annotation)
+            given = [name for name, _, _ in form.query if name in self.query_params]
+            if given:
+                raise ProblemError(
+                    422,
+                    "invalid_request",
+                    "The request is not valid",
+                    f"The query parameters {', '.join(given)} belong to the {form.media_type} form; "
+                    "a JSON body carries them itself",
+                    errors=[{"field": name, "message": f"only with {form.media_type}"} for name in given],
+                )
+        return convert(decode(raw), field.annotation)

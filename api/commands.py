@@ -91,10 +91,13 @@ class CommandGateway:
         answer: Answer,
         business: tuple[str, str] | None = None,
         keep_business: bool = False,
+        restate: Callable[[DomainError], DomainError] | None = None,
     ) -> Response[bytes]:
         """Run `command` in the application service, deduplicated on the Idempotency-Key and the
         business id, and answer its result with `answer`. With `always` the business id is recorded
-        even when the command records nothing (a repeat then gets the first answer, not a new one)."""
+        even when the command records nothing (a repeat then gets the first answer, not a new one).
+        `restate` may say a refusal in the request's own terms (the CSV form names file lines) before
+        it is answered or recorded."""
         principal = principal_of(request)
         fp = fingerprint(request, data)
         dedupe: list[Dedupe] = []
@@ -133,10 +136,13 @@ class CommandGateway:
         name = name if isinstance(name, str) else request.route_handler.handler_name
         try:
             outcome = await self.app.execute_async(ctx, command, dedupe, lambda result: reply_text(*answer(result)))
-        except DomainError as exc:
+        except DomainError as refused:
+            exc = restate(refused) if restate is not None else refused
             log.info("command rejected", command=name, code=exc.code, status=status_for(exc), detail=exc.detail)
             if idem_key is None or not refused_by_rule(exc):
-                raise
+                if exc is refused:
+                    raise
+                raise exc from refused
             outcome = await self._keep_refusal(ctx, dedupe[0], exc)
         except StoreUnavailableError as exc:
             log.warning("command not saved", command=name, code="store_unavailable", error=str(exc))

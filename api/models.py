@@ -121,7 +121,8 @@ class SnapshotLine(Body):
 class ReconciliationRequest(Body):
     reconciliation_id: Id
     warehouse_id: Id
-    lines: Annotated[list[SnapshotLine], Meta(max_length=MAX_SNAPSHOT_LINES)]
+    # at most MAX_SNAPSHOT_LINES, refused past that with 413 by the route (a size limit, like the body's)
+    lines: Annotated[list[SnapshotLine], Meta(description="At most 50,000 lines (more: 413 payload_too_large)")]
     complete: bool = False  # also list the SKUs on hand here that `lines` leaves out (their outside qty is 0)
     apply: bool = False  # record a count for each mismatched SKU, so on hand equals the outside figure
 

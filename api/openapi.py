@@ -18,11 +18,11 @@ import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Parameter, RequestBody, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.predicates import is_class_and_subclass
 
-from api.body import body_field
+from api.body import body_field, text_form
 from api.errors import PROBLEM
 from api.resources import Problem
 
@@ -108,6 +108,7 @@ def refine(app: Litestar) -> None:
         body = body_field(handler)
         if body is not None and isinstance(operation.request_body, RequestBody):
             operation.request_body.required = not body.has_default  # else no body at all is that default
+            _add_text_form(handler, operation, operation.request_body)
         raw = handler.opt.get("raw_body")
         if raw is not None:  # a route that reads its body itself (EDI): text of that media type, at most 1 MiB
             operation.request_body = RequestBody(
@@ -135,6 +136,28 @@ def refine(app: Litestar) -> None:
         operation.responses = responses
         for parameter in operation.parameters or []:
             _anchor_all(getattr(parameter, "schema", None))
+
+
+def _add_text_form(handler: HTTPRouteHandler, operation: Operation, body: RequestBody) -> None:
+    """A command's second media type (api/body.py TextForm) beside its JSON body, and the query
+    parameters that carry the rest of that form."""
+    form = text_form(handler)
+    if form is None:
+        return
+    body.content = {**body.content, form.media_type: OpenAPIMediaType(schema=_schema(form.schema))}
+    parameters = list(operation.parameters or [])
+    for name, required, schema in form.query:  # never required in the document: the JSON form has none
+        described = _ecma({k: v for k, v in schema.items() if k != "description"})
+        parameters.append(
+            Parameter(
+                name=name,
+                param_in="query",  # type: ignore[arg-type]
+                required=False,
+                description=f"{schema.get('description')}{' (required there)' if required else ''}",
+                schema=_schema(described),
+            )
+        )
+    operation.parameters = parameters
 
 
 def _anchor_all(schema: Any) -> None:

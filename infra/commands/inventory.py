@@ -10,7 +10,7 @@ from domain.errors import DuplicateIdError, NotFoundError
 from infra.commands import messages
 from infra.commands.backorders import fill_backorders
 from infra.commands.lookups import check_skus, position_of, record_position, require_product, require_warehouse
-from infra.ledger.kinds import TRANSFER
+from infra.ledger.kinds import POSITION, PRODUCT, TRANSFER, position_key
 from infra.ledger.unitofwork import UnitOfWork
 
 
@@ -53,8 +53,11 @@ def reconcile(uow: UnitOfWork, c: messages.Reconcile) -> messages.Reconciled:
     every mismatched SKU to the outside figure, all in this one write. SKUs of `also` that are on hand
     here and not in the snapshot are listed with an outside qty of 0."""
     require_warehouse(uow, c.warehouse_id)
-    check_skus(uow, [sku for sku, _ in c.lines])
-    listed = {sku for sku, _ in c.lines}
+    skus = [sku for sku, _ in c.lines]
+    uow.preload(PRODUCT, skus)  # thousands of lines: a few queries for what the cache lacks, not one per SKU
+    check_skus(uow, skus)
+    uow.preload(POSITION, [position_key(sku, c.warehouse_id) for sku in dict.fromkeys([*skus, *c.also])])
+    listed = set(skus)
     found = [(sku, qty, position_of(uow, sku, c.warehouse_id).on_hand) for sku, qty in c.lines]
     for sku in sorted(set(c.also) - listed):
         on_hand = position_of(uow, sku, c.warehouse_id).on_hand

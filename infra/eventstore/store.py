@@ -135,6 +135,26 @@ class EventStore:
             )
         return out
 
+    def load_many(self, stream_ids: Sequence[UUID], chunk: int = 500) -> dict[UUID, list[Recorded]]:
+        """Every event of many streams, oldest first per stream, in one query per `chunk` streams
+        (a command that reads thousands of streams, such as a large reconciliation)."""
+        sql = sa.text(
+            f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+            "WHERE originator_id IN :sids ORDER BY originator_id, originator_version"
+        ).bindparams(sa.bindparam("sids", expanding=True))
+        found: dict[UUID, list[Recorded]] = {sid: [] for sid in stream_ids}
+        by_key = {(sid if self.settings.is_postgres else sid.hex): sid for sid in stream_ids}
+        keys = list(by_key)
+        with self.engine.connect() as conn:
+            for low in range(0, len(keys), chunk):
+                for sid, version, topic, state in conn.execute(sql, {"sids": keys[low : low + chunk]}):
+                    stream_id = by_key[sid if self.settings.is_postgres else str(sid)]
+                    meta, event = decode(topic, bytes(state))
+                    found[stream_id].append(
+                        Recorded(stream_id=stream_id, version=version, topic=topic, meta=meta, event=event)
+                    )
+        return found
+
     def read(self, after: int, limit: int) -> list[Recorded]:
         """The global log after `after`, oldest first (decoded lazily).
 

@@ -156,3 +156,38 @@ def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) ->
     if snapshots is not None and len(newer) >= EVERY:
         snapshots.offer(sid, kind, state, version)
     return state, version
+
+
+def load_states(store: EventStore, cache: StateCache, kind: Kind[S], keys: Sequence[str]) -> dict[str, tuple[S, int]]:
+    """Many streams' current states, as `load_state` gives each: from the tailing cache where it has
+    them (or knows there is no such stream), the rest read together (`EventStore.load_many`), not a
+    query per stream. The rest are replayed whole rather than from a snapshot (one query, not two per stream)."""
+    found: dict[str, tuple[S, int]] = {}
+    missing: dict[UUID, tuple[str, tuple[Any, int] | None]] = {}
+    seen_upto = cache.valid_upto
+    for key in keys:
+        sid = kind.stream_id(key)
+        cached = cache.get(sid)
+        if cached is not None and seen_upto is not None:
+            found[key] = (cached[0], cached[1])
+        elif cached is None and cache.known is not None and seen_upto is not None and sid not in cache.known:
+            state_new = kind.initial(key)
+            cache.put_loaded(sid, kind, state_new, 0, seen_upto)
+            found[key] = (state_new, 0)
+        else:
+            missing[sid] = (key, cached)
+    if not missing:
+        return found
+    snapshots = cache.snapshots if cache.snapshots is not None and cache.snapshots.covers(kind) else None
+    for sid, records in store.load_many(list(missing)).items():
+        key, cached = missing[sid]
+        state, version = cached if cached is not None else (kind.initial(key), 0)
+        newer = [rec for rec in records if rec.version > version]
+        for rec in newer:
+            state = kind.evolve(state, rec.event)
+            version = rec.version
+        cache.put_loaded(sid, kind, state, version, seen_upto)
+        if snapshots is not None and len(newer) >= EVERY:
+            snapshots.offer(sid, kind, state, version)
+        found[key] = (state, version)
+    return found

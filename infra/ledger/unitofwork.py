@@ -12,7 +12,7 @@ from domain.errors import DomainError
 from domain.events import Event
 from infra.eventstore.codec import Meta
 from infra.eventstore.store import EventStore, NewEvent
-from infra.ledger.cache import StateCache, load_state
+from infra.ledger.cache import StateCache, load_state, load_states
 from infra.ledger.kinds import Kind
 
 S = TypeVar("S")
@@ -67,6 +67,17 @@ class UnitOfWork:
             state, version = load_state(self.store, self.cache, kind, key)
             loaded = self._loaded[sid] = Loaded(kind, key, state, version)
         return loaded
+
+    def preload(self, kind: Kind[Any], keys: list[str]) -> None:
+        """Load many streams at once (from the cache, the rest in batched queries) before a command
+        reads them one by one: a command over thousands of SKUs makes a few queries, not one per stream."""
+        todo = []
+        for key in keys:
+            sid = kind.stream_id(key)
+            if sid not in self._loaded and (self._shared is None or sid not in self._shared):
+                todo.append(key)
+        for key, (state, version) in load_states(self.store, self.cache, kind, todo).items():
+            self._loaded[kind.stream_id(key)] = Loaded(kind, key, state, version)
 
     @property
     def loaded_streams(self) -> list[UUID]:
