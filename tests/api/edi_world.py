@@ -21,7 +21,7 @@ PARTNER = {
     "our_gs_id": "O2CSELL",
 }
 X12 = "application/edi-x12"
-# the schema fuzzing's walk (tests/api/test_fuzz.py): partner P-WALK of C-WALK sends PO-9 for 2 BOLT-10
+# the schema fuzzing's walk (tests/api/test_fuzz.py): partner P-WALK of C-WALK sends PO-9 for 2 WALK-EDI
 WALK_PARTNER = {
     "customer_id": "C-WALK",
     "isa_qualifier": "ZZ",
@@ -32,7 +32,7 @@ WALK_PARTNER = {
     "our_gs_id": "O2CSELL",
 }
 WALK_850 = interchange(
-    [po850("0001", "PO-9", [["1", "2", "EA", "", "", "VN", "BOLT-10"]])], sender="WALKBUY", gs_sender="WALKBUY"
+    [po850("0001", "PO-9", [["1", "2", "EA", "", "", "VN", "WALK-EDI"]])], sender="WALKBUY", gs_sender="WALKBUY"
 )
 
 

@@ -16,6 +16,9 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
     ("POST", "/v1/webhooks", {}, {"webhook_id": "WH-GONE", **WEBHOOK}, 201),
     ("DELETE", "/v1/webhooks/{webhook_id}", {"webhook_id": "WH-GONE"}, None, 204),
     ("PUT", "/v1/products/{sku}", {"sku": "WALK-1"}, {"name": "Walk part", "unit_price": "2.50"}, 201),
+    # the EDI order's own SKU, stocked only at W-A: allocation goes most-available-first, so a seeded SKU whose
+    # stock the fuzzing moved between warehouses could send the order elsewhere than the shipment below
+    ("PUT", "/v1/products/{sku}", {"sku": "WALK-EDI"}, {"name": "Walk EDI part", "unit_price": "3.00"}, 201),
     (
         "PUT",
         "/v1/products/{sku}",
@@ -142,7 +145,7 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
         "POST",
         "/v1/inventory/receipts",
         {},
-        {"receipt_id": "R-EDI", "warehouse_id": "W-A", "lines": [{"sku": "BOLT-10", "qty": 5}]},
+        {"receipt_id": "R-EDI", "warehouse_id": "W-A", "lines": [{"sku": "WALK-EDI", "qty": 5}]},
         201,
     ),
     ("PUT", "/v1/trading-partners/{partner_id}", {"partner_id": "P-WALK"}, WALK_PARTNER, 201),
@@ -155,7 +158,7 @@ WALK: list[tuple[str, str, dict[str, str], Any, int]] = [
             "shipment_id": "SH-EDI",
             "order_id": "P-WALK-PO-9",
             "warehouse_id": "W-A",
-            "lines": [{"sku": "BOLT-10", "qty": 2}],
+            "lines": [{"sku": "WALK-EDI", "qty": 2}],
         },
         201,
     ),
