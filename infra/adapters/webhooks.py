@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 from standardwebhooks import Webhook
@@ -30,11 +30,12 @@ def new_secret() -> str:
 
 
 def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, in the resolver's order of preference, each once."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise UrlNotAllowedError(f"the host {host} does not resolve ({exc})") from None
-    return sorted({str(info[4][0]) for info in infos})
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def _forbidden(address: str) -> bool:
@@ -52,9 +53,17 @@ def _forbidden(address: str) -> bool:
     )
 
 
-def check_url(url: str, allow_private: bool, resolve: Resolver = system_resolver) -> None:
-    """Raise UrlNotAllowedError unless `url` is http(s) with a host that resolves only to public
-    addresses (any host when `allow_private`)."""
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt connects: the checked address, so the connection cannot go elsewhere than what
+    the guard allowed (a second DNS lookup by the HTTP client could answer differently: DNS rebinding)."""
+
+    url: str  # the URL with its host replaced by the checked address
+    host: str  # the Host header: the URL's own host[:port]
+    server_name: str | None  # https: the name TLS sends (SNI) and checks the certificate against
+
+
+def _split(url: str) -> tuple[SplitResult, int]:
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -64,16 +73,38 @@ def check_url(url: str, allow_private: bool, resolve: Resolver = system_resolver
         raise UrlNotAllowedError("a webhook URL must be http:// or https:// with a host")
     if parts.username or parts.password:
         raise UrlNotAllowedError("a webhook URL must not carry credentials")
-    if allow_private:
-        return
-    addresses = resolve(parts.hostname, port)
+    return parts, port
+
+
+def _checked(parts: SplitResult, port: int, allow_private: bool, resolve: Resolver) -> list[str]:
+    host = parts.hostname or ""
+    addresses = list(resolve(host, port))
     if not addresses:
-        raise UrlNotAllowedError(f"the host {parts.hostname} does not resolve")
+        raise UrlNotAllowedError(f"the host {host} does not resolve")
     bad = [a for a in addresses if _forbidden(a)]
-    if bad:
+    if bad and not allow_private:
         raise UrlNotAllowedError(
-            f"the host {parts.hostname} resolves to {bad[0]}, a loopback, private, link-local or multicast address"
+            f"the host {host} resolves to {bad[0]}, a loopback, private, link-local or multicast address"
         )
+    return addresses
+
+
+def check_url(url: str, allow_private: bool, resolve: Resolver = system_resolver) -> None:
+    """Raise UrlNotAllowedError unless `url` is http(s) with a host that resolves only to public
+    addresses (any host when `allow_private`; the host need not resolve yet then)."""
+    parts, port = _split(url)
+    if not allow_private:
+        _checked(parts, port, allow_private, resolve)
+
+
+def target(url: str, allow_private: bool, resolve: Resolver = system_resolver) -> Target:
+    """Resolve `url`'s host once, check every address, and pin the attempt to the first."""
+    parts, port = _split(url)
+    address = _checked(parts, port, allow_private, resolve)[0]
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return Target(urlunsplit(parts._replace(netloc=netloc)), host, parts.hostname if parts.scheme == "https" else None)
 
 
 def signature(secrets_: Sequence[str], msg_id: str, at: datetime, body: str) -> str:
@@ -129,8 +160,8 @@ class WebhookSender:
         def took() -> int:
             return int((time.monotonic() - started) * 1000)
 
-        try:
-            check_url(url, self.allow_private, self.resolve)  # at every attempt: DNS may have changed
+        try:  # at every attempt: DNS may have changed; the connection goes to the address checked here
+            pinned = target(url, self.allow_private, self.resolve)
         except UrlNotAllowedError as exc:
             return AttemptResult(None, took(), f"url not allowed: {exc}")
         now = datetime.now(UTC)  # the receiver checks the timestamp against its own (real) clock
@@ -140,11 +171,13 @@ class WebhookSender:
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": signature(secrets_, msg_id, now, body),
             "user-agent": "o2c-webhooks/1",
+            "host": pinned.host,
         }
         if traceparent is not None:
             headers["traceparent"] = traceparent
         try:
-            answer = self.client.post(url, content=body.encode(), headers=headers)
+            sni = {} if pinned.server_name is None else {"sni_hostname": pinned.server_name}
+            answer = self.client.post(pinned.url, content=body.encode(), headers=headers, extensions=sni)
         except httpx.TimeoutException:
             return AttemptResult(None, took(), "timeout: no answer within the time allowed")
         except httpx.HTTPError as exc:
