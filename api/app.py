@@ -27,6 +27,7 @@ from api.openapi import allow_header_middleware, refine
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
 from api.orders import OrdersController
+from api.otel import otel_plugin
 from api.price_lists import PriceListsController
 from api.queries import AdminController, QueriesController
 from api.ratelimit import rate_limit_middleware
@@ -37,6 +38,7 @@ from api.security import correlation_middleware, require_scope, single_query_val
 from api.tenancy import check_listed_routes, customer_scope, tenancy_guard
 from api.verify import VerifyController
 from api.webhooks import WebhooksController
+from infra import tracing
 from infra.adapters.metrics import Metrics
 from infra.readside.readmodels import ReadModels
 from infra.service import Service
@@ -86,6 +88,8 @@ async def metrics(metrics: NamedDependency[Metrics | None]) -> Response[bytes]:
 def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:
     """The service; `workers` also runs projections and workflows in this process."""
     settings = settings or load_settings()
+    if settings.otlp_endpoint:  # the provider first: the plugin's request spans are built on it
+        tracing.configure(settings.otlp_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -134,6 +138,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[correlation_middleware, allow_header_middleware, rate_limit_middleware(settings.rate_limit)],
         lifespan=[lifespan],
+        plugins=[otel_plugin()] if settings.otlp_endpoint else [],
         request_class=CommandRequest,
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(

@@ -120,43 +120,32 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
         scope.setdefault("state", {})["correlation_id"] = cid
         logs.clear()
         logs.bind(correlation_id=cid)
+        if tracing.enabled():
+            await _traced(app, scope, receive, send)
+            return
         parents = [v for k, v in scope["headers"] if k == b"traceparent"]
         parent = tracing.parse_traceparent(parents[0].decode("latin-1")) if len(parents) == 1 else None
-        if tracing.enabled():
-            await _traced(app, scope, receive, send, parent)
-            return
         scope["state"]["traceparent"] = parent
         await _correlated(app, scope, receive, send, cid)
 
     return middleware
 
 
-async def _traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send, parent: str | None) -> None:
-    """The request as an OpenTelemetry server span (HTTP semantic conventions) under the caller's trace."""
-    method = scope["method"]
-    attributes = {"http.request.method": method, "url.path": scope["path"], "url.scheme": scope.get("scheme", "http")}
-    with tracing.span(
-        method, parent, kind="server", **{k.replace(".", "__"): v for k, v in attributes.items()}
-    ) as span:
-        scope["state"]["traceparent"] = span.traceparent
-        status = 500
+async def _traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Inside the server span Litestar's OpenTelemetry plugin opened (api/otel.py; it took the caller's
+    traceparent): the events of this request carry that span's trace; the span is named by its route
+    when the answer starts (the plugin ends the span with the answer's last message)."""
+    span = tracing.current()
+    scope["state"]["traceparent"] = span.traceparent
 
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+    async def send_named(message: Message) -> None:
+        route = scope.get("path_template")  # type: ignore[typeddict-item]
+        if message["type"] == "http.response.start" and route:
+            span.rename(f"{scope['method']} {route}")
+            span.set("http.route", str(route))
+        await send(message)
 
-        try:
-            await _correlated(app, scope, receive, send_status, scope["state"]["correlation_id"])
-        finally:
-            route = scope.get("path_template")  # type: ignore[typeddict-item]
-            if route:
-                span.rename(f"{method} {route}")
-                span.set("http.route", str(route))
-            span.set("http.response.status_code", status)
-            if status >= 500:
-                span.error(f"HTTP {status}")
+    await _correlated(app, scope, receive, send_named, scope["state"]["correlation_id"])
 
 
 async def _correlated(app: ASGIApp, scope: Scope, receive: Receive, send: Send, cid: str) -> None:

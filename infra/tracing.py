@@ -9,6 +9,7 @@ parent it was given, so tracing costs one `is None` test (docs/decisions/0023-tr
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ _ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
 
 _tracer: Any = None  # the configured SDK tracer; None: export is off
 _provider: Any = None
+_endpoint: str | None = None
 
 
 def parse_traceparent(value: str | None) -> str | None:
@@ -41,11 +43,17 @@ def enabled() -> bool:
 
 
 def configure(endpoint: str | None, service_name: str = "o2c") -> None:
-    """Export spans to `endpoint` (OTLP/HTTP protobuf, `<endpoint>/v1/traces`); None: export nothing."""
-    global _tracer, _provider
+    """Export spans to `endpoint` (OTLP/HTTP protobuf, `<endpoint>/v1/traces`); None: export nothing.
+    Configuring the endpoint already in use keeps its provider (the app's request spans hold it)."""
+    global _tracer, _provider, _endpoint
+    if endpoint and _provider is not None and endpoint == _endpoint:
+        return
     shutdown()
     if not endpoint:
         return
+    # HTTP spans with the stable semantic conventions (http.request.method, http.response.status_code)
+    # unless the operator chose otherwise; read once, when the first instrumentation is built
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -54,8 +62,13 @@ def configure(endpoint: str | None, service_name: str = "o2c") -> None:
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
-    _provider = provider
+    _provider, _endpoint = provider, endpoint
     _tracer = provider.get_tracer("o2c")
+
+
+def provider() -> Any:
+    """The SDK tracer provider in use (None when export is off), for the HTTP instrumentation."""
+    return _provider
 
 
 def flush() -> None:
@@ -81,6 +94,17 @@ def _context_of(traceparent: str | None) -> Any:
 def _traceparent_of(span: Any) -> str:
     ctx = span.get_span_context()
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+
+
+def current() -> Span:
+    """The span the caller runs in (the HTTP server span inside a request), as a handle; its
+    traceparent is None when export is off or no span is open."""
+    if _tracer is None:
+        return Span(None, None)
+    from opentelemetry import trace
+
+    s = trace.get_current_span()
+    return Span(_traceparent_of(s), s) if s.get_span_context().is_valid else Span(None, None)
 
 
 @contextmanager
