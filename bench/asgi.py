@@ -1,12 +1,15 @@
 """The cost of one bare request through the app's own layers, in process: no sockets, no server.
 
-    python -m bench.asgi [--requests 3000] [--without-tenancy-guard]
+    python -m bench.asgi [--requests 3000] [--without-tenancy-guard] [--compare-tracing]
 
 Builds the app (workers off) on a fresh SQLite file and calls its ASGI callable for `GET /healthz`
 directly, best of 5 rounds of N requests, so the figure is the middleware, guards and routing that
 every request pays, without the HTTP server or the load generator sharing the cores. With
 `--without-tenancy-guard` the app-level tenancy guard (api/tenancy.py) is replaced by one that does
-nothing, to see what it costs.
+nothing, to see what it costs. With `--compare-tracing` two apps are measured in alternating rounds:
+the app as built (tracing unset: one `enabled()` test and one header scan per request) and the same
+app whose correlation middleware has those tracing lines taken out, so the difference is what unset
+tracing costs a request.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import time
 from typing import Any
 
 import api.app as app_module
+from api import security
+from infra.adapters import logs
 from infra.settings import Settings
 
 SCOPE: dict[str, Any] = {
@@ -40,48 +45,102 @@ async def _nothing(connection: Any, handler: Any) -> None:
     return None
 
 
-async def _measure(app: Any, requests: int) -> tuple[float, int]:
-    sent: list[dict[str, Any]] = []
+def _correlation_without_tracing(app: Any) -> Any:
+    """api/security.py's correlation middleware minus its tracing lines: the reference for unset tracing."""
 
-    async def receive() -> dict[str, Any]:
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = [v for k, v in scope["headers"] if k == b"x-correlation-id"]
+        cid = given[0].decode("latin-1") if len(given) == 1 else ""
+        cid = cid if security._CID.fullmatch(cid) else security.new_correlation_id()
+        scope.setdefault("state", {})["correlation_id"] = cid
+        logs.clear()
+        logs.bind(correlation_id=cid)
+        scope["state"]["traceparent"] = None
+        await security._correlated(app, scope, receive, send, cid)
+
+    return middleware
+
+
+class Running:
+    """One app with its lifespan started; `round(n)` answers the mean µs of n bare requests."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sent: list[dict[str, Any]] = []
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def _receive(self) -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def _send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
 
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    await inbox.put({"type": "lifespan.startup"})
-    life = asyncio.create_task(
-        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
-    )
-    await outbox.get()
-    for _ in range(2000):  # warm-up
-        await app({**SCOPE, "state": {}}, receive, send)
-    best = float("inf")
-    for _ in range(5):
+    async def start(self) -> None:
+        await self.inbox.put({"type": "lifespan.startup"})
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self.life = asyncio.create_task(self.app(scope, self.inbox.get, self.outbox.put))
+        await self.outbox.get()
+        await self.round(2000)  # warm-up
+
+    async def round(self, requests: int) -> float:
         started = time.perf_counter()
         for _ in range(requests):
-            await app({**SCOPE, "state": {}}, receive, send)
-        best = min(best, (time.perf_counter() - started) / requests)
-    await inbox.put({"type": "lifespan.shutdown"})
-    await outbox.get()
-    await life
-    status = [m["status"] for m in sent if m["type"] == "http.response.start"][-1]
-    return best * 1e6, status
+            await self.app({**SCOPE, "state": {}}, self._receive, self._send)
+        self.sent = self.sent[-2:]  # the last answer: its start and its body
+        return (time.perf_counter() - started) / requests * 1e6
+
+    @property
+    def status(self) -> int:
+        return int([m["status"] for m in self.sent if m["type"] == "http.response.start"][-1])
+
+    async def stop(self) -> None:
+        await self.inbox.put({"type": "lifespan.shutdown"})
+        await self.outbox.get()
+        await self.life
+
+
+def _app() -> Any:
+    folder = tempfile.mkdtemp(prefix="o2c-bench-asgi-")
+    return app_module.create_app(Settings(database_url=f"sqlite:///{folder}/o2c.db", admin_key="bench"), workers=False)
+
+
+async def _compare(apps: dict[str, Any], requests: int, rounds: int) -> None:
+    running = {name: Running(app) for name, app in apps.items()}
+    for r in running.values():
+        await r.start()
+    best = dict.fromkeys(running, float("inf"))
+    for _ in range(rounds):  # alternating, so drift of the machine's speed hits every variant alike
+        for name, r in running.items():
+            best[name] = min(best[name], await r.round(requests))
+    for name, r in running.items():
+        print(
+            f"GET /healthz in process, {name}: {best[name]:.1f} µs per request "
+            f"(best of {rounds} x {requests}, status {r.status})"
+        )
+        await r.stop()
+    if len(best) == 2:
+        (a, x), (b, y) = best.items()
+        print(f"difference {a} - {b}: {x - y:+.1f} µs per request ({(x - y) / y:+.1%})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--without-tenancy-guard", action="store_true")
+    parser.add_argument("--compare-tracing", action="store_true")
     args = parser.parse_args()
     if args.without_tenancy_guard:
         app_module.tenancy_guard = _nothing  # type: ignore[assignment]
-    folder = tempfile.mkdtemp(prefix="o2c-bench-asgi-")
-    app = app_module.create_app(Settings(database_url=f"sqlite:///{folder}/o2c.db", admin_key="bench"), workers=False)
-    micros, status = asyncio.run(_measure(app, args.requests))
-    print(f"GET /healthz in process: {micros:.1f} µs per request (best of 5 x {args.requests}, status {status})")
+    apps = {"as built": _app()}
+    if args.compare_tracing:
+        app_module.correlation_middleware = _correlation_without_tracing  # type: ignore[assignment]
+        apps["without the tracing lines"] = _app()
+    asyncio.run(_compare(apps, args.requests, args.rounds))
 
 
 if __name__ == "__main__":
