@@ -8,7 +8,9 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, MediaType, Response, get
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -85,6 +87,14 @@ async def metrics(metrics: NamedDependency[Metrics | None]) -> Response[bytes]:
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
+async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app's guards, in order, as one: Litestar copies the route handler for each guard it calls
+    (about 10 µs a copy here), so one guard instead of three saves two copies on every request."""
+    await require_scope(connection, handler)
+    await single_query_values(connection, handler)
+    await tenancy_guard(connection, handler)
+
+
 def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:
     """The service; `workers` also runs projections and workflows in this process."""
     settings = settings or load_settings()
@@ -134,7 +144,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             EdiController,
         ],
         dependencies={**dependencies(), "customers": Provide(customer_scope, sync_to_thread=False)},
-        guards=[require_scope, single_query_values, tenancy_guard],
+        guards=[guard],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[correlation_middleware, allow_header_middleware, rate_limit_middleware(settings.rate_limit)],
         lifespan=[lifespan],
