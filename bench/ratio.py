@@ -35,7 +35,18 @@ WRK = HERE / "wrk"
 
 
 def wrk(base: str, script: str, args: list[str], seconds: float, connections: int) -> dict[str, float]:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--latency", "-s", str(WRK / script), base, "--", *args]
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{max(int(seconds), 1)}s",
+        "--latency",
+        "-s",
+        str(WRK / script),
+        base,
+        "--",
+        *args,
+    ]
     env = {**os.environ, "O2C_WRK_REPORT": str(WRK / "report.lua")}
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
