@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -190,10 +191,12 @@ def _as_of(text: str) -> date:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Rebuild every read model in scratch tables and compare it with the live one (decision 0024);
-    exit 1 when any row differs."""
+    exit 1 when any row differs. On PostgreSQL, when one worker process holds the lock of every read
+    model, that worker runs it (a pending verification, as `POST /v1/admin/verify` records) and this
+    command shows its progress; otherwise it runs here."""
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from infra.readside.verify import verify
+    from infra.readside.verify import ModelReport, verify
     from infra.service import Service
 
     svc = Service.start(_settings_or_exit())
@@ -205,10 +208,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
             def report(position: int, target: int) -> None:
                 progress.update(task, completed=position, total=max(target, 1))
 
-            position, reports = verify(list(svc.read.projections.values()), svc.store, progress=report)
+            projections = list(svc.read.projections.values())
+            remote = _verify_in_feeding_worker(svc, report)
+            if remote is not None:
+                position = remote["position"] or 0
+                reports = {
+                    name: ModelReport(r["position"], r["rows"], r["mismatches"], r["examples"])
+                    for name, r in remote["read_models"].items()
+                }
+            else:
+                position, reports = verify(projections, svc.store, progress=report)
     finally:
         svc.close()
-    print(f"o2c verify: read models compared with a rebuild at position {position}")
+    if remote is not None and remote.get("error"):
+        print(f"o2c verify: the verification failed in {remote['runs_in']}: {remote['error']}", file=sys.stderr)
+        return 2
+    where = f" (run by the worker {remote['runs_in']})" if remote is not None else ""
+    print(f"o2c verify: read models compared with a rebuild at position {position}{where}")
     for name, found in reports.items():
         print(f"  {name:<10} {found.rows:>9,} rows  {found.mismatches:>6,} mismatches")
         for example in found.examples[: args.examples]:
@@ -218,6 +234,35 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"o2c verify: mismatches in {', '.join(drifted)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _verify_in_feeding_worker(svc: Any, progress: Callable[[int, int], None]) -> dict[str, Any] | None:
+    """On PostgreSQL with one process holding every read model's lock: have it run a verification and
+    follow its row to the end (None when there is no such process, or it did not claim it in time)."""
+    from infra.readside.verifications import GRACE, Verifications
+    from infra.workers.leader import lock_holders
+
+    if not svc.settings.is_postgres:
+        return None  # SQLite: a running server and this command cannot tell each other apart; run here
+    with svc.engine.connect() as conn:
+        holders = lock_holders(conn, list(svc.read.projections))
+    if set(holders) != set(svc.read.projections) or len(set(holders.values())) != 1:
+        return None
+    found = Verifications(svc.engine)
+    verification_id = found.open()
+    deadline = time.monotonic() + GRACE
+    while True:
+        row = found.get(verification_id)
+        if row is None:
+            return None
+        if row["status"] == "done":
+            return row
+        if row["progress"]:
+            progress(*row["progress"])
+        if row["runs_in"] is None and time.monotonic() > deadline and found.claim(verification_id, "o2c verify"):
+            found.run(verification_id, list(svc.read.projections.values()), svc.store, "o2c verify", progress)
+            return found.get(verification_id)
+        time.sleep(0.2)
 
 
 def _stream_name(text: str) -> str:

@@ -16,8 +16,10 @@ from api.tenancy import FORBIDDEN, tenant
 from domain.errors import NotFoundError
 from infra.readside.verifications import Verifications
 from infra.service import Service
+from infra.workers.verifying import process_name
 
 ADMIN = tenant("admin", FORBIDDEN)
+SHOWN = ("verification_id", "status", "position", "read_models", "error")
 
 
 class VerifyController(Controller):
@@ -28,11 +30,18 @@ class VerifyController(Controller):
     async def start(
         self, service: NamedDependency[Service], data: JSONBody[EmptyRequest] = NO_BODY
     ) -> VerificationStarted:
+        """Records the verification as pending: the process that feeds every read model runs it (this
+        one, when it does); if none claims it within a few seconds, this process runs it itself."""
         found = Verifications(service.engine)
-        verification_id = found.open()
+        verification_id = await anyio.to_thread.run_sync(found.open)
+        if service.verifier is not None:
+            service.verifier.wake()
         projections = list(service.read.projections.values())
         service.in_background(
-            f"verify-{verification_id}", lambda: found.run(verification_id, projections, service.store)
+            f"verify-{verification_id}",
+            lambda: found.run_unless_claimed(
+                verification_id, projections, service.store, process_name(), stopping=service.stopping.is_set
+            ),
         )
         return VerificationStarted(verification_id)
 
@@ -41,4 +50,4 @@ class VerifyController(Controller):
         found = await anyio.to_thread.run_sync(Verifications(service.engine).get, verification_id)
         if found is None:
             raise NotFoundError(f"No verification {verification_id}", verification_id=verification_id)
-        return msgspec.convert(found, Verification)
+        return msgspec.convert({k: found[k] for k in SHOWN}, Verification)

@@ -21,11 +21,13 @@ from infra.ledger.ledger import Ledger
 from infra.ledger.refusals import RefusalCounter
 from infra.ledger.snapshots import Snapshots
 from infra.readside.readmodels import ReadModels
+from infra.readside.verifications import Verifications
 from infra.settings import Settings
 from infra.workers.leader import AdvisoryLocks, Leadership, SoleProcess, conninfo_for, lock_holders, one_at_a_time
 from infra.workers.posting import Posting
 from infra.workers.promising import Promising
 from infra.workers.runner import Runner, stuck_followers
+from infra.workers.verifying import VerificationWorker
 from infra.workers.webhook_store import WebhookStore
 from infra.workers.webhooks import NAME as WEBHOOKS
 from infra.workers.webhooks import WebhookDeliveries, WebhookWorker
@@ -73,6 +75,7 @@ class Service:
     clock: Clock = field(default_factory=Clock)  # "now" and "today" for every part (tests fix it)
     webhooks: WebhookStore | None = None
     webhook_worker: WebhookWorker | None = None
+    verifier: VerificationWorker | None = None  # runs pending verifications while this process feeds every read model
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
@@ -130,7 +133,11 @@ class Service:
         self.tax_worker.start()
         self.webhook_worker.start()
         self.ledger.after_commit.append(self.runner.wake)
+        self.verifier = VerificationWorker(
+            Verifications(self.engine), list(self.read.projections.values()), self.store, self.held
+        )
         self.runner.start()
+        self.verifier.start()
         return self.runner
 
     def worker_status(self) -> dict[str, str]:
@@ -163,6 +170,8 @@ class Service:
         self.stopping.set()
         for thread in self.background:
             thread.join(30)
+        if self.verifier is not None:
+            self.verifier.stop()
         if self.tax_worker is not None:
             self.tax_worker.stop()
         if self.webhook_worker is not None:

@@ -38,7 +38,7 @@ from infra.commands import (
     receivables,
     reference,
 )
-from infra.ledger.kinds import INVOICE
+from infra.ledger.kinds import INVOICE, Kind
 from infra.ledger.ledger import Ledger
 from infra.ledger.refusals import RefusalCounter
 from infra.ledger.unitofwork import Context, Dedupe, Handler, Outcome, Reply, UnitOfWork
@@ -148,6 +148,11 @@ class Application:
             apikey.RevokeApiKey: keys.record_key_change,
         }
 
+        # Commands that read thousands of streams: which, so they are read before the shared write (Ledger.warm).
+        self._reads: dict[type, Callable[[Any], Sequence[tuple[Kind[Any], Sequence[str]]]]] = {
+            messages.Reconcile: inventory.reconcile_reads,
+        }
+
     def handler(self, *commands: Command) -> Handler:
         """The handler deciding these commands in one unit of work, in order (the result is the
         last command's)."""
@@ -180,6 +185,9 @@ class Application:
     async def execute_async(
         self, ctx: Context, command: Command, dedupe: Sequence[Dedupe] = (), reply: Reply | None = None
     ) -> Outcome[Any]:
+        reads = self._reads.get(type(command))
+        if reads is not None:
+            await anyio.to_thread.run_sync(self.ledger.warm, reads(command))
         try:
             if not tracing.enabled():
                 return await self.ledger.run_async(ctx, self.handler(command), tuple(dedupe), reply)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from domain import inventory, transfer
 from domain.errors import DuplicateIdError, NotFoundError
 from infra.commands import messages
 from infra.commands.backorders import fill_backorders
 from infra.commands.lookups import check_skus, position_of, record_position, require_product, require_warehouse
-from infra.ledger.kinds import POSITION, PRODUCT, TRANSFER, position_key
+from infra.ledger.kinds import BOOK, POSITION, TRANSFER, Kind, position_key
 from infra.ledger.unitofwork import UnitOfWork
 
 
@@ -40,6 +41,11 @@ def adjust_stock(
 def count_stock(uow: UnitOfWork, count_id: str, warehouse_id: str, sku: str, counted_qty: int) -> inventory.Position:
     require_warehouse(uow, warehouse_id)
     require_product(uow, sku)
+    return _count(uow, count_id, warehouse_id, sku, counted_qty)
+
+
+def _count(uow: UnitOfWork, count_id: str, warehouse_id: str, sku: str, counted_qty: int) -> inventory.Position:
+    """A count of a SKU known to be in the catalog at a warehouse known to exist."""
     pos = position_of(uow, sku, warehouse_id)
     state = record_position(uow, sku, warehouse_id, inventory.count(pos, count_id, counted_qty))
     if counted_qty > pos.on_hand:
@@ -48,14 +54,20 @@ def count_stock(uow: UnitOfWork, count_id: str, warehouse_id: str, sku: str, cou
     return state
 
 
+def reconcile_reads(c: messages.Reconcile) -> list[tuple[Kind[Any], list[str]]]:
+    """The streams `reconcile` reads, to warm the state cache before it runs (Ledger.warm)."""
+    skus = dict.fromkeys([*(sku for sku, _ in c.lines), *c.also])
+    return [(POSITION, [position_key(sku, c.warehouse_id) for sku in skus])]
+
+
 def reconcile(uow: UnitOfWork, c: messages.Reconcile) -> messages.Reconciled:
     """Compare an outside snapshot with on hand (from the position streams); with `apply`, count
     every mismatched SKU to the outside figure, all in this one write. SKUs of `also` that are on hand
     here and not in the snapshot are listed with an outside qty of 0."""
     require_warehouse(uow, c.warehouse_id)
     skus = [sku for sku, _ in c.lines]
-    uow.preload(PRODUCT, skus)  # thousands of lines: a few queries for what the cache lacks, not one per SKU
-    check_skus(uow, skus)
+    check_skus(uow, skus)  # from the known streams: no product is loaded
+    # thousands of lines: a few queries for what the cache lacks, not one per SKU
     uow.preload(POSITION, [position_key(sku, c.warehouse_id) for sku in dict.fromkeys([*skus, *c.also])])
     listed = set(skus)
     found = [(sku, qty, position_of(uow, sku, c.warehouse_id).on_hand) for sku, qty in c.lines]
@@ -64,9 +76,10 @@ def reconcile(uow: UnitOfWork, c: messages.Reconcile) -> messages.Reconciled:
         if on_hand > 0:
             found.append((sku, 0, on_hand))
     mismatched = [(sku, qty) for sku, qty, on_hand in found if qty != on_hand]
-    if c.apply:
+    if c.apply:  # the warehouse and every SKU were checked above: no product is loaded to count
+        uow.preload(BOOK, [sku for sku, qty, on_hand in found if qty > on_hand])  # counted up: backorders may fill
         for sku, qty in mismatched:
-            count_stock(uow, f"{c.reconciliation_id}:{sku}", c.warehouse_id, sku, qty)
+            _count(uow, f"{c.reconciliation_id}:{sku}", c.warehouse_id, sku, qty)
     return messages.Reconciled(tuple(found), c.apply and bool(mismatched))
 
 

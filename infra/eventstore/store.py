@@ -147,7 +147,8 @@ class EventStore:
         keys = list(by_key)
         with self.engine.connect() as conn:
             for low in range(0, len(keys), chunk):
-                for sid, version, topic, state in conn.execute(sql, {"sids": keys[low : low + chunk]}):
+                rows = conn.execute(sql, {"sids": keys[low : low + chunk]}).all()  # fetchall: not a fetch per row
+                for sid, version, topic, state in rows:
                     stream_id = by_key[sid if self.settings.is_postgres else str(sid)]
                     meta, event = decode(topic, bytes(state))
                     found[stream_id].append(
@@ -212,6 +213,20 @@ class EventStore:
         with self.engine.connect() as conn:
             found = conn.execute(sql).scalars().all()
         return {sid if isinstance(sid, UUID) else UUID(str(sid)) for sid in found}
+
+    def existing(self, stream_ids: Sequence[UUID], chunk: int = 500) -> set[UUID]:
+        """Those of `stream_ids` that have at least one event, in one query per `chunk` streams."""
+        sql = sa.text(f"SELECT DISTINCT originator_id FROM {EVENTS_TABLE} WHERE originator_id IN :sids").bindparams(
+            sa.bindparam("sids", expanding=True)
+        )
+        by_key = {(sid if self.settings.is_postgres else sid.hex): sid for sid in stream_ids}
+        keys = list(by_key)
+        found: set[UUID] = set()
+        with self.engine.connect() as conn:
+            for low in range(0, len(keys), chunk):
+                rows = conn.execute(sql, {"sids": keys[low : low + chunk]}).scalars()
+                found.update(by_key[sid if self.settings.is_postgres else str(sid)] for sid in rows)
+        return found
 
     def head(self) -> int:
         return int(self._max_notification_id() or 0)

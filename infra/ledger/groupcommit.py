@@ -202,7 +202,8 @@ class GroupCommitter:
                         job.finish(error=_RunAlone())
                 return
         for sid, loaded in shared.items():
-            ledger.cache.put(sid, loaded.kind, loaded.state, loaded.version)
+            if loaded.changed:  # a stream the batch only read is in the cache already, or was evicted
+                ledger.cache.put(sid, loaded.kind, loaded.state, loaded.version)
         ledger.published(pending, positions)
         self.batches += 1
         self.commands += len(accepted)

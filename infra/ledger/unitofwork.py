@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -38,6 +38,11 @@ class Loaded:
     key: str
     state: Any
     version: int
+    base: int = -1  # the version it was loaded at (-1: not told); the cache needs it back only when it moved
+
+    @property
+    def changed(self) -> bool:
+        return self.version != self.base
 
 
 class UnitOfWork:
@@ -62,10 +67,10 @@ class UnitOfWork:
         loaded = self._loaded.get(sid)
         if loaded is None and self._shared is not None and sid in self._shared:
             seen = self._shared[sid]
-            loaded = self._loaded[sid] = Loaded(seen.kind, seen.key, seen.state, seen.version)
+            loaded = self._loaded[sid] = Loaded(seen.kind, seen.key, seen.state, seen.version, seen.base)
         if loaded is None:
             state, version = load_state(self.store, self.cache, kind, key)
-            loaded = self._loaded[sid] = Loaded(kind, key, state, version)
+            loaded = self._loaded[sid] = Loaded(kind, key, state, version, version)
         return loaded
 
     def preload(self, kind: Kind[Any], keys: list[str]) -> None:
@@ -77,7 +82,32 @@ class UnitOfWork:
             if sid not in self._loaded and (self._shared is None or sid not in self._shared):
                 todo.append(key)
         for key, (state, version) in load_states(self.store, self.cache, kind, todo).items():
-            self._loaded[kind.stream_id(key)] = Loaded(kind, key, state, version)
+            self._loaded[kind.stream_id(key)] = Loaded(kind, key, state, version, version)
+
+    def existing(self, kind: Kind[Any], keys: Sequence[str]) -> set[str]:
+        """Those of `keys` whose stream has events, without loading a state: from what this attempt
+        loaded, else the tailing cache's set of known streams (as of its last sync, which is what
+        `get` would answer too: a stream unknown there loads as its initial state without a query),
+        else one query per 500 streams."""
+        found: set[str] = set()
+        ask: dict[UUID, str] = {}
+        known = self.cache.known if self.cache.valid_upto is not None else None
+        for key in keys:
+            sid = kind.stream_id(key)
+            loaded = self._loaded.get(sid)
+            if loaded is None and self._shared is not None:
+                loaded = self._shared.get(sid)
+            if loaded is not None:
+                if loaded.version:
+                    found.add(key)
+            elif known is not None:
+                if sid in known:
+                    found.add(key)
+            else:
+                ask[sid] = key
+        if ask:
+            found.update(ask[sid] for sid in self.store.existing(list(ask)))
+        return found
 
     @property
     def loaded_streams(self) -> list[UUID]:
@@ -89,9 +119,12 @@ class UnitOfWork:
         return self._loaded
 
     def committed(self) -> None:
-        """The write succeeded: the new states are the streams' latest."""
+        """The write succeeded: the new states are the streams' latest. A stream it only read is as
+        the cache (or the store) gave it: putting it back would only evict others (a reconciliation
+        reads 50,000 streams and changes a few)."""
         for sid, loaded in self._loaded.items():
-            self.cache.put(sid, loaded.kind, loaded.state, loaded.version)
+            if loaded.changed:
+                self.cache.put(sid, loaded.kind, loaded.state, loaded.version)
 
     def get(self, kind: Kind[S], key: str) -> S:
         state: S = self._load(kind, key).state
