@@ -107,7 +107,7 @@ def o2c(store: str, seconds: float, connections: int, preload: int) -> dict[str,
         events, _ = prepare(url, preload)
         port = free_port()
         env = {**os.environ, "O2C_DATABASE_URL": url, "O2C_ADMIN_KEY": KEY}
-        cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--log-level", "warning"]
+        cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]  # as the README starts it: info logs
         server = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
