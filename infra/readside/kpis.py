@@ -32,8 +32,8 @@ def _percentiles(conn: sa.Connection, t: sa.Table, figure: str, window: Sequence
 
     def counts(width: int, within: tuple[int, int] | None) -> list[tuple[int, int]]:
         query = sa.select(t.c.value, sa.func.sum(t.c.n)).where(
-            t.c.figure == level(figure, width), t.c.period.in_(window)
-        )
+            t.c.figure == level(figure, width), t.c.period.in_(window), t.c.part == ""
+        )  # `part` is named so the key's index reaches `value`
         if within is not None:
             query = query.where(t.c.value.between(*within))
         return [(int(v), int(n)) for v, n in conn.execute(query.group_by(t.c.value).order_by(t.c.value))]
