@@ -67,9 +67,11 @@ def commands_stream(skus: list[str], customers: list[str], seed: int = 7) -> Ite
             yield "ship", orders.pop(rng.randrange(len(orders)))
 
 
-def run_command(svc: Service, kind: str, payload: Any) -> int:
-    """Run one command; returns the position after it (domain rejections are part of life)."""
-    ctx = Context(actor="bench", correlation_id=f"bench-{kind}", causation_id="bench")
+def run_command(svc: Service, kind: str, payload: Any, at: datetime | None = None) -> int:
+    """Run one command (recorded at `at`, else now); returns the position after it (domain
+    rejections are part of life)."""
+    at = at or datetime.now(UTC)
+    ctx = Context(actor="bench", correlation_id=f"bench-{kind}", causation_id="bench", occurred_at=at)
 
     def handle(uow: UnitOfWork) -> None:
         if kind == "receipt":
@@ -86,7 +88,7 @@ def run_command(svc: Service, kind: str, payload: Any) -> int:
                     lines = tuple((ln.sku, ln.allocations[wh]) for ln in order.lines if ln.allocations.get(wh))
                     if lines:
                         ship = commands.ShipInput(
-                            f"SH-{payload}-{wh}", payload, wh, lines, None, None, Decimal("5.00"), datetime.now(UTC)
+                            f"SH-{payload}-{wh}", payload, wh, lines, None, None, Decimal("5.00"), at
                         )
                         commands.ship(uow, ship)
 

@@ -12,6 +12,7 @@ from domain.events import Event
 Row = dict[str, Any]
 Key = tuple[Any, ...]
 ColumnType = Literal["str", "int", "money", "json", "time", "bool"]
+Tally = Callable[[Row], dict[Key, int]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,25 @@ class TableSpec:
     evolve: Callable[[Row | None, Key, Event, EventInfo], Row | None]
     events: tuple[type[Event], ...] = ()  # the event classes it reads; others are never decoded
     dump: Callable[[Row], Row] | None = None  # fills stored columns from in-memory helpers ('_' keys)
+    # A tally table reads no event: its rows (key columns and an int column `n`) are the sums over the
+    # rows of table `source` of `tally(row)`, kept by the change of each source row (infra/readside).
+    source: str | None = None
+    tally: Tally | None = None
+
+
+def _no_keys(event: Event) -> list[Key]:
+    return []
+
+
+def _no_evolve(row: Row | None, key: Key, event: Event, info: EventInfo) -> Row | None:
+    raise AssertionError("a tally table is not evolved by events")
+
+
+def tally_table(name: str, key: tuple[Column, ...], source: str, tally: Tally) -> TableSpec:
+    """A table of counts: for each key, the sum of `tally(row)[key]` over the rows of `source` (a key
+    whose sum is 0 has no row). A pure function of the source rows, so a rebuild makes the same rows."""
+    columns = (*key, Column("n", "int"))
+    return TableSpec(name, tuple(c.name for c in key), columns, _no_keys, _no_evolve, (), None, source, tally)
 
 
 @dataclass(frozen=True)

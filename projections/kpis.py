@@ -12,6 +12,7 @@ the day it reached a milestone, so a window query reads the rows of its days (in
   day a payment (with its discount, or unapplied cash applied to it) brought the open amount to 0.
 
 Every row is a function of the events of its order or invoice alone: a rebuild makes the same rows.
+The tallies of projections/kpi_tallies.py count these rows per day and month for the window query.
 Pure: `kpis_of` turns the window's figures into the API answer."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from domain import invoice, order, payment
 from domain.events import Event
 from domain.values import ZERO, add
 from projections.base import Column, EventInfo, Key, ProjectionSpec, Row, TableSpec
+from projections.kpi_tallies import TALLIES
 from projections.receivables import entries
 
 _ORDER_EVENTS = (
@@ -206,6 +208,7 @@ KPIS = ProjectionSpec(
             evolve_invoice,
             _INVOICE_EVENTS,
         ),
+        *TALLIES,  # after the tables they count (projections/kpi_tallies.py)
     ),
 )
 
@@ -247,14 +250,15 @@ def kpis_of(
     start: date,
     end: date,
     by_channel: Mapping[str, tuple[int, int, int, int, int]],
-    ship_seconds: Iterable[int],
-    invoice_seconds: Iterable[int],
-    cash_days: Iterable[int],
+    ship_hours: Mapping[str, float | None],
+    invoice_hours: Mapping[str, float | None],
+    cash_days: Mapping[str, int | None],
     shipped: tuple[int, int],
     exceptions: Mapping[str, int],
 ) -> dict[str, Any]:
     """`by_channel`: channel -> (orders, lines, filled, backordered, cancelled) of the orders accepted
-    in the window; `shipped`: (lines shipped, of them late) of those orders."""
+    in the window; `shipped`: (lines shipped, of them late) of those orders; the percentiles as
+    `hours` and `days` answer them."""
     totals = [sum(v[i] for v in by_channel.values()) for i in range(5)]
     orders, lines, filled, backordered, cancelled = totals
     shipped_lines, late = shipped
@@ -267,9 +271,9 @@ def kpis_of(
         "fill_rate_by_channel": {channel: rate(v[2], v[1]) for channel, v in sorted(by_channel.items()) if v[1] > 0},
         "backorder_rate": rate(backordered, lines),
         "cancelled_rate": rate(cancelled, orders),
-        "order_to_ship_hours": hours(ship_seconds),
-        "ship_to_invoice_hours": hours(invoice_seconds),
-        "invoice_to_cash_days": days(cash_days),
+        "order_to_ship_hours": dict(ship_hours),
+        "ship_to_invoice_hours": dict(invoice_hours),
+        "invoice_to_cash_days": dict(cash_days),
         "promise_accuracy": rate(shipped_lines - late, shipped_lines),
         "exceptions": dict(exceptions),
     }

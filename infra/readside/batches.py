@@ -105,6 +105,9 @@ def apply_batch(
             current[name][key] = row
 
     for t in spec.tables:
+        if t.source is not None:
+            _tally(conn, t, tables[t.name], cache, original, current)
+    for t in spec.tables:
         if write:
             _write(conn, tables[t.name], t, original[t.name], current[t.name])
         cache[t.name].update(current[t.name])
@@ -112,6 +115,38 @@ def apply_batch(
             changes[t.name] = current[t.name]
     park(conn, spec.name, tables.generation, failures)
     return failures
+
+
+def _tally(
+    conn: sa.Connection,
+    t: TableSpec,
+    table: sa.Table,
+    cache: Cache,
+    original: dict[str, dict[Key, Row | None]],
+    current: dict[str, dict[Key, Row | None]],
+) -> None:
+    """Move a tally table by the change of each source row this batch touched: minus what the row
+    counted before, plus what it counts now. A count that comes to 0 deletes its row."""
+    assert t.source is not None and t.tally is not None
+    deltas: dict[Key, int] = {}
+    before_rows = original[t.source]
+    for key, after in current[t.source].items():
+        before = before_rows.get(key)
+        if after is before:
+            continue
+        for sign, row in ((-1, before), (1, after)):
+            if row is not None:
+                for k, n in t.tally(row).items():
+                    deltas[k] = deltas.get(k, 0) + sign * n
+    moved = {k: n for k, n in deltas.items() if n}
+    known = cache.setdefault(t.name, {})
+    loaded = _load(conn, table, t, [k for k in moved if k not in known])
+    was = {k: (known[k] if k in known else loaded.get(k)) for k in moved}
+    now: dict[Key, Row | None] = {}
+    for k, n in moved.items():
+        total = (was[k] or {}).get("n", 0) + n
+        now[k] = {**dict(zip(t.key, k, strict=True)), "n": total} if total else None
+    original[t.name], current[t.name] = was, now
 
 
 def park(conn: sa.Connection, name: str, generation: int, failures: Sequence[tuple[Recorded, str]]) -> None:

@@ -86,8 +86,13 @@ class Tables:
     def create(self, conn: sa.Connection) -> None:
         """Create what is missing. A table made by an older version of its spec gets the columns it
         lacks (NULL in the rows written before: right for a field older events never carried; a
-        column derived from older events needs `o2c rebuild <name>`)."""
+        column derived from older events needs `o2c rebuild <name>`). A tally table that is new beside
+        its source table is filled from the source's rows (a tally is a function of them)."""
+        made = {name: sa.inspect(conn).has_table(table.name) for name, table in self.by_name.items()}
         self.metadata.create_all(conn)
+        for t in self.spec.tables:
+            if t.source is not None and not made[t.name] and made[t.source]:
+                self._fill_tally(conn, t)
         inspector = sa.inspect(conn)
         for table in self.by_name.values():
             present = {c["name"] for c in inspector.get_columns(table.name)}
@@ -99,6 +104,16 @@ class Tables:
                 for index in table.indexes:
                     if column.name in index.columns:
                         index.create(conn, checkfirst=True)
+
+    def _fill_tally(self, conn: sa.Connection, t: TableSpec) -> None:
+        assert t.source is not None and t.tally is not None
+        counts: dict[tuple[Any, ...], int] = {}
+        for row in conn.execute(sa.select(self.by_name[t.source])).mappings():
+            for key, n in t.tally(dict(row)).items():
+                counts[key] = counts.get(key, 0) + n
+        found = [{**dict(zip(t.key, key, strict=True)), "n": n} for key, n in counts.items() if n]
+        for i in range(0, len(found), 1000):
+            conn.execute(self.by_name[t.name].insert(), found[i : i + 1000])
 
     def drop(self, conn: sa.Connection) -> None:
         self.metadata.drop_all(conn)

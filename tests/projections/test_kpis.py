@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from domain import invoice, order
-from projections.kpis import KPIS, kpis_of, nearest_rank, rate
+from projections.kpis import KPIS, days, hours, kpis_of, nearest_rank, rate
 from tests.projections.fold import T0, fold, table
 from tests.projections.test_receivables import credit_note, issued, paid
 
@@ -126,9 +126,9 @@ def test_the_answer_adds_up_the_channels_and_leaves_out_a_channel_without_lines(
         MAR_2,
         MAR_9,
         {"web": (2, 3, 2, 1, 1), "edi": (1, 1, 1, 0, 0), "x": (1, 0, 0, 0, 1)},
-        [3600, 7200],
-        [],
-        [3],
+        hours([3600, 7200]),
+        hours([]),
+        days([3]),
         (4, 1),
         exceptions,
     )
