@@ -47,7 +47,7 @@ def wrk(base: str, script: str, args: list[str], seconds: float, connections: in
         "--",
         *args,
     ]
-    env = {**os.environ, "O2C_WRK_REPORT": str(WRK / "report.lua")}
+    env = {**os.environ, "O2C_WRK_COMMON": str(WRK / "common.lua")}
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

@@ -1,9 +1,5 @@
 -- POST /v1/orders: 3-line orders of the benchmark's SKUs and customers, a unique order id per request.
-local threads = {}
-function setup(thread)
-  thread:set("id", #threads + 1)
-  table.insert(threads, thread)
-end
+dofile(os.getenv("O2C_WRK_COMMON"))
 function init(args)
   key = args[1]
   run = args[2]
@@ -20,4 +16,3 @@ function request()
   return wrk.format("POST", "/v1/orders",
     {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}, body)
 end
-dofile(os.getenv("O2C_WRK_REPORT"))

@@ -1,4 +1,11 @@
--- Shared by the wrk scripts of bench/ratio.py: one JSON line with what the run measured.
+-- Shared by the wrk scripts of bench/ratio.py: a number per wrk thread (`id`, to seed it and to make
+-- ids unique), and one JSON line with what the run measured.
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
 function done(summary, latency, requests)
   local non2xx = summary.errors.status
   local socket_errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
