@@ -3,9 +3,10 @@
 A `traceparent` travels with the work: a request's is stored in the metadata of every event it
 records, the feed shows it as the CloudEvents `traceparent` attribute, and a workflow acting on an
 event continues its trace. With an OTLP endpoint configured (`OTEL_EXPORTER_OTLP_ENDPOINT`, read
-by infra/settings.py), `span` opens real spans (request, command, projection batch, tax call,
-webhook attempt) and answers their traceparent; without one it opens nothing and answers the
-parent it was given, so tracing costs one `is None` test (docs/decisions/0023-tracing.md)."""
+by infra/settings.py), `span` opens real spans (command, projection batch, tax call, webhook
+attempt; the request's server span comes from Litestar's plugin, api/otel.py) and answers their
+traceparent; without one it opens nothing and answers the parent it was given, so tracing costs
+one `is None` test (docs/decisions/0023-tracing.md)."""
 
 from __future__ import annotations
 
