@@ -126,6 +126,13 @@ def fold_log(spec: ProjectionSpec, records: list[Recorded]) -> dict[str, list[Ro
                     tables[t.name].pop(key, None)
                 else:
                     tables[t.name][key] = row
+    for t in spec.tables:  # a tally table: the sums of tally(row) over its source table's rows
+        if t.source is not None and t.tally is not None:
+            counts: dict[Key, int] = {}
+            for source_row in tables[t.source].values():
+                for k, n in t.tally(source_row).items():
+                    counts[k] = counts.get(k, 0) + n
+            tables[t.name] = {k: {**dict(zip(t.key, k, strict=True)), "n": n} for k, n in counts.items() if n}
     return {
         f"{spec.name}.{t.name}": [stored(t, tables[t.name][k]) for k in sorted(tables[t.name])] for t in spec.tables
     }
