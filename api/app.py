@@ -25,7 +25,7 @@ from api.inventory import InventoryController
 from api.journal import JournalController
 from api.keys import AdminKeysController
 from api.kpis import ops_kpis
-from api.openapi import allow_header_middleware, refine
+from api.openapi import allow_header_middleware, document
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
 from api.orders import OrdersController
@@ -161,6 +161,6 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             security=[{"bearer": []}],
         ),
     )
-    refine(app)
+    document(app)
     check_listed_routes(app)
     return app

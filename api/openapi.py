@@ -6,6 +6,8 @@ renders Structs less strictly than msgspec decodes and encodes them (no `additio
 `not`, no formats), says every body is required, and documents an error the service never answers (a 400
 ValidationException). `refine` fixes the document once, at start-up: msgspec's own schema of every Struct
 it names, whether a body may be left out, problem documents for every error, no security on public routes.
+`document` builds and refines it once per process: every app of a process has the same routes, and the
+build is half of what creating an app costs (a test suite creates one per test).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any, cast
 
 import msgspec
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Parameter, RequestBody, Schema
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, Operation, Parameter, RequestBody, Schema
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.predicates import is_class_and_subclass
 
@@ -80,6 +83,24 @@ def _structs(handler: HTTPRouteHandler) -> list[type[msgspec.Struct]]:
     named = [body.annotation if body else None, handler.parsed_fn_signature.return_type.annotation]
     named += [spec.data_container for spec in (handler.responses or {}).values()]
     return [t for t in named if is_class_and_subclass(t, msgspec.Struct)]
+
+
+_BUILT: dict[tuple[str, ...], OpenAPI] = {}  # the refined document per route table (one per process in practice)
+
+
+def document(app: Litestar) -> None:
+    """Give the app its refined OpenAPI document: built and refined by the first app of this process with
+    these routes, shared (never changed after `refine`) by every later one. Litestar keeps the document
+    its OpenAPI plugin serves in `_openapi`; without that attribute (another Litestar) each app builds
+    its own, as before."""
+    plugin = app.plugins.get(OpenAPIPlugin)
+    routes = tuple(sorted(f"{sorted(getattr(r, 'methods', ()))} {r.path}" for r in app.routes))
+    built = _BUILT.get(routes)
+    if built is not None and hasattr(plugin, "_openapi"):
+        plugin._openapi = built
+        return
+    refine(app)
+    _BUILT[routes] = app.openapi_schema
 
 
 def refine(app: Litestar) -> None:

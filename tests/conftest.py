@@ -8,6 +8,7 @@ narrows the run to one store.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from api.app import create_app
+from infra.service import Service
 from infra.settings import Settings
 
 ADMIN_KEY = "test-admin-key-0123456789"
@@ -49,16 +51,51 @@ def _admin_engine() -> sa.Engine:
     )
 
 
-def create_pg_database(prefix: str = "o2c_test") -> tuple[str, str]:
-    """A new, empty PostgreSQL database of this test run: (name, URL). Drop it with drop_pg_database."""
+def create_pg_database(prefix: str = "o2c_test", template: str | None = None) -> tuple[str, str]:
+    """A new PostgreSQL database of this test run: (name, URL), empty or a copy of `template`. Drop it
+    with drop_pg_database."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     admin = _admin_engine()
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        for attempt in range(50):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+                break
+            except sa.exc.OperationalError as exc:  # the template's last session is still ending
+                if "being accessed by other users" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.1)
     finally:
         admin.dispose()
     return name, f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+_TEMPLATES: dict[str, str] = {}  # store -> a database of this process with the service's tables and no events
+
+
+def _template(store: str, factory: pytest.TempPathFactory) -> str:
+    """The schema a service creates on its first start, made once per test process: each test's database
+    is a copy of it (a copied file, CREATE DATABASE ... TEMPLATE), which is 0.2 s (SQLite) to 0.6 s
+    (PostgreSQL) less per test than creating the tables. Copies are what a first start leaves: tables,
+    no events; the tests of a first start on an empty database make their own (create_pg_database)."""
+    if store not in _TEMPLATES:
+        if store == "sqlite":
+            path = factory.mktemp("template") / "o2c.db"
+            url = f"sqlite:///{path}"
+            _TEMPLATES[store] = str(path)
+        else:
+            _TEMPLATES[store], url = create_pg_database("o2c_template")
+        Service.start(make_settings(url)).close()  # closed: a SQLite file whole, no session on the template
+    return _TEMPLATES[store]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates() -> Iterator[None]:
+    yield
+    if "postgres" in _TEMPLATES:
+        drop_pg_database(_TEMPLATES.pop("postgres"))
 
 
 def drop_pg_database(name: str) -> None:
@@ -71,16 +108,19 @@ def drop_pg_database(name: str) -> None:
 
 
 @pytest.fixture(params=_stores())
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database on each store."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database on each store: the service's tables, no events."""
     if request.param == "sqlite":
+        shutil.copyfile(_template("sqlite", tmp_path_factory), tmp_path / "o2c.db")
         yield f"sqlite:///{tmp_path / 'o2c.db'}"
         return
     if not _pg_answers():
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL does not answer on {PG_HOST}:{PG_PORT} and CI=true requires it")
         pytest.skip(f"PostgreSQL does not answer on {PG_HOST}:{PG_PORT}")
-    name, url = create_pg_database()
+    name, url = create_pg_database(template=_template("postgres", tmp_path_factory))
     try:
         yield url
     finally:

@@ -57,6 +57,9 @@ class _Job:
             self.notify()
 
 
+_WAKE = _Job(Context("", "", ""), lambda uow: None, (), None)  # stop() wakes the writer with it; never run
+
+
 def _wake(loop: asyncio.AbstractEventLoop, settled: asyncio.Future[None]) -> None:
     def settle() -> None:
         if not settled.done():  # the request may have been cancelled meanwhile
@@ -115,13 +118,15 @@ class GroupCommitter:
 
     def stop(self) -> None:
         self._stop.set()
+        self._queue.put(_WAKE)  # the writer stops at once instead of at its next poll
         self._thread.join(10)
         while True:  # anything still queued runs on its own
             try:
                 job = self._queue.get_nowait()
             except queue.Empty:
                 return
-            self._alone(job)
+            if job is not _WAKE:
+                self._alone(job)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -129,12 +134,17 @@ class GroupCommitter:
                 first = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
+            if first is _WAKE:
+                continue
             batch = [first]
             while len(batch) < self.max_batch:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    job = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if job is _WAKE:
+                    break
+                batch.append(job)
             try:
                 self._run(batch)
             except BaseException as exc:
