@@ -1,6 +1,6 @@
 """The cost of one bare request through the app's own layers, in process: no sockets, no server.
 
-    python -m bench.asgi [--requests 3000] [--without-tenancy-guard] [--compare-tracing]
+    python -m bench.asgi [--requests 3000] [--without-tenancy-guard] [--compare-tracing] [--plain]
 
 Builds the app (workers off) on a fresh SQLite file and calls its ASGI callable for `GET /healthz`
 directly, best of 5 rounds of N requests, so the figure is the middleware, guards and routing that
@@ -9,7 +9,8 @@ every request pays, without the HTTP server or the load generator sharing the co
 nothing, to see what it costs. With `--compare-tracing` two apps are measured in alternating rounds:
 the app as built (tracing unset: one `enabled()` test and one header scan per request) and the same
 app whose correlation middleware has those tracing lines taken out, so the difference is what unset
-tracing costs a request.
+tracing costs a request. With `--plain` the plainest Litestar app (bench/plain.py, `GET /ping`) is
+measured in the same alternating rounds: the in-process form of P0's ratio, without the server.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import api.app as app_module
 from api import security
+from bench.plain import app as plain_app
 from infra.adapters import logs
 from infra.settings import Settings
 
@@ -39,6 +41,9 @@ SCOPE: dict[str, Any] = {
     "client": ("127.0.0.1", 1),
     "server": ("127.0.0.1", 80),
 }
+
+
+PLAIN = "plain Litestar"
 
 
 async def _nothing(connection: Any, handler: Any) -> None:
@@ -67,8 +72,9 @@ def _correlation_without_tracing(app: Any) -> Any:
 class Running:
     """One app with its lifespan started; `round(n)` answers the mean µs of n bare requests."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, path: str = "/healthz") -> None:
         self.app = app
+        self.scope = {**SCOPE, "path": path, "raw_path": path.encode()}
         self.sent: list[dict[str, Any]] = []
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -89,7 +95,7 @@ class Running:
     async def round(self, requests: int) -> float:
         started = time.perf_counter()
         for _ in range(requests):
-            await self.app({**SCOPE, "state": {}}, self._receive, self._send)
+            await self.app({**self.scope, "state": {}}, self._receive, self._send)
         self.sent = self.sent[-2:]  # the last answer: its start and its body
         return (time.perf_counter() - started) / requests * 1e6
 
@@ -109,7 +115,7 @@ def _app() -> Any:
 
 
 async def _compare(apps: dict[str, Any], requests: int, rounds: int) -> None:
-    running = {name: Running(app) for name, app in apps.items()}
+    running = {name: Running(app, "/ping" if name == PLAIN else "/healthz") for name, app in apps.items()}
     for r in running.values():
         await r.start()
     best = dict.fromkeys(running, float("inf"))
@@ -119,11 +125,14 @@ async def _compare(apps: dict[str, Any], requests: int, rounds: int) -> None:
             best[name] = min(best[name], await r.round(requests))
     for name, r in running.items():
         print(
-            f"GET /healthz in process, {name}: {best[name]:.1f} µs per request "
+            f"GET {r.scope['path']} in process, {name}: {best[name]:.1f} µs per request "
             f"(best of {rounds} x {requests}, status {r.status})"
         )
         await r.stop()
-    if len(best) == 2:
+    if PLAIN in best:
+        built = best["as built"]
+        print(f"plain / as built: {best[PLAIN] / built:.2f} (the in-process P0 ratio; {built - best[PLAIN]:.1f} µs ours)")
+    elif len(best) == 2:
         (a, x), (b, y) = best.items()
         print(f"difference {a} - {b}: {x - y:+.1f} µs per request ({(x - y) / y:+.1%})")
 
@@ -134,6 +143,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--without-tenancy-guard", action="store_true")
     parser.add_argument("--compare-tracing", action="store_true")
+    parser.add_argument("--plain", action="store_true", help="also the plain Litestar reference")
     args = parser.parse_args()
     if args.without_tenancy_guard:
         app_module.tenancy_guard = _nothing  # type: ignore[assignment]
@@ -141,6 +151,8 @@ def main() -> None:
     if args.compare_tracing:
         app_module.correlation_middleware = _correlation_without_tracing  # type: ignore[assignment]
         apps["without the tracing lines"] = _app()
+    if args.plain:
+        apps[PLAIN] = plain_app
     asyncio.run(_compare(apps, args.requests, args.rounds))
 
 
