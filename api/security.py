@@ -92,8 +92,7 @@ def _observe(scope: Scope, status: int, seconds: float) -> None:
     if svc is None or svc.metrics is None:
         return
     route = str(scope.get("path_template") or "unmatched")  # type: ignore[typeddict-item]
-    svc.metrics.requests.labels(route=route, method=scope["method"], status=str(status)).inc()
-    svc.metrics.latency.labels(route=route, method=scope["method"]).observe(seconds)
+    svc.metrics.observe_request(route, scope["method"], status, seconds)
 
 
 def _access(scope: Scope, status: int, seconds: float) -> None:

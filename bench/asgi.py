@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from typing import Any
@@ -110,6 +111,7 @@ class Running:
 
 
 def _app() -> Any:
+    logs.configure("json", "info", open(os.devnull, "w"))  # as `o2c serve` logs, onto nothing
     folder = tempfile.mkdtemp(prefix="o2c-bench-asgi-")
     return app_module.create_app(Settings(database_url=f"sqlite:///{folder}/o2c.db", admin_key="bench"), workers=False)
 
@@ -131,7 +133,9 @@ async def _compare(apps: dict[str, Any], requests: int, rounds: int) -> None:
         await r.stop()
     if PLAIN in best:
         built = best["as built"]
-        print(f"plain / as built: {best[PLAIN] / built:.2f} (the in-process P0 ratio; {built - best[PLAIN]:.1f} µs ours)")
+        print(
+            f"plain / as built: {best[PLAIN] / built:.2f} (the in-process P0 ratio; {built - best[PLAIN]:.1f} µs ours)"
+        )
     elif len(best) == 2:
         (a, x), (b, y) = best.items()
         print(f"difference {a} - {b}: {x - y:+.1f} µs per request ({(x - y) / y:+.1%})")
