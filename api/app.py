@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.billing import DeadLettersController, FinanceController, InvoicesController
 from api.body import CommandRequest
 from api.deps import dependencies
+from api.edge import edge_middleware
 from api.edi import EdiController
 from api.errors import EXCEPTION_HANDLERS, problem
 from api.expected import ExpectedReceiptsController
@@ -23,18 +24,17 @@ from api.inventory import InventoryController
 from api.journal import JournalController
 from api.keys import AdminKeysController
 from api.kpis import ops_kpis
-from api.openapi import allow_header_middleware, document
+from api.openapi import document
 from api.ops import ops_page, ops_summary
 from api.order_changes import OrderChangesController
 from api.orders import OrdersController
 from api.otel import otel_plugin
 from api.price_lists import PriceListsController
 from api.queries import AdminController, QueriesController
-from api.ratelimit import rate_limit_middleware
 from api.receivables import ReceivablesController
 from api.reconciliations import ReconciliationsController
 from api.reference import ReferenceController
-from api.security import correlation_middleware, require_scope, single_query_values
+from api.security import require_scope, single_query_values
 from api.tenancy import check_listed_routes, customer_scope, tenancy_guard
 from api.verify import VerifyController
 from api.webhooks import WebhooksController
@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         dependencies={**dependencies(), "customers": Provide(customer_scope, sync_to_thread=False)},
         before_request=guard,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[correlation_middleware, allow_header_middleware, rate_limit_middleware(settings.rate_limit)],
+        middleware=[edge_middleware(settings.rate_limit)],
         lifespan=[lifespan],
         plugins=[otel_plugin()] if settings.otlp_endpoint else [],
         request_class=CommandRequest,

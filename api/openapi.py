@@ -22,7 +22,6 @@ from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, Operation, Parameter, RequestBody, Schema
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.predicates import is_class_and_subclass
 
 from api.body import body_field, text_form
@@ -190,35 +189,3 @@ def _anchor_all(schema: Any) -> None:
     for nested in (schema.one_of or [], schema.any_of or [], schema.all_of or []):
         for child in nested:
             _anchor_all(child)
-
-
-def allow_header_middleware(app: ASGIApp) -> ASGIApp:
-    """Answer OPTIONS with every method of the path in `Allow`.
-
-    Litestar merges handlers that share a path into one route but keeps the OPTIONS handler of the first,
-    whose `Allow` lists only that first route's methods (e.g. GET without the PUT beside it).
-    """
-    allowed: dict[str, str] = {}
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "OPTIONS":
-            await app(scope, receive, send)
-            return
-
-        async def send_with_allow(message: Message) -> None:
-            template = str(scope.get("path_template") or "")  # type: ignore[typeddict-item]
-            if message["type"] == "http.response.start" and template:
-                if not allowed:
-                    for route in scope["app"].routes:
-                        methods = getattr(route, "methods", None)
-                        if methods:
-                            allowed[route.path_format] = ", ".join(sorted(methods))
-                if template in allowed:
-                    headers = [h for h in message.get("headers", []) if h[0].lower() != b"allow"]
-                    headers.append((b"allow", allowed[template].encode()))
-                    message = {**message, "headers": headers}  # type: ignore[typeddict-item]
-            await send(message)
-
-        await app(scope, receive, send_with_allow)
-
-    return middleware

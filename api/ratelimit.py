@@ -1,7 +1,7 @@
 """Per-client rate limits: a token bucket per API key, or per client IP for requests without a valid key.
 
 Configured by O2C_RATE_LIMIT (see infra/settings.py). Over the limit a request is answered 429
-`rate_limited` with Retry-After before it reaches a handler. Probes and scrapes are never limited.
+`rate_limited` with Retry-After before it reaches a handler (by the edge layer, api/edge.py). Probes and scrapes are never limited.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import anyio.to_thread
 import msgspec
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope, Send
 
 from api.errors import PROBLEM
 from infra.settings import RateLimit
@@ -54,7 +54,7 @@ def _token(scope: Scope) -> str:
     return header[7:].strip() if header[:7].lower() == "bearer " else ""
 
 
-async def _client_of(scope: Scope) -> str:
+async def client_of(scope: Scope) -> str:
     """The bucket a request draws from: its key's name when the key is valid, else its IP address."""
     token = _token(scope)
     svc = getattr(scope["app"].state, "service", None)
@@ -68,7 +68,7 @@ async def _client_of(scope: Scope) -> str:
     return f"ip:{host[0]}"
 
 
-async def _too_many(send: Send, wait: float) -> None:
+async def too_many(send: Send, wait: float) -> None:
     retry_after = str(max(1, math.ceil(wait)))
     body = msgspec.json.encode(
         {
@@ -91,29 +91,3 @@ async def _too_many(send: Send, wait: float) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def rate_limit_middleware(limit: RateLimit | None) -> Callable[[ASGIApp], ASGIApp]:
-    """Litestar middleware factory; with no limit configured it passes every request through.
-
-    Litestar wraps each route handler in its own middleware stack, so the buckets live out here, shared.
-    """
-    buckets = TokenBuckets(limit) if limit is not None else None
-
-    def wrap(app: ASGIApp) -> ASGIApp:
-        if buckets is None:
-            return app
-
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["path"] in EXEMPT:
-                await app(scope, receive, send)
-                return
-            wait = buckets.take(await _client_of(scope))
-            if wait > 0:
-                await _too_many(send, wait)
-                return
-            await app(scope, receive, send)
-
-        return middleware
-
-    return wrap

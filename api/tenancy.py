@@ -139,7 +139,7 @@ def _listed(connection: ASGIConnection[Any, Any, Any, Any], rule: Listed, allowe
 async def tenancy_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Guard, after `require_scope`: what a key with `customers` may see and do on this route."""
     rule: Tenant | None = handler.opt.get("tenant")
-    principal: Principal | None = connection.state.get("principal")
+    principal: Principal | None = connection.scope["state"].get("principal")  # set by require_scope
     allowed = principal.customers if principal is not None else None
     if isinstance(rule, Listed):
         _listed(connection, rule, allowed)

@@ -1,15 +1,12 @@
 """The cost of one bare request through the app's own layers, in process: no sockets, no server.
 
-    python -m bench.asgi [--requests 3000] [--without-tenancy-guard] [--compare-tracing] [--plain]
+    python -m bench.asgi [--requests 3000] [--without-tenancy-guard] [--plain]
 
 Builds the app (workers off) on a fresh SQLite file and calls its ASGI callable for `GET /healthz`
 directly, best of 5 rounds of N requests, so the figure is the middleware, guards and routing that
 every request pays, without the HTTP server or the load generator sharing the cores. With
 `--without-tenancy-guard` the app-level tenancy guard (api/tenancy.py) is replaced by one that does
-nothing, to see what it costs. With `--compare-tracing` two apps are measured in alternating rounds:
-the app as built (tracing unset: one `enabled()` test and one header scan per request) and the same
-app whose correlation middleware has those tracing lines taken out, so the difference is what unset
-tracing costs a request. With `--plain` the plainest Litestar app (bench/plain.py, `GET /ping`) is
+nothing, to see what it costs. With `--plain` the plainest Litestar app (bench/plain.py, `GET /ping`) is
 measured in the same alternating rounds: the in-process form of P0's ratio, without the server.
 """
 
@@ -23,7 +20,6 @@ import time
 from typing import Any
 
 import api.app as app_module
-from api import security
 from bench.plain import app as plain_app
 from infra.adapters import logs
 from infra.settings import Settings
@@ -49,25 +45,6 @@ PLAIN = "plain Litestar"
 
 async def _nothing(connection: Any, handler: Any) -> None:
     return None
-
-
-def _correlation_without_tracing(app: Any) -> Any:
-    """api/security.py's correlation middleware minus its tracing lines: the reference for unset tracing."""
-
-    async def middleware(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        given = [v for k, v in scope["headers"] if k == b"x-correlation-id"]
-        cid = given[0].decode("latin-1") if len(given) == 1 else ""
-        cid = cid if security._CID.fullmatch(cid) else security.new_correlation_id()
-        scope.setdefault("state", {})["correlation_id"] = cid
-        logs.clear()
-        logs.bind(correlation_id=cid)
-        scope["state"]["traceparent"] = None
-        await security._correlated(app, scope, receive, send, cid)
-
-    return middleware
 
 
 class Running:
@@ -146,15 +123,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--without-tenancy-guard", action="store_true")
-    parser.add_argument("--compare-tracing", action="store_true")
     parser.add_argument("--plain", action="store_true", help="also the plain Litestar reference")
     args = parser.parse_args()
     if args.without_tenancy_guard:
         app_module.tenancy_guard = _nothing  # type: ignore[assignment]
     apps = {"as built": _app()}
-    if args.compare_tracing:
-        app_module.correlation_middleware = _correlation_without_tracing  # type: ignore[assignment]
-        apps["without the tracing lines"] = _app()
     if args.plain:
         apps[PLAIN] = plain_app
     asyncio.run(_compare(apps, args.requests, args.rounds))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.body import body_field
+from api.security import new_correlation_id
 from infra.service import Service
 from tests.conftest import (
     ADMIN_KEY,
@@ -208,6 +210,14 @@ def test_an_unsafe_correlation_id_is_replaced_not_echoed(edge: Edge, given: str)
     assert r.status_code == 200
     cid = r.headers["x-correlation-id"]
     assert cid != given and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", cid)
+
+
+def test_a_generated_correlation_id_is_a_random_version_4_uuid_as_uuid_prints_it() -> None:
+    made = [new_correlation_id() for _ in range(20_000)]
+    assert len(set(made)) == len(made)
+    for cid in made:
+        parsed = uuid.UUID(cid)
+        assert str(parsed) == cid and parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
 def test_a_sane_correlation_id_is_echoed(edge: Edge) -> None:
