@@ -5,8 +5,8 @@ rebuild of every read model. Prints events/s per read model.
 
 The events are decided by the real domain and ledger against an in-memory eventsourcing (POPO)
 recorder, then copied into the target store in large batches (about 2,000-4,000 events/s here,
-far faster than one HTTP request per command). Prints each read model rebuilt on its own, then all
-four in one pass over the log (`o2c rebuild --all` does the same).
+far faster than one HTTP request per command). Prints each read model rebuilt on its own, then
+every read model in one pass over the log (`o2c rebuild --all` does the same).
 """
 
 from __future__ import annotations
@@ -75,7 +75,9 @@ def main() -> None:
             results = rebuild_together(projections)
             seconds = time.perf_counter() - t0
             events = max(r["events"] for r in results.values())
-            print(f"{'all four, one pass':<26}{events:>10,}{seconds:>10.2f}{events / seconds:>12,.0f}  (log events/s)")
+            print(
+                f"{'all together, one pass':<26}{events:>10,}{seconds:>10.2f}{events / seconds:>12,.0f}  (log events/s)"
+            )
         finally:
             svc.close()
 

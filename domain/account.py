@@ -3,13 +3,14 @@ receivables), its unapplied credit, and its open invoices with their due dates (
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import assert_never
 
 from domain.decider import Decider
 from domain.events import Event, register
+from domain.frozen import replace
 from domain.payment import Allocation, CreditApplied
 from domain.values import ZERO, add, subtract
 

@@ -13,12 +13,13 @@ the newest first.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import assert_never
 
 from domain.decider import Decider
 from domain.events import Event, register
+from domain.frozen import replace
 
 
 class BackorderQueued(Event, frozen=True, kw_only=True):

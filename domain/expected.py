@@ -9,7 +9,7 @@ closed supply is no longer expected, so promises stop counting on it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal, assert_never
 
@@ -22,6 +22,7 @@ from domain.errors import (
     NotFoundError,
 )
 from domain.events import Event, register
+from domain.frozen import replace
 from domain.values import MAX_QTY
 
 TEXT_MAX = 200

@@ -79,9 +79,11 @@ def quantize(value: Decimal, places: Decimal) -> Decimal:
     for a finite value (ValueError for NaN or infinity, which are no amount)."""
     if not value.is_finite():
         raise ValueError(f"{value} is not an amount")
-    digits = value.adjusted() - places.adjusted() + 2  # the rounded coefficient, a carry included
-    context = _ROUNDING if digits <= MONEY_DIGITS else Context(prec=digits, rounding=ROUND_HALF_UP, traps=_TRAPS)
-    return value.quantize(places, context=context)
+    try:  # any amount a log holds fits MONEY_DIGITS: one call
+        return value.quantize(places, context=_ROUNDING)
+    except InvalidOperation:  # more digits than that: a context as wide as the rounded coefficient
+        digits = value.adjusted() - places.adjusted() + 2  # a carry included
+        return value.quantize(places, context=Context(prec=digits, rounding=ROUND_HALF_UP, traps=_TRAPS))
 
 
 def money(value: Decimal | int | str) -> Decimal:

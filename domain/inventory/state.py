@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from domain.events import Event
+from domain.frozen import replace
 from domain.inventory.events import (
     ReservationReleased,
     StockAdjusted,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from domain.events import Event
+from domain.frozen import replace
 from domain.invoice.events import (
     CreditNoteIssued,
     DiscountTaken,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from domain.events import Event
+from domain.frozen import replace
 from domain.order.events import (
     BackorderPromised,
     OrderCancelled,
