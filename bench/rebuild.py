@@ -1,7 +1,7 @@
 """Rebuild benchmark: N events of a realistic workload in PostgreSQL (or SQLite), then time a
 rebuild of every read model. Prints events/s per read model.
 
-    python -m bench.rebuild --events 200000 [--store postgres|sqlite]
+    python -m bench.rebuild --events 200000 [--store postgres|sqlite] [--only orders]
 
 The events are decided by the real domain and ledger against an in-memory eventsourcing (POPO)
 recorder, then copied into the target store in large batches (about 2,000-4,000 events/s here,
@@ -54,6 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--store", default="postgres", choices=("postgres", "sqlite"))
+    parser.add_argument("--only", help="rebuild this read model alone (and not all together), e.g. to profile it")
     args = parser.parse_args()
 
     with temp_database(args.store) as url:
@@ -63,7 +64,7 @@ def main() -> None:
             copied = generate(svc, args.events)
             print(f"generated and stored {copied:,} events in {time.perf_counter() - started:.1f} s")
             print(f"\n{'read model':<26}{'events':>10}{'seconds':>10}{'events/s':>12}")
-            projections = list(svc.read.projections.values())
+            projections = [p for p in svc.read.projections.values() if args.only in (None, p.name)]
             for projection in projections:
                 t0 = time.perf_counter()
                 result = rebuild(projection)
@@ -71,6 +72,8 @@ def main() -> None:
                 print(
                     f"{projection.name:<26}{result['events']:>10,}{seconds:>10.2f}{result['events'] / seconds:>12,.0f}"
                 )
+            if args.only:
+                return
             t0 = time.perf_counter()
             results = rebuild_together(projections)
             seconds = time.perf_counter() - t0

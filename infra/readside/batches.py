@@ -51,6 +51,7 @@ def apply_batch(
     cache: Cache | None = None,
     changes: Cache | None = None,
     write: bool = True,
+    complete: bool = False,
 ) -> list[tuple[Recorded, str]]:
     """Apply records to the tables; returns the (record, error) pairs that were parked.
 
@@ -58,6 +59,8 @@ def apply_batch(
     this process is the sole writer of these tables, and must be dropped if the transaction fails.
     With `write=False` the rows only change in `cache` and `changes`; the caller writes them later
     with `write_rows` (a rebuild, which writes each row once instead of once per batch).
+    `complete` says the cache holds every row the tables have (a rebuild's fresh tables, until its
+    cache starts over): a key it lacks is absent, without a query.
     """
     by_topic = _tables_by_topic(spec)
     touched: dict[str, set[Key]] = {t.name: set() for t in spec.tables}
@@ -82,8 +85,8 @@ def apply_batch(
     original: dict[str, dict[Key, Row | None]] = {}
     for t in spec.tables:
         known = cache.setdefault(t.name, {})
-        missing = [k for k in touched[t.name] if k not in known]
-        loaded = _load(conn, tables[t.name], t, missing)
+        missing = [] if complete else [k for k in touched[t.name] if k not in known]
+        loaded = _load(conn, tables[t.name], t, missing) if missing else {}
         original[t.name] = {k: (known[k] if k in known else loaded.get(k)) for k in touched[t.name]}
     current: dict[str, dict[Key, Row | None]] = {name: dict(kept) for name, kept in original.items()}
 

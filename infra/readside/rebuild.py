@@ -51,6 +51,7 @@ class _Rebuilding:
         self.flushed = 0  # the position the written rows stand at
         self.events = 0
         self.cache: Cache = {}
+        self.complete = True  # the cache holds every row of the fresh tables, until it starts over
         self.unwritten: Cache = {}  # rows changed since the last write
 
     def apply(self, records: Sequence[Recorded], upto: int) -> None:
@@ -67,7 +68,9 @@ class _Rebuilding:
         changes: Cache = {}
         with self.engine.begin() as conn:
             if records:
-                apply_batch(conn, self.spec, self.tables, records, self.cache, changes, write=False)
+                apply_batch(
+                    conn, self.spec, self.tables, records, self.cache, changes, write=False, complete=self.complete
+                )
             self.position = upto
             self.events += len(records)
             for name, rows in changes.items():
@@ -80,11 +83,12 @@ class _Rebuilding:
                 self.flushed = self.position
         if too_big:
             self.cache = {}  # safe: everything in it was just written
+            self.complete = False
 
     def _redo(self, upto: int) -> None:
         """Forget the rows not yet written and apply the log after the last flush up to `upto` in
         live batches, each written at once; the event whose rows the store refuses is parked."""
-        self.cache, self.unwritten = {}, {}
+        self.cache, self.unwritten, self.complete = {}, {}, False
         where = (
             parked.c.projection == self.spec.name,
             parked.c.generation == self.generation,
