@@ -1,7 +1,7 @@
 """Ratios to plain Litestar (issue 21): the real `o2c serve` and the plainest Litestar app, side by
 side in one run, both driven by wrk (a C load generator, not a Python client on the same cores).
 
-    python -m bench.ratio [--stores sqlite,postgres] [--seconds 10] [--connections 64] [--preload N] [--record]
+    python -m bench.ratio [--stores sqlite,postgres] [--seconds 10] [--connections 64] [--preload N] [--split] [--record]
 
 Per run: plain Litestar `GET /ping` (bench/plain.py), then per store a fresh database with the
 benchmark's reference data and stock (`--preload N`: N events of history first), `o2c serve` as
@@ -102,12 +102,16 @@ def pct(values: list[float], p: float) -> float | None:
     return round(values[min(int(len(values) * p), len(values) - 1)], 1) if values else None
 
 
-def o2c(store: str, seconds: float, connections: int, preload: int) -> dict[str, object]:
+def o2c(store: str, seconds: float, connections: int, preload: int, split: bool = False) -> dict[str, object]:
     with temp_database(store) as url:
         events, _ = prepare(url, preload)
         port = free_port()
         env = {**os.environ, "O2C_DATABASE_URL": url, "O2C_ADMIN_KEY": KEY}
         cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]  # as the README starts it: info logs
+        worker = None
+        if split:  # the projections and workflows in a process of their own (`o2c worker`)
+            cmd.append("--no-workers")
+            worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env, stderr=subprocess.DEVNULL)
         server = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -125,8 +129,10 @@ def o2c(store: str, seconds: float, connections: int, preload: int) -> dict[str,
             result["rss_mb"] = round(rss_mb(server.pid), 1)
             return result
         finally:
-            server.terminate()
-            server.wait(30)
+            for process in (server, worker):
+                if process is not None:
+                    process.terminate()
+                    process.wait(30)
 
 
 def table(reference: dict[str, float], results: list[dict[str, object]], connections: int) -> str:
@@ -161,13 +167,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--preload", type=int, default=0)
+    parser.add_argument("--split", action="store_true", help="serve with --no-workers beside an `o2c worker` process")
     parser.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not on the PATH (Debian: apt install wrk)")
     reference = plain(args.seconds, args.connections)
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    results = [o2c(s, args.seconds, args.connections, args.preload) for s in stores]
+    results = [o2c(s, args.seconds, args.connections, args.preload, args.split) for s in stores]
     text = table(reference, results, args.connections)
     print(text)
     if args.record:
