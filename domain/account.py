@@ -78,8 +78,8 @@ class Account:
     """What counts against a customer's credit: unbilled order value plus open receivables."""
 
     customer_id: str
-    unbilled: Decimal = ZERO
-    committed: dict[str, Decimal] = field(default_factory=dict)
+    unbilled: Decimal = ZERO  # accepted orders' value not yet billed or released (no per-order entry:
+    # the state of a customer with a year of orders would carry, and copy per order, every one of them)
     open_ar: Decimal = ZERO
     unapplied_credit: Decimal = ZERO
     invoices: tuple[str, ...] = ()  # issued invoice ids, in issue order (payments go oldest first)
@@ -125,8 +125,7 @@ def _by_invoice(allocations: list[Allocation]) -> dict[str, Decimal]:
 def evolve_account(state: Account | None, event: Event) -> Account | None:
     if isinstance(event, CreditCommitted):
         acc = state or Account(event.customer_id)
-        committed = {**acc.committed, event.order_id: add(acc.committed.get(event.order_id, ZERO), event.amount)}
-        return replace(acc, unbilled=add(acc.unbilled, event.amount), committed=committed)
+        return replace(acc, unbilled=add(acc.unbilled, event.amount))
     if isinstance(event, ReceivableBooked | CreditNoteBooked | PaymentBooked | DiscountBooked | CreditApplied):
         acc = state or Account(event.customer_id)
         if isinstance(event, ReceivableBooked):
@@ -167,12 +166,7 @@ def evolve_account(state: Account | None, event: Event) -> Account | None:
         )
         return _reduce_items(paid, _by_invoice(event.allocations))
     if isinstance(event, CreditReleased) and state is not None:
-        left = subtract(state.committed.get(event.order_id, ZERO), event.amount)
-        return replace(
-            state,
-            unbilled=subtract(state.unbilled, event.amount),
-            committed={**state.committed, event.order_id: left},
-        )
+        return replace(state, unbilled=subtract(state.unbilled, event.amount))
     return state
 
 

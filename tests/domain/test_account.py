@@ -82,7 +82,7 @@ def test_credit_is_exceeded_only_past_the_limit() -> None:
 
 def test_an_accepted_order_commits_its_value_and_opens_the_account() -> None:
     state = accounts.when(CommitCredit("C1", "SO-1", Decimal("76.50"))).then(COMMITTED)
-    assert state == Account("C1", Decimal("76.50"), {"SO-1": Decimal("76.50")})
+    assert state == Account("C1", Decimal("76.50"))
 
 
 def test_a_further_order_adds_to_the_exposure() -> None:
@@ -100,7 +100,7 @@ def test_what_an_order_change_commits_adds_to_the_orders_commitment() -> None:
         .when(CommitCredit("C1", "SO-1", Decimal("17.00")))
         .then(CreditCommitted(customer_id="C1", order_id="SO-1", amount=Decimal("17.00")))
     )
-    assert state is not None and (state.exposure, state.committed) == (Decimal("93.50"), {"SO-1": Decimal("93.50")})
+    assert state is not None and (state.exposure, state.unbilled) == (Decimal("93.50"), Decimal("93.50"))
 
 
 def test_a_cancellation_releases_the_cancelled_value() -> None:
@@ -109,7 +109,7 @@ def test_a_cancellation_releases_the_cancelled_value() -> None:
         .when(ReleaseCredit("C1", "SO-1", Decimal("25.50"), "order_cancelled"))
         .then(CreditReleased(customer_id="C1", order_id="SO-1", amount=Decimal("25.50"), reason="order_cancelled"))
     )
-    assert state is not None and (state.exposure, state.committed) == (Decimal("51.00"), {"SO-1": Decimal("51.00")})
+    assert state is not None and (state.exposure, state.unbilled) == (Decimal("51.00"), Decimal("51.00"))
 
 
 def test_an_issued_invoice_moves_value_from_unbilled_to_receivables() -> None:
