@@ -144,6 +144,7 @@ def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) ->
         cache.put_loaded(sid, kind, state_new, 0, seen_upto)
         return state_new, 0
     snapshots = cache.snapshots if cache.snapshots is not None and cache.snapshots.covers(kind) else None
+    in_memory = cached is not None  # not tailing: the cached state, to bring up to date
     if cached is None and snapshots is not None:
         cached = snapshots.get(sid, kind)
     state, version = cached if cached is not None else (kind.initial(key), 0)
@@ -151,7 +152,7 @@ def load_state(store: EventStore, cache: StateCache, kind: Kind[S], key: str) ->
     for rec in newer:
         state = kind.evolve(state, rec.event)
         version = rec.version
-    if newer or cached is None:
+    if newer or not in_memory:  # a state from a snapshot is cached too, even with nothing newer
         cache.put_loaded(sid, kind, state, version, seen_upto)
     if snapshots is not None and len(newer) >= EVERY:
         snapshots.offer(sid, kind, state, version)

@@ -92,6 +92,23 @@ def test_a_long_stream_loads_from_its_snapshot_plus_the_events_after_it(svc: Ser
     assert expected.on_hand == 2 * 361 and expected.reserved == 0
 
 
+def test_a_state_taken_from_a_snapshot_at_its_head_is_kept_in_the_cache(svc: Service) -> None:
+    """Nothing after the snapshot to replay is no reason to leave the state out of the cache: every
+    later command would read the snapshot again (a stream idle at a multiple of EVERY)."""
+    churn(svc, commands=1, per_command=300)
+    snapshots = svc.ledger.cache.snapshots
+    assert snapshots is not None
+    snapshots.flush()
+    store = CountingStore(svc.settings, svc.engine)
+    cache = StateCache(snapshots=snapshots)
+
+    state, version = load_state(store, cache, POSITION, KEY)
+    store.recorder.datastore.close()  # type: ignore[attr-defined]
+
+    assert version == 300 and store.loaded_events == 0  # all of it from the snapshot
+    assert cache.get(POSITION.stream_id(KEY)) == (state, 300)
+
+
 def test_a_load_that_replays_many_events_leaves_a_snapshot(svc: Service) -> None:
     churn(svc, commands=1, per_command=300)
     snapshots = svc.ledger.cache.snapshots
