@@ -85,8 +85,10 @@ class EventStore:
         self.use_recorder(self.factory.application_recorder())
         column = "notification_id" if settings.is_postgres else "rowid"
         after, limit = ("%(after)s", "%(limit)s") if settings.is_postgres else (":after", ":limit")
+        # the stream id as text: a UUID is built only for a record whose stream id is asked for
+        sid = "originator_id::text" if settings.is_postgres else "originator_id"
         self._read_sql = (  # for the driver's own cursor: see read()
-            f"SELECT {column}, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+            f"SELECT {column}, {sid}, originator_version, topic, state FROM {EVENTS_TABLE} "
             f"WHERE {column} > {after} ORDER BY {column} LIMIT {limit}"
         )
         if settings.is_postgres:
