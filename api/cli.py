@@ -63,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=level,
         log_config=None,  # uvicorn's loggers go through infra.adapters.logs
-        access_log=False,  # the correlation middleware writes the access line, with actor and position
+        access_log=False,  # the edge layer (api/edge.py) writes the access line, with actor and position
         timeout_graceful_shutdown=10,
     )
     server = Server(config)

@@ -13,7 +13,7 @@ from infra import tracing
 
 def _span_details(scope: Any) -> tuple[str, dict[str, Any]]:
     # the route is not matched yet when the span opens: named by the method alone (HTTP semantic
-    # conventions), renamed "METHOD /route/{template}" by the correlation middleware once it is
+    # conventions), renamed "METHOD /route/{template}" by the edge layer (api/edge.py) once it is
     return str(scope.get("method") or scope.get("type", "")), {}
 
 
