@@ -87,8 +87,9 @@ async def metrics(metrics: NamedDependency[Metrics | None]) -> Response[bytes]:
 
 async def guard(request: Request[Any, Any, Any]) -> None:
     """The app's guards, in order, as one hook before every handler (and before its parameters are read,
-    as guards run): Litestar copies the route handler for each guard it calls (about 7 µs a copy,
-    bench/RESULTS.md), a before-request hook is handed the request, whose scope names the handler."""
+    as guards run): Litestar copies the route handler for each guard it calls (74.4 -> 62.7 µs per bare
+    request in process without it, bench/RESULTS.md); a before-request hook is handed the request,
+    whose scope names the handler."""
     handler = request.route_handler
     await require_scope(request, handler)
     await single_query_values(request, handler)

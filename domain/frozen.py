@@ -1,6 +1,7 @@
 """`replace` for the domain's frozen dataclasses, as `dataclasses.replace` answers it but at a fraction
-of its cost: evolving an order replaces its lines and itself once per event, and that copy was an
-eighth of a decision's time (bench/RESULTS.md, issue 21).
+of its cost: evolving an order replaces its lines and itself once per event, and folding the log is
+what a rebuild does (the orders read model: 26-28k -> 30.5-32k events/s, bench/RESULTS.md of
+2026-12-03; a single decision did not measurably change).
 
 It copies the instance's fields and sets the changed ones, without `dataclasses.replace`'s walk over
 the fields and call of `__init__`. That is the same object for a dataclass whose `__init__` only
