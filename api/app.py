@@ -11,6 +11,7 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 
 from api.billing import DeadLettersController, FinanceController, InvoicesController
 from api.body import CommandRequest
@@ -96,6 +97,21 @@ async def guard(request: Request[Any, Any, Any]) -> None:
     await tenancy_guard(request, handler)
 
 
+def check_guarded(app: Litestar) -> None:
+    """Every HTTP route answers through `guard`. Guards add up over Litestar's layers; a before-request
+    hook does not: the nearest layer's wins, so a controller or route with a hook of its own would skip
+    the scope, query and tenancy checks. Refused at start, naming the routes."""
+    unguarded = sorted(
+        f"{sorted(handler.http_methods)} {route.path}"
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if handler.resolve_before_request() is not app.before_request
+    )
+    if unguarded:
+        raise RuntimeError(f"routes with a before_request hook of their own skip the app's guard: {unguarded}")
+
+
 def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:
     """The service; `workers` also runs projections and workflows in this process."""
     settings = settings or load_settings()
@@ -164,4 +180,5 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
     )
     document(app)
     check_listed_routes(app)
+    check_guarded(app)
     return app

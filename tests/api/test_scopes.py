@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from litestar import Litestar
+from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import TestClient
 
 import infra.adapters.keys
-from api.app import create_app
+from api.app import check_guarded, create_app, guard
 from infra.adapters.keys import SCOPES, KeyRing, api_keys
 from infra.service import Service
 from tests.conftest import ADMIN_KEY, make_settings
@@ -102,6 +102,25 @@ def test_every_route_declares_a_known_scope_or_is_public() -> None:
     assert not undeclared, f"routes without opt['scope'] that API.md does not list as public: {undeclared}"
     unknown = [(m, p, scope) for m, p, scope in table if scope is not None and scope not in SCOPES]
     assert not unknown, unknown
+
+
+def test_a_route_with_a_before_request_hook_of_its_own_is_refused_at_start() -> None:
+    """Its hook would replace the app's guard (the nearest layer's wins), scope check included."""
+
+    async def own_hook(request: Any) -> None:
+        return None
+
+    @get("/v1/unguarded", before_request=own_hook, sync_to_thread=False, opt={"scope": "catalog:read"})
+    def unguarded() -> dict[str, str]:
+        return {}
+
+    @get("/v1/guarded", sync_to_thread=False, opt={"scope": "catalog:read"})
+    def guarded() -> dict[str, str]:
+        return {}
+
+    check_guarded(Litestar(route_handlers=[guarded], before_request=guard))
+    with pytest.raises(RuntimeError, match=r"\['GET'\] /v1/unguarded"):
+        check_guarded(Litestar(route_handlers=[guarded, unguarded], before_request=guard))
 
 
 def test_every_route_answers_401_without_a_key_403_with_a_wrong_scope_and_serves_the_right_one(
