@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cached_property
 
 from domain.order.fields import ShipTo
 from domain.pricing import Offer, PriceSource
@@ -53,9 +52,8 @@ class PlaceOrder:
     requested_date: date | None = None
     ship_to: ShipTo | None = None
 
-    @cached_property
+    @property
     def total(self) -> Decimal:
-        """Asked by the credit check, the decision and its events: summed once."""
         return sum_money(line_amount(ln.qty, ln.unit_price) for ln in self.lines)
 
 
