@@ -1,6 +1,6 @@
 """The cost of one bare request through the app's own layers, in process: no sockets, no server.
 
-    python -m bench.asgi [--requests 3000] [--without-tenancy-guard] [--plain]
+    python -m bench.asgi [--requests 3000] [--without-tenancy-guard] [--plain] [--atp]
 
 Builds the app (workers off) on a fresh SQLite file and calls its ASGI callable for `GET /healthz`
 directly, best of 5 rounds of N requests, so the figure is the middleware, guards and routing that
@@ -8,6 +8,9 @@ every request pays, without the HTTP server or the load generator sharing the co
 `--without-tenancy-guard` the app-level tenancy guard (api/tenancy.py) is replaced by one that does
 nothing, to see what it costs. With `--plain` the plainest Litestar app (bench/plain.py, `GET /ping`) is
 measured in the same alternating rounds: the in-process form of P0's ratio, without the server.
+With `--atp` the app also runs its workers (so ATP is answered from memory, as `o2c serve` does) on
+the benchmark's reference data and stock, and `GET /v1/atp/SKU-00001` with the admin key is
+measured beside `GET /healthz`: P2's ratio in process.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ import time
 from typing import Any
 
 import api.app as app_module
+from bench.__main__ import stock
 from bench.plain import app as plain_app
+from bench.workload import setup
 from infra.adapters import logs
+from infra.service import Service
 from infra.settings import Settings
 
 SCOPE: dict[str, Any] = {
@@ -41,6 +47,8 @@ SCOPE: dict[str, Any] = {
 
 
 PLAIN = "plain Litestar"
+ATP = "ATP"
+ATP_PATH = "/v1/atp/SKU-00001"
 
 
 async def _nothing(connection: Any, handler: Any) -> None:
@@ -50,9 +58,10 @@ async def _nothing(connection: Any, handler: Any) -> None:
 class Running:
     """One app with its lifespan started; `round(n)` answers the mean µs of n bare requests."""
 
-    def __init__(self, app: Any, path: str = "/healthz") -> None:
+    def __init__(self, app: Any, path: str = "/healthz", key: str | None = None) -> None:
         self.app = app
-        self.scope = {**SCOPE, "path": path, "raw_path": path.encode()}
+        headers = [*SCOPE["headers"], *([(b"authorization", f"Bearer {key}".encode())] if key else [])]
+        self.scope = {**SCOPE, "path": path, "raw_path": path.encode(), "headers": headers}
         self.sent: list[dict[str, Any]] = []
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -63,12 +72,13 @@ class Running:
     async def _send(self, message: dict[str, Any]) -> None:
         self.sent.append(message)
 
-    async def start(self) -> None:
+    async def start(self, warm: bool = True) -> None:
         await self.inbox.put({"type": "lifespan.startup"})
         scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
         self.life = asyncio.create_task(self.app(scope, self.inbox.get, self.outbox.put))
         await self.outbox.get()
-        await self.round(2000)  # warm-up
+        if warm:
+            await self.round(2000)  # warm-up
 
     async def round(self, requests: int) -> float:
         started = time.perf_counter()
@@ -87,16 +97,43 @@ class Running:
         await self.life
 
 
-def _app() -> Any:
+def _app(workers: bool = False) -> Any:
     logs.configure("json", "info", open(os.devnull, "w"))  # as `o2c serve` logs, onto nothing
     folder = tempfile.mkdtemp(prefix="o2c-bench-asgi-")
-    return app_module.create_app(Settings(database_url=f"sqlite:///{folder}/o2c.db", admin_key="bench"), workers=False)
+    settings = Settings(database_url=f"sqlite:///{folder}/o2c.db", admin_key="bench")
+    if workers:  # the reference data and stock the ATP read answers from
+        svc = Service.start(settings)
+        try:
+            skus, _ = setup(svc, skus=2, customers=1)
+            stock(svc, skus)
+        finally:
+            svc.close()
+    return app_module.create_app(settings, workers=workers)
+
+
+async def _caught_up(running: Running) -> None:
+    """Wait until the app's ATP read model has read the stock (the workers follow the log)."""
+    for _ in range(500):
+        await running.round(1)
+        if running.status == 200:
+            return
+        await asyncio.sleep(0.02)
+    raise RuntimeError(f"GET {ATP_PATH} still answers {running.status}")
 
 
 async def _compare(apps: dict[str, Any], requests: int, rounds: int) -> None:
-    running = {name: Running(app, "/ping" if name == PLAIN else "/healthz") for name, app in apps.items()}
-    for r in running.values():
-        await r.start()
+    paths = {PLAIN: "/ping", ATP: ATP_PATH}
+    running = {
+        name: Running(app, paths.get(name, "/healthz"), key="bench" if name == ATP else None)
+        for name, app in apps.items()
+    }
+    for name, r in running.items():
+        if name == ATP:
+            await r.start(warm=False)
+            await _caught_up(r)
+            await r.round(2000)
+        else:
+            await r.start()
     best = dict.fromkeys(running, float("inf"))
     for i in range(rounds):  # alternating, and in turn first, so drift of the machine's speed hits both alike
         order = list(running.items())
@@ -113,7 +150,9 @@ async def _compare(apps: dict[str, Any], requests: int, rounds: int) -> None:
         print(
             f"plain / as built: {best[PLAIN] / built:.2f} (the in-process P0 ratio; {built - best[PLAIN]:.1f} µs ours)"
         )
-    elif len(best) == 2:
+    if ATP in best:
+        print(f"ATP / bare: {best['as built'] / best[ATP]:.2f} (the in-process P2 ratio)")
+    if PLAIN not in best and ATP not in best and len(best) == 2:
         (a, x), (b, y) = best.items()
         print(f"difference {a} - {b}: {x - y:+.1f} µs per request ({(x - y) / y:+.1%})")
 
@@ -124,12 +163,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--without-tenancy-guard", action="store_true")
     parser.add_argument("--plain", action="store_true", help="also the plain Litestar reference")
+    parser.add_argument("--atp", action="store_true", help="also GET /v1/atp/{sku}, answered from memory")
     args = parser.parse_args()
     if args.without_tenancy_guard:
         app_module.tenancy_guard = _nothing  # type: ignore[assignment]
     apps = {"as built": _app()}
     if args.plain:
         apps[PLAIN] = plain_app
+    if args.atp:
+        apps[ATP] = _app(workers=True)
     asyncio.run(_compare(apps, args.requests, args.rounds))
 
 
