@@ -15,7 +15,7 @@ from litestar.routes import HTTPRoute
 
 from api.billing import DeadLettersController, FinanceController, InvoicesController
 from api.body import CommandRequest
-from api.deps import dependencies
+from api.deps import Provided, dependencies
 from api.edge import edge_middleware
 from api.edi import EdiController
 from api.errors import EXCEPTION_HANDLERS, problem
@@ -115,6 +115,7 @@ def check_guarded(app: Litestar) -> None:
 def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:
     """The service; `workers` also runs projections and workflows in this process."""
     settings = settings or load_settings()
+    provided = Provided()
     if settings.otlp_endpoint:  # the provider first: the plugin's request spans are built on it
         tracing.configure(settings.otlp_endpoint)
 
@@ -123,8 +124,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         svc = await anyio.to_thread.run_sync(Service.start, settings)
         svc.keys.keep_fresh(svc.stopping)
         app.state.service = svc
-        for cached in ("gateway", "waits", "side"):  # built from the service on first use (api/deps.py)
-            app.state.pop(cached, None)
+        provided.start(svc)  # what the dependencies are made from (api/deps.py)
         if workers:
             svc.start_workers()
         try:
@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             WebhooksController,
             EdiController,
         ],
-        dependencies={**dependencies(), "customers": Provide(customer_scope, sync_to_thread=False)},
+        dependencies={**dependencies(provided), "customers": Provide(customer_scope, sync_to_thread=False)},
         before_request=guard,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[edge_middleware(settings.rate_limit)],

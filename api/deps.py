@@ -1,5 +1,5 @@
-"""What handlers are handed, by parameter name (Litestar's Provide, each from the service the lifespan put
-in app state), and read-your-writes waits. A handler names only what it uses, marked NamedDependency:
+"""What handlers are handed, by parameter name (Litestar's Provide, each from the service the lifespan
+started, through `Provided`), and read-your-writes waits. A handler names only what it uses, marked NamedDependency:
 
     gateway   CommandGateway  run a command: the application service, idempotency, the answer, counters
     ledger    Ledger          an aggregate as it stands (or stood at a version)
@@ -18,7 +18,6 @@ from datetime import date, datetime
 
 import anyio
 import anyio.to_thread
-from litestar.datastructures import State
 from litestar.di import Provide
 
 from api.commands import CommandGateway
@@ -124,45 +123,65 @@ class ReadSide:
         self.clock = clock
 
 
-def _service(state: State) -> Service:
-    svc: Service = state.service
-    return svc
+class Provided:
+    """What the app's dependencies are made from: the service the lifespan started, and the objects
+    built from it once per lifespan (not per request). Litestar resolves a provider's own parameters
+    through a signature model on every request (a `state: State` parameter is wrapped in a new State
+    each time), so every provider here takes none: it reads this holder, which the lifespan fills."""
 
+    def __init__(self) -> None:
+        self._service: Service | None = None
+        self._built: dict[str, object] = {}
 
-def _gateway(state: State) -> CommandGateway:
-    gateway: CommandGateway | None = state.get("gateway")
-    if gateway is None:  # one per app: built on first use, not per request
-        svc = _service(state)
-        gateway = state["gateway"] = CommandGateway(svc.app, svc.metrics, svc.settings.currency, _ClockOf(svc))
-    return gateway
+    def start(self, svc: Service) -> None:
+        self._service = svc
+        self._built = {}
 
+    def service(self) -> Service:
+        if self._service is None:
+            raise RuntimeError("the app's lifespan has not started the service")
+        return self._service
 
-def _ledger(state: State) -> Ledger:
-    return _service(state).ledger
+    def gateway(self) -> CommandGateway:
+        gateway = self._built.get("gateway")
+        if gateway is None:
+            svc = self.service()
+            gateway = self._built["gateway"] = CommandGateway(
+                svc.app, svc.metrics, svc.settings.currency, _ClockOf(svc)
+            )
+        return gateway  # type: ignore[return-value]
 
+    def waits(self) -> Waits:
+        waits = self._built.get("waits")
+        if waits is None:
+            svc = self.service()
+            waits = self._built["waits"] = Waits(svc.store, svc.read, svc.ledger, svc.settings.min_position_wait)
+        return waits  # type: ignore[return-value]
 
-def _store(state: State) -> EventStore:
-    return _service(state).store
+    def side(self) -> ReadSide:
+        side = self._built.get("side")
+        if side is None:
+            svc = self.service()
+            side = self._built["side"] = ReadSide(svc.read, self.waits(), _ClockOf(svc))
+        return side  # type: ignore[return-value]
 
+    def ledger(self) -> Ledger:
+        return self.service().ledger
 
-def _reads(state: State) -> ReadModels:
-    return _service(state).read
+    def store(self) -> EventStore:
+        return self.service().store
 
+    def reads(self) -> ReadModels:
+        return self.service().read
 
-def _waits(state: State) -> Waits:
-    waits: Waits | None = state.get("waits")
-    if waits is None:  # one per app: built on first use, not per request
-        svc = _service(state)
-        waits = state["waits"] = Waits(svc.store, svc.read, svc.ledger, svc.settings.min_position_wait)
-    return waits
+    def currency(self) -> str:
+        return self.service().settings.currency
 
+    def metrics(self) -> Metrics | None:
+        return self.service().metrics
 
-def _side(state: State) -> ReadSide:
-    side: ReadSide | None = state.get("side")
-    if side is None:  # one per app: built on first use, not per request
-        svc = _service(state)
-        side = state["side"] = ReadSide(svc.read, _waits(state), _ClockOf(svc))
-    return side
+    def clock(self) -> Clock:
+        return self.service().clock
 
 
 class _ClockOf(Clock):
@@ -178,30 +197,18 @@ class _ClockOf(Clock):
         return self.svc.clock.today()
 
 
-def _currency(state: State) -> str:
-    return _service(state).settings.currency
-
-
-def _metrics(state: State) -> Metrics | None:
-    return _service(state).metrics
-
-
-def _clock(state: State) -> Clock:
-    return _service(state).clock
-
-
-def dependencies() -> dict[str, Provide]:
+def dependencies(provided: Provided) -> dict[str, Provide]:
     """The app's dependencies, by the parameter name a handler gives them."""
-    providers: dict[str, Callable[[State], object]] = {
-        "gateway": _gateway,
-        "ledger": _ledger,
-        "store": _store,
-        "reads": _reads,
-        "waits": _waits,
-        "currency": _currency,
-        "metrics": _metrics,
-        "clock": _clock,
-        "side": _side,
-        "service": _service,
+    providers: dict[str, Callable[[], object]] = {
+        "gateway": provided.gateway,
+        "ledger": provided.ledger,
+        "store": provided.store,
+        "reads": provided.reads,
+        "waits": provided.waits,
+        "currency": provided.currency,
+        "metrics": provided.metrics,
+        "clock": provided.clock,
+        "side": provided.side,
+        "service": provided.service,
     }
     return {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}
