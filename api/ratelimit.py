@@ -15,6 +15,7 @@ import msgspec
 from litestar.types import Scope, Send
 
 from api.errors import PROBLEM
+from api.security import bearer_token
 from infra.settings import RateLimit
 
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -49,14 +50,9 @@ class TokenBuckets:
                 del self._buckets[client]
 
 
-def _token(scope: Scope) -> str:
-    header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
-    return header[7:].strip() if header[:7].lower() == "bearer " else ""
-
-
 async def client_of(scope: Scope) -> str:
     """The bucket a request draws from: its key's name when the key is valid, else its IP address."""
-    token = _token(scope)
+    token = bearer_token(scope)
     svc = getattr(scope["app"].state, "service", None)
     if token and svc is not None:
         keys = svc.keys

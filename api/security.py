@@ -9,6 +9,7 @@ from typing import Any
 import anyio.to_thread
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Scope
 
 from api.errors import ProblemError, invalid
 from api.models import PATTERN_MESSAGES, TEXT_PATTERN
@@ -28,6 +29,13 @@ def new_correlation_id() -> str:
 
 
 _TEXT = re.compile(TEXT_PATTERN)
+
+
+def bearer_token(scope: Scope) -> str:
+    """The key of `Authorization: Bearer <key>` (the first such header), else "". Read off the ASGI
+    scope's header pairs: building the connection's Headers for it cost ATP 4% of its time."""
+    header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
 
 
 def _invalid_header(name: str, message: str) -> ProblemError:
@@ -54,8 +62,7 @@ async def require_scope(connection: ASGIConnection[Any, Any, Any, Any], handler:
     scope = handler.opt.get("scope")
     if scope is None:
         return
-    header = connection.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    token = bearer_token(connection.scope)
     svc: Service = connection.app.state.service
     seen = connection.scope.get("state", {}).get("authenticated")  # looked up by the rate limiter
     if not token:
