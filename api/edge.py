@@ -29,7 +29,7 @@ from infra.settings import RateLimit
 # a trailing newline through.
 _CID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 _QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes: access lines at debug
-access_log = logs.get_logger("o2c.access")
+access_log = logs.every_request_logger("o2c.access")
 
 
 def _correlation_id(scope: Scope) -> str:

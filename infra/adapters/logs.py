@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import msgspec
@@ -31,9 +33,22 @@ def _drop_noise(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
+# What a request has bound (correlation_id, actor, position): one context variable holding a dict that is
+# replaced, never changed in place, so a worker thread's copy of the context keeps what was bound when it
+# started. structlog's own contextvars keep one variable per key and copy the whole context to merge them
+# into every line: about a fifth of what the access line cost (bench/RESULTS.md, 2026-12-03).
+_bound: ContextVar[dict[str, Any]] = ContextVar("o2c_log_facts", default={})  # noqa: B039 - never mutated
+
+
+def _merge_bound(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """A line's own keys win over what the request bound (as structlog's merge_contextvars does)."""
+    facts = _bound.get()
+    return {**facts, **event_dict} if facts else event_dict
+
+
 def _shared() -> list[Processor]:
     return [
-        structlog.contextvars.merge_contextvars,
+        _merge_bound,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -57,12 +72,23 @@ def _logger_name(logger: WrappedLogger, _: str, event_dict: EventDict) -> EventD
 def _native() -> list[Processor]:
     """What `_shared` adds to a line, for loggers that never become stdlib records."""
     return [
-        structlog.contextvars.merge_contextvars,
+        _merge_bound,
         structlog.processors.add_log_level,
         _logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
+
+
+def _write(handler: logging.StreamHandler, line: str) -> None:  # type: ignore[type-arg]
+    handler.acquire()
+    try:
+        handler.stream.write(line + "\n")
+        handler.stream.flush()
+    except (OSError, ValueError):  # a closed or broken stream: a log line never fails the caller
+        pass
+    finally:
+        handler.release()
 
 
 class _Line:
@@ -74,14 +100,7 @@ class _Line:
         self.handler = handler
 
     def msg(self, line: str) -> None:
-        self.handler.acquire()
-        try:
-            self.handler.stream.write(line + "\n")
-            self.handler.stream.flush()
-        except (OSError, ValueError):  # a closed or broken stream: a log line never fails the caller
-            pass
-        finally:
-            self.handler.release()
+        _write(self.handler, line)
 
     debug = info = warning = warn = error = critical = exception = fatal = msg
 
@@ -111,8 +130,9 @@ def configure(fmt: str = "json", level: str = "info", stream: TextIO | None = No
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=False,  # _Named caches per configuration instead
     )
-    global _generation
+    global _generation, _json_sink
     _generation += 1
+    _json_sink = (handler, logging.getLevelName(level.upper())) if fmt == "json" else None
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -134,6 +154,8 @@ structlog.configure(
     cache_logger_on_first_use=False,  # _Named caches per configuration instead
 )
 _generation = 0  # bumped by configure(): loggers made before it bind again on their next line
+_json_sink: tuple[logging.StreamHandler, int] | None = None  # type: ignore[type-arg]  # configure()'s JSON handler and level
+_LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning", logging.ERROR: "error"}
 
 
 class _Named:
@@ -153,6 +175,39 @@ class _Named:
         return getattr(self._bound, method)
 
 
+class _EveryRequest:
+    """A logger for the line written on every request (the access line). Configured for JSON, the line
+    is one dict encoded by one msgspec call, with the keys and values structlog's chain gives a line of
+    `get_logger` (the bound facts, `event`, `level`, `logger`, `timestamp`): that chain of six
+    processors was most of the line's cost. Otherwise (console, not configured) it is `get_logger`'s."""
+
+    __slots__ = ("_other", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._other = _Named(name)
+
+    def log(self, level: int, event: str, **facts: Any) -> None:
+        sink = _json_sink
+        if sink is None or level not in _LEVEL_NAMES:
+            self._other.log(level, event, **facts)
+            return
+        handler, threshold = sink
+        if level < threshold:
+            return
+        line = {**_bound.get(), **facts}
+        line["event"] = event
+        line["level"] = _LEVEL_NAMES[level]
+        line["logger"] = self.name
+        line["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        _write(handler, _encoder.encode(line).decode())
+
+
+def every_request_logger(name: str) -> _EveryRequest:
+    """A logger named `name` for a line written on every request, rendered at the least cost."""
+    return _EveryRequest(name)
+
+
 def get_logger(name: str) -> Any:
     """A structlog logger named `name`: through the stdlib logger of that name until `configure()`,
     then straight onto the configured stream at the configured level."""
@@ -161,13 +216,13 @@ def get_logger(name: str) -> Any:
 
 def bind(**facts: Any) -> None:
     """Attach facts (correlation_id, actor, position) to every line logged later in this request."""
-    structlog.contextvars.bind_contextvars(**facts)
+    _bound.set({**_bound.get(), **facts})
 
 
 def clear() -> None:
-    structlog.contextvars.clear_contextvars()
+    _bound.set({})
 
 
 def bound() -> dict[str, Any]:
     """What this request has bound so far."""
-    return structlog.contextvars.get_contextvars()
+    return dict(_bound.get())

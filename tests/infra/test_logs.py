@@ -8,6 +8,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,32 @@ def test_the_console_format_is_readable_text(own_logging: io.StringIO) -> None:
     assert "command accepted" in text and "command=PlaceOrder" in text and "position=42" in text
     with pytest.raises(json.JSONDecodeError):
         json.loads(text.splitlines()[0])
+
+
+def test_the_every_request_line_is_the_line_structlog_would_write(own_logging: io.StringIO) -> None:
+    logs.configure("json", "info", stream=own_logging)
+    logs.bind(correlation_id="cid-8", actor="portal", status="bound")  # the line's own `status` wins
+    fast, chain = logs.every_request_logger("o2c.access"), logs.get_logger("o2c.access")
+    for logger in (fast, chain):
+        logger.log(logging.INFO, "request", method="GET", route="/v1/atp/{sku:str}", status=200, duration_ms=0.4)
+        logger.log(logging.DEBUG, "request", method="GET", route="/healthz", status=200, duration_ms=0.1)
+    written = [json.loads(line) for line in own_logging.getvalue().splitlines()]
+    assert len(written) == 2  # the debug lines are below the level
+    stamps = [line.pop("timestamp") for line in written]
+    assert written[0] == written[1]
+    assert written[0] == {
+        "correlation_id": "cid-8",
+        "actor": "portal",
+        "status": 200,
+        "method": "GET",
+        "route": "/v1/atp/{sku:str}",
+        "duration_ms": 0.4,
+        "event": "request",
+        "level": "info",
+        "logger": "o2c.access",
+    }
+    for stamp in stamps:  # ISO 8601 in UTC, as structlog's TimeStamper writes it
+        assert stamp.endswith("Z") and datetime.fromisoformat(stamp[:-1] + "+00:00").tzinfo is not None
+    logs.configure("console", "debug", stream=own_logging)  # not JSON: the structlog chain renders it
+    fast.log(logging.DEBUG, "request", route="/healthz")
+    assert "request" in own_logging.getvalue().splitlines()[-1] and "route=/healthz" in own_logging.getvalue()
