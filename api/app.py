@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         dependencies={**dependencies(provided), "customers": Provide(customer_scope, sync_to_thread=False)},
         before_request=guard,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[edge_middleware(settings.rate_limit)],
+        middleware=[edge_middleware(settings.rate_limit, provided)],
         lifespan=[lifespan],
         plugins=[otel_plugin()] if settings.otlp_endpoint else [],
         request_class=CommandRequest,

@@ -137,6 +137,11 @@ class Provided:
         self._service = svc
         self._built = {}
 
+    @property
+    def started(self) -> Service | None:
+        """The service, or None before the lifespan has started it."""
+        return self._service
+
     def service(self) -> Service:
         if self._service is None:
             raise RuntimeError("the app's lifespan has not started the service")

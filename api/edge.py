@@ -17,10 +17,12 @@ from collections.abc import Callable
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import Provided
 from api.ratelimit import EXEMPT, TokenBuckets, client_of, too_many
 from api.security import new_correlation_id
 from infra import tracing
 from infra.adapters import logs
+from infra.service import Service
 from infra.settings import RateLimit
 
 # A correlation id is echoed in a response header and stored on every event: only a plain token of at most
@@ -60,25 +62,27 @@ class _Allowed:
         return self._by_template.get(str(scope.get("path_template") or ""))  # type: ignore[typeddict-item]
 
 
-def _finish(scope: Scope, status: int, seconds: float) -> None:
+def _finish(scope: Scope, svc: Service | None, status: int, seconds: float) -> None:
     route = str(scope.get("path_template") or "unmatched")  # type: ignore[typeddict-item]
-    svc = getattr(scope["app"].state, "service", None)
     if svc is not None and svc.metrics is not None:
         svc.metrics.observe_request(route, scope["method"], status, seconds)
-    # one line per request; correlation_id, actor and a command's position come from the contextvars
-    access_log.log(
-        logging.DEBUG if route in _QUIET_ROUTES else logging.INFO,
-        "request",
-        method=scope["method"],
-        route=route,
-        status=status,
-        duration_ms=round(seconds * 1000, 2),
-    )
+    # one line per request; correlation_id, actor and a command's position come from the bound facts
+    level = logging.DEBUG if route in _QUIET_ROUTES else logging.INFO
+    if access_log.enabled(level):
+        access_log.log(
+            level,
+            "request",
+            method=scope["method"],
+            route=route,
+            status=status,
+            duration_ms=round(seconds * 1000, 2),
+        )
 
 
-def edge_middleware(limit: RateLimit | None) -> Callable[[ASGIApp], ASGIApp]:
+def edge_middleware(limit: RateLimit | None, provided: Provided) -> Callable[[ASGIApp], ASGIApp]:
     """The Litestar middleware factory. Litestar wraps each route handler in its own middleware stack,
-    so what is shared (the rate limit's buckets, the `Allow` table) lives out here."""
+    so what is shared (the rate limit's buckets, the `Allow` table) lives out here. `provided` holds
+    the service once the lifespan has started it (its keys and metrics)."""
     buckets = TokenBuckets(limit) if limit is not None else None
     allowed = _Allowed()
 
@@ -88,6 +92,7 @@ def edge_middleware(limit: RateLimit | None) -> Callable[[ASGIApp], ASGIApp]:
                 await app(scope, receive, send)
                 return
             started = time.perf_counter()
+            svc = provided.started
             cid = _correlation_id(scope)
             state = scope.setdefault("state", {})
             state["correlation_id"] = cid
@@ -117,13 +122,13 @@ def edge_middleware(limit: RateLimit | None) -> Callable[[ASGIApp], ASGIApp]:
 
             try:
                 if buckets is not None and scope["path"] not in EXEMPT:
-                    wait = buckets.take(await client_of(scope))
+                    wait = buckets.take(await client_of(scope, svc))
                     if wait > 0:
                         await too_many(answer, wait)
                         return
                 await app(scope, receive, answer)
             finally:
-                _finish(scope, status, time.perf_counter() - started)
+                _finish(scope, svc, status, time.perf_counter() - started)
                 logs.clear()
 
         return middleware

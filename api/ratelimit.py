@@ -16,6 +16,7 @@ from litestar.types import Scope, Send
 
 from api.errors import PROBLEM
 from api.security import bearer_token
+from infra.service import Service
 from infra.settings import RateLimit
 
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -50,10 +51,9 @@ class TokenBuckets:
                 del self._buckets[client]
 
 
-async def client_of(scope: Scope) -> str:
+async def client_of(scope: Scope, svc: Service | None) -> str:
     """The bucket a request draws from: its key's name when the key is valid, else its IP address."""
     token = bearer_token(scope)
-    svc = getattr(scope["app"].state, "service", None)
     if token and svc is not None:
         keys = svc.keys
         principal = keys.authenticate(token) if keys.fresh else await anyio.to_thread.run_sync(keys.authenticate, token)

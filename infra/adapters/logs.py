@@ -187,6 +187,13 @@ class _EveryRequest:
         self.name = name
         self._other = _Named(name)
 
+    def enabled(self, level: int) -> bool:
+        """Whether a line at `level` would be written (so a caller can skip gathering its facts)."""
+        sink = _json_sink
+        if sink is None:
+            return logging.getLogger(self.name).isEnabledFor(level)
+        return level >= sink[1]
+
     def log(self, level: int, event: str, **facts: Any) -> None:
         sink = _json_sink
         if sink is None or level not in _LEVEL_NAMES:
