@@ -131,11 +131,13 @@ class Provided:
 
     def __init__(self) -> None:
         self._service: Service | None = None
-        self._built: dict[str, object] = {}
+        self._gateway: CommandGateway | None = None
+        self._waits: Waits | None = None
+        self._side: ReadSide | None = None
 
     def start(self, svc: Service) -> None:
         self._service = svc
-        self._built = {}
+        self._gateway = self._waits = self._side = None  # built again from this service on first use
 
     @property
     def started(self) -> Service | None:
@@ -148,27 +150,22 @@ class Provided:
         return self._service
 
     def gateway(self) -> CommandGateway:
-        gateway = self._built.get("gateway")
-        if gateway is None:
+        if self._gateway is None:
             svc = self.service()
-            gateway = self._built["gateway"] = CommandGateway(
-                svc.app, svc.metrics, svc.settings.currency, _ClockOf(svc)
-            )
-        return gateway  # type: ignore[return-value]
+            self._gateway = CommandGateway(svc.app, svc.metrics, svc.settings.currency, _ClockOf(svc))
+        return self._gateway
 
     def waits(self) -> Waits:
-        waits = self._built.get("waits")
-        if waits is None:
+        if self._waits is None:
             svc = self.service()
-            waits = self._built["waits"] = Waits(svc.store, svc.read, svc.ledger, svc.settings.min_position_wait)
-        return waits  # type: ignore[return-value]
+            self._waits = Waits(svc.store, svc.read, svc.ledger, svc.settings.min_position_wait)
+        return self._waits
 
     def side(self) -> ReadSide:
-        side = self._built.get("side")
-        if side is None:
+        if self._side is None:
             svc = self.service()
-            side = self._built["side"] = ReadSide(svc.read, self.waits(), _ClockOf(svc))
-        return side  # type: ignore[return-value]
+            self._side = ReadSide(svc.read, self.waits(), _ClockOf(svc))
+        return self._side
 
     def ledger(self) -> Ledger:
         return self.service().ledger
