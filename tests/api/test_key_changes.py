@@ -17,13 +17,21 @@ def status_with(base: str, key: str) -> int:
     return httpx.get(f"{base}/v1/orders", headers={"Authorization": f"Bearer {key}"}, timeout=5).status_code
 
 
-def first_time(base: str, key: str, wanted: int, limit: float = 3.0) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        if status_with(base, key) == wanted:
-            return time.monotonic() - started
+def takes_effect_within(base: str, key: str, wanted: int, seconds: float = 1.0) -> bool:
+    """Whether every request sent `seconds` or more after the change is answered `wanted`.
+
+    A request's own round trip is not counted against the server: on a loaded machine a request
+    sent at 0.98 s may be answered after 1 s, and that answer is still within the contract. The
+    first request sent at or after `seconds` must see the change, and so must the one after it."""
+    changed = time.monotonic()
+    while True:
+        sent = time.monotonic() - changed
+        status = status_with(base, key)
+        if status == wanted:
+            return status_with(base, key) == wanted  # and it stays changed
+        if sent >= seconds:
+            return False
         time.sleep(0.02)
-    raise AssertionError(f"the key never answered {wanted}")
 
 
 def test_a_key_made_elsewhere_works_within_a_second_and_stops_within_a_second(served: str, settings: Settings) -> None:
@@ -31,10 +39,10 @@ def test_a_key_made_elsewhere_works_within_a_second_and_stops_within_a_second(se
     other_process = KeyRing(engine, admin_key=None)  # what `o2c keys` does, on the same database
     try:
         key = other_process.create("webshop", frozenset({"read"}))
-        assert first_time(served, key, 200) <= 1.0
+        assert takes_effect_within(served, key, 200)
 
         assert other_process.revoke("webshop")
-        assert first_time(served, key, 401) <= 1.0
+        assert takes_effect_within(served, key, 401)
     finally:
         engine.dispose()
 
@@ -66,11 +74,11 @@ def test_a_rotation_and_a_revocation_made_elsewhere_take_effect_within_a_second(
     try:
         admin, ctx = KeyAdmin(elsewhere), Context("ops", "rotation-test", "test")
         old, _ = admin.create(ctx, "portal", frozenset({"read"}), None, None)
-        assert first_time(served, old, 200) <= 1.0
+        assert takes_effect_within(served, old, 200)
         new, _, _ = admin.rotate(ctx, "portal", 0)
-        assert first_time(served, new, 200) <= 1.0
-        assert first_time(served, old, 401) <= 1.0
+        assert takes_effect_within(served, new, 200)
+        assert takes_effect_within(served, old, 401)
         admin.revoke(ctx, "portal")
-        assert first_time(served, new, 401) <= 1.0
+        assert takes_effect_within(served, new, 401)
     finally:
         elsewhere.close()
