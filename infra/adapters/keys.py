@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from domain.apikey import SCOPES
 from domain.values import is_valid_id
+from infra.eventstore.schema import create_missing, present_columns
 
 __all__ = ["SCOPES", "KeyRing", "Principal", "api_keys", "parse_scopes"]
 
@@ -92,8 +93,8 @@ def check_name(name: str) -> None:
 
 def _add_new_columns(engine: sa.Engine) -> None:
     """A key table made by an older version gains the new columns (nullable: old keys see every customer)."""
-    present = {c["name"] for c in sa.inspect(engine).get_columns(api_keys.name)}
     with engine.begin() as conn:
+        present = present_columns(conn, [api_keys.name])[api_keys.name]
         for name in ADDED_COLUMNS:
             if name not in present:
                 column = api_keys.c[name]
@@ -114,7 +115,7 @@ class KeyRing:
         self._lock = threading.Lock()
         self._install = threading.Lock()
         self._changes = 0
-        metadata.create_all(engine)
+        create_missing(engine, metadata)
         _add_new_columns(engine)
 
     def create(

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.errors import DomainError
+from infra.eventstore.schema import create_missing
 
 log = logging.getLogger("o2c.refusals")
 
@@ -53,7 +54,7 @@ class RefusalCounter:
     def __init__(self, engine: sa.Engine, today: Callable[[], date]) -> None:
         self.engine = engine
         self.today = today
-        metadata.create_all(engine, checkfirst=True)
+        create_missing(engine, metadata)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     def add(self, code: str, n: int = 1, on: date | None = None) -> None:

@@ -26,6 +26,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from infra.eventstore.schema import create_missing
+
 if TYPE_CHECKING:
     from infra.ledger.kinds import Kind
 
@@ -77,7 +79,7 @@ class Snapshots:
     def __init__(self, engine: sa.Engine, flush_interval: float = 0.5) -> None:
         self.engine = engine
         self.flush_interval = flush_interval
-        metadata.create_all(engine, checkfirst=True)
+        create_missing(engine, metadata)
         self._pending: dict[UUID, tuple[Kind[Any], Any, int]] = {}
         self._lock = threading.Lock()
         self._flushing = threading.Lock()

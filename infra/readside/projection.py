@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from infra.eventstore.codec import Recorded
+from infra.eventstore.schema import create_missing
 from infra.eventstore.store import EventStore
 from infra.readside.batches import CACHE_ROWS, commit_batch
 from infra.readside.rowio import Cache
@@ -45,7 +46,7 @@ class Projection:
         self.store = store
         self.lock = threading.RLock()  # held while a batch is applied, and while a rebuild swaps
         ensure_tables(engine)
-        metadata.create_all(engine)
+        create_missing(engine, metadata)
         self.generation = self._active_generation()
         self.tables = Tables(spec, self.generation)
         with engine.begin() as conn:

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infra.eventstore.schema import create_missing, forget, present_columns
 from projections.base import Column, ProjectionSpec, TableSpec
 
 metadata = sa.MetaData()
@@ -88,14 +89,16 @@ class Tables:
         lacks (NULL in the rows written before: right for a field older events never carried; a
         column derived from older events needs `o2c rebuild <name>`). A tally table that is new beside
         its source table is filled from the source's rows (a tally is a function of them)."""
-        made = {name: sa.inspect(conn).has_table(table.name) for name, table in self.by_name.items()}
-        self.metadata.create_all(conn)
+        before = present_columns(conn, [table.name for table in self.by_name.values()])
+        created = set(create_missing(conn, self.metadata, set(before)))
         for t in self.spec.tables:
-            if t.source is not None and not made[t.name] and made[t.source]:
+            source = self.by_name[t.source].name if t.source is not None else None
+            if source is not None and self.by_name[t.name].name in created and source not in created:
                 self._fill_tally(conn, t)
-        inspector = sa.inspect(conn)
         for table in self.by_name.values():
-            present = {c["name"] for c in inspector.get_columns(table.name)}
+            if table.name in created:
+                continue  # made just now from the spec: every column is there
+            present = before[table.name]
             for column in table.columns:
                 if column.name in present:
                     continue
@@ -117,3 +120,4 @@ class Tables:
 
     def drop(self, conn: sa.Connection) -> None:
         self.metadata.drop_all(conn)
+        forget(conn, [table.name for table in self.by_name.values()])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from infra.eventstore.schema import create_missing
+
 metadata = sa.MetaData()
 tracking = sa.Table(
     "o2c_tracking",
@@ -14,7 +16,7 @@ tracking = sa.Table(
 
 
 def ensure_tables(engine: sa.Engine) -> None:
-    metadata.create_all(engine)
+    create_missing(engine, metadata)
 
 
 def read_position(conn: sa.Connection, name: str) -> int:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from infra import tracing
 from infra.eventstore.codec import Recorded
+from infra.eventstore.schema import create_missing
 from infra.eventstore.store import EventStore
 from infra.readside.storable import printable
 from infra.workers.leader import Leadership
@@ -52,7 +53,7 @@ def ensure_error_table(engine: sa.Engine) -> None:
     if id(engine) in _ensured:
         return
     try:
-        _meta.create_all(engine)
+        create_missing(engine, _meta)
     except sa.exc.DBAPIError:  # another process created it at the same moment
         if not sa.inspect(engine).has_table(follower_errors.name):
             raise

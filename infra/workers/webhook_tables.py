@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from infra.eventstore.schema import create_missing
+
 metadata = sa.MetaData()
 webhooks = sa.Table(
     "o2c_webhooks",
@@ -52,7 +54,7 @@ def ensure_webhook_tables(engine: sa.Engine) -> None:
     if id(engine) in _ensured:
         return
     try:
-        metadata.create_all(engine)
+        create_missing(engine, metadata)
     except sa.exc.DBAPIError:  # another process created them at the same moment
         if not sa.inspect(engine).has_table(attempts.name):
             raise
