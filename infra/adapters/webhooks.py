@@ -4,9 +4,11 @@ signature (the `standardwebhooks` library) and one attempt over httpx (10 s, no 
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import secrets
 import socket
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -144,13 +146,20 @@ def retry_after(value: str | None, now: datetime) -> float | None:
     return max((when - now).total_seconds(), 0.0)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's verifying TLS context (certifi's roots), made once per process: loading the roots
+    takes about 50 ms, which every worker start paid for its sender."""
+    return httpx.create_ssl_context()
+
+
 class WebhookSender:
     """POSTs one signed delivery; never raises for what the receiver or the network does."""
 
     def __init__(self, timeout: float, allow_private: bool, resolve: Resolver = system_resolver) -> None:
         self.allow_private = allow_private
         self.resolve = resolve
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls())
 
     def send(
         self, url: str, secrets_: Sequence[str], msg_id: str, body: str, traceparent: str | None = None
