@@ -115,22 +115,25 @@ def check_guarded(app: Litestar) -> None:
 def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:
     """The service; `workers` also runs projections and workflows in this process."""
     settings = settings or load_settings()
-    provided = Provided()
+    provided = Provided(settings, workers)
     if settings.otlp_endpoint:  # the provider first: the plugin's request spans are built on it
         tracing.configure(settings.otlp_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        svc = await anyio.to_thread.run_sync(Service.start, settings)
+        svc = await anyio.to_thread.run_sync(Service.start, provided.settings)
         svc.keys.keep_fresh(svc.stopping)
         app.state.service = svc
         provided.start(svc)  # what the dependencies are made from (api/deps.py)
-        if workers:
+        if provided.workers:
             svc.start_workers()
         try:
             yield
         finally:
-            await anyio.to_thread.run_sync(svc.close)
+            try:
+                await anyio.to_thread.run_sync(svc.close)
+            finally:
+                provided.stop()
 
     app = Litestar(
         route_handlers=[
@@ -163,7 +166,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         dependencies={**dependencies(provided), "customers": Provide(customer_scope, sync_to_thread=False)},
         before_request=guard,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[edge_middleware(settings.rate_limit, provided)],
+        middleware=[edge_middleware(provided)],
         lifespan=[lifespan],
         plugins=[otel_plugin()] if settings.otlp_endpoint else [],
         request_class=CommandRequest,
@@ -181,4 +184,15 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
     document(app)
     check_listed_routes(app)
     check_guarded(app)
+    app.state.provided = provided
     return app
+
+
+def rebind(app: Litestar, settings: Settings) -> None:
+    """Point a stopped app at other settings for its next start: its database, limits, clock and
+    workers' settings. What the routes were built with stays: where traces go (the OTLP plugin) and
+    whether the lifespan starts workers. The tests build the routes once per process and start them
+    on each test's database (docs/decisions/0030)."""
+    if settings.otlp_endpoint != app.state.provided.settings.otlp_endpoint:
+        raise ValueError("where traces go is part of how the app was built: create another app")
+    app.state.provided.rebind(settings)

@@ -22,12 +22,14 @@ from litestar.di import Provide
 
 from api.commands import CommandGateway
 from api.errors import ProblemError
+from api.ratelimit import TokenBuckets
 from infra.adapters.metrics import Metrics
 from infra.clock import Clock
 from infra.eventstore.store import EventStore
 from infra.ledger.ledger import Ledger
 from infra.readside.readmodels import ReadModels
 from infra.service import Service
+from infra.settings import Settings
 
 IMPLICIT_WAIT = 2.0  # seconds a read waits, unasked, for this process's own last write
 
@@ -124,20 +126,42 @@ class ReadSide:
 
 
 class Provided:
-    """What the app's dependencies are made from: the service the lifespan started, and the objects
-    built from it once per lifespan (not per request). Litestar resolves a provider's own parameters
-    through a signature model on every request (a `state: State` parameter is wrapped in a new State
-    each time), so every provider here takes none: it reads this holder, which the lifespan fills."""
+    """What the app's dependencies are made from: the settings a start uses, the service the lifespan
+    started, and the objects built from it once per start (not per request). Litestar resolves a
+    provider's own parameters through a signature model on every request (a `state: State` parameter
+    is wrapped in a new State each time), so every provider here takes none: it reads this holder,
+    which the lifespan fills.
 
-    def __init__(self) -> None:
+    Everything a run keeps (the service, the rate limit's buckets) is made at `start` and dropped at
+    `stop`, so a stopped app starts again as new, on the same settings or, through `rebind`, on
+    others: building the routes costs far more than a start (0.3-0.6 s, docs/decisions/0030)."""
+
+    def __init__(self, settings: Settings, workers: bool) -> None:
+        self.settings = settings
+        self.workers = workers  # the lifespan also starts the projections and workflows
+        self.buckets: TokenBuckets | None = None
+        self.starts = 0  # how many times the lifespan has started a service
         self._service: Service | None = None
         self._gateway: CommandGateway | None = None
         self._waits: Waits | None = None
         self._side: ReadSide | None = None
 
     def start(self, svc: Service) -> None:
+        limit = svc.settings.rate_limit
+        self.buckets = TokenBuckets(limit) if limit is not None else None  # a new run's callers start full
         self._service = svc
+        self.starts += 1
         self._gateway = self._waits = self._side = None  # built again from this service on first use
+
+    def stop(self) -> None:
+        self._service = self._gateway = self._waits = self._side = None
+        self.buckets = None
+
+    def rebind(self, settings: Settings) -> None:
+        """Start next time on `settings`. Only a stopped app: a running one keeps what it started on."""
+        if self._service is not None:
+            raise RuntimeError("the app is running: stop it before pointing it at other settings")
+        self.settings = settings
 
     @property
     def started(self) -> Service | None:

@@ -18,12 +18,11 @@ from collections.abc import Callable
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Provided
-from api.ratelimit import EXEMPT, TokenBuckets, client_of, too_many
+from api.ratelimit import EXEMPT, client_of, too_many
 from api.security import new_correlation_id
 from infra import tracing
 from infra.adapters import logs
 from infra.service import Service
-from infra.settings import RateLimit
 
 # A correlation id is echoed in a response header and stored on every event: only a plain token of at most
 # 128 characters is taken as given; anything else (control characters, spaces, markup, longer, sent twice) is
@@ -79,11 +78,10 @@ def _finish(scope: Scope, svc: Service | None, status: int, seconds: float) -> N
         )
 
 
-def edge_middleware(limit: RateLimit | None, provided: Provided) -> Callable[[ASGIApp], ASGIApp]:
+def edge_middleware(provided: Provided) -> Callable[[ASGIApp], ASGIApp]:
     """The Litestar middleware factory. Litestar wraps each route handler in its own middleware stack,
-    so what is shared (the rate limit's buckets, the `Allow` table) lives out here. `provided` holds
-    the service once the lifespan has started it (its keys and metrics)."""
-    buckets = TokenBuckets(limit) if limit is not None else None
+    so what is shared lives out here (the `Allow` table) or in `provided`: the service once the
+    lifespan has started it (its keys and metrics) and the rate limit's buckets of this run."""
     allowed = _Allowed()
 
     def wrap(app: ASGIApp) -> ASGIApp:
@@ -120,6 +118,7 @@ def edge_middleware(limit: RateLimit | None, provided: Provided) -> Callable[[AS
                         span.set("http.route", str(route))
                 await send(message)
 
+            buckets = provided.buckets
             try:
                 if buckets is not None and scope["path"] not in EXEMPT:
                     wait = buckets.take(await client_of(scope, svc))

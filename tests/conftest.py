@@ -14,15 +14,17 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.app import create_app
+from api.app import create_app, rebind
 from infra.service import Service
 from infra.settings import Settings
 
@@ -158,9 +160,28 @@ class Api:
         return self.client.put(path, json=body, headers=self.headers(key=key))
 
 
+_APPS: dict[tuple[str, bool], tuple[Litestar, int]] = {}  # by settings but the database: (app, starts when handed out)
+
+
+def app_for(settings: Settings, workers: bool = True) -> Litestar:
+    """The real app for `settings`, started by the caller (TestClient, uvicorn). Building its routes
+    costs 0.3-0.6 s, more than most tests, so a stopped app built on the same settings for another
+    database is started again on this one (`rebind`: every start is a new service, rate-limit
+    buckets included). A test that registers routes of its own calls create_app instead."""
+    key = (repr(replace(settings, database_url="")), workers)
+    app, handed_out_at = _APPS.get(key, (None, 0))
+    provided = app.state.provided if app is not None else None
+    if provided is None or provided.started is not None or provided.starts == handed_out_at:
+        app = create_app(settings, workers)  # none yet, or the last one handed out is running or not yet started
+        provided = app.state.provided
+    rebind(app, settings)
+    _APPS[key] = (app, provided.starts)
+    return app
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient[Any]]:
-    with TestClient(create_app(settings)) as c:
+    with TestClient(app_for(settings)) as c:
         yield c
 
 
@@ -191,7 +212,7 @@ def served(settings: Settings) -> Iterator[str]:
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app_for(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -15,9 +15,8 @@ import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
-from api.app import create_app
 from infra.service import Service
-from tests.conftest import Api, make_settings, seed, settle, wait_until
+from tests.conftest import Api, app_for, make_settings, seed, settle, wait_until
 from tests.http import ok, place, receive
 from tests.x12_build import interchange, po850
 
@@ -129,7 +128,7 @@ def build(client: TestClient[Any]) -> World:
 
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
-    with TestClient(create_app(make_settings(database_url))) as client:
+    with TestClient(app_for(make_settings(database_url))) as client:
         yield build(client)
 
 
