@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from domain.apikey import SCOPES
 from domain.values import is_valid_id
-from infra.eventstore.schema import create_missing, present_columns
+from infra.schema import create_missing, present_columns
 
 __all__ = ["SCOPES", "KeyRing", "Principal", "api_keys", "parse_scopes"]
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.errors import DomainError
-from infra.eventstore.schema import create_missing
+from infra.schema import create_missing
 
 log = logging.getLogger("o2c.refusals")
 

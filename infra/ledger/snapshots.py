@@ -26,7 +26,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from infra.eventstore.schema import create_missing
+from infra.schema import create_missing
 
 if TYPE_CHECKING:
     from infra.ledger.kinds import Kind

@@ -21,12 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from infra.eventstore.codec import Recorded
-from infra.eventstore.schema import create_missing
 from infra.eventstore.store import EventStore
 from infra.readside.batches import CACHE_ROWS, commit_batch
 from infra.readside.rowio import Cache
 from infra.readside.tables import Tables, metadata, parked, registry
 from infra.readside.tracking import ensure_tables, read_position
+from infra.schema import create_missing
 from projections.base import ProjectionSpec
 
 log = logging.getLogger("o2c.projection")

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from infra.eventstore.schema import create_missing, forget, present_columns
+from infra.schema import create_missing, forget, present_columns
 from projections.base import Column, ProjectionSpec, TableSpec
 
 metadata = sa.MetaData()

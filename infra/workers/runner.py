@@ -25,9 +25,9 @@ import sqlalchemy as sa
 
 from infra import tracing
 from infra.eventstore.codec import Recorded
-from infra.eventstore.schema import create_missing
 from infra.eventstore.store import EventStore
 from infra.readside.storable import printable
+from infra.schema import create_missing
 from infra.workers.leader import Leadership
 
 log = logging.getLogger("o2c.runner")

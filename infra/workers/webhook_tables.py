@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from infra.eventstore.schema import create_missing
+from infra.schema import create_missing
 
 metadata = sa.MetaData()
 webhooks = sa.Table(

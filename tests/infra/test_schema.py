@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from infra.eventstore.engine import make_engine
-from infra.eventstore.schema import create_missing, forget, present_columns
+from infra.schema import create_missing, forget, present_columns
 from infra.settings import Settings
 
 
