@@ -82,6 +82,10 @@ class Settings:
     webhook_allow_private: bool = False  # O2C_WEBHOOK_ALLOW_PRIVATE: receivers on private/loopback addresses
     webhook_timeout: float = 10.0  # seconds a receiver has to answer (API.md)
     otlp_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_ENDPOINT: export spans over OTLP/HTTP; None: none
+    # PostgreSQL connections per pool (the event store's and the read side's, each): kept open, and
+    # opened on demand beyond them (O2C_DB_POOL_SIZE, O2C_DB_MAX_OVERFLOW).
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
 
     @property
     def is_postgres(self) -> bool:
@@ -107,8 +111,8 @@ class Settings:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_POOL_SIZE": "10",
-            "POSTGRES_MAX_OVERFLOW": "20",
+            "POSTGRES_POOL_SIZE": str(self.db_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.db_max_overflow),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_PRE_PING": "y",
@@ -217,6 +221,16 @@ def parse_hold_days(text: str) -> int | None:
     return int(text)
 
 
+def parse_count(name: str, text: str, default: int, low: int, high: int) -> int:
+    """The setting `name`: a whole number from `low` to `high`, `default` when empty."""
+    text = text.strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+    return int(text)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     url = env.get("O2C_DATABASE_URL", "sqlite:///./o2c.db").strip()
@@ -289,4 +303,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_retry_schedule=schedule,
         webhook_allow_private=private_text in ("1", "true"),
         otlp_endpoint=otlp,
+        db_pool_size=parse_count("O2C_DB_POOL_SIZE", env.get("O2C_DB_POOL_SIZE", ""), 10, 1, 200),
+        db_max_overflow=parse_count("O2C_DB_MAX_OVERFLOW", env.get("O2C_DB_MAX_OVERFLOW", ""), 20, 0, 1000),
     )

@@ -32,6 +32,12 @@ ADMIN_KEY = "test-admin-key-0123456789"
 PG_HOST = os.environ.get("O2C_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("O2C_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("O2C_TEST_PG_USER", "postgres")
+# Two PostgreSQL tests run at once (one per xdist worker), each with a service or several, against the
+# server's 100 connections: a test's pools keep 3 connections open and open at most 12 more on demand.
+# The environment carries it to the servers and workers the tests start as processes.
+TEST_POOL = {"db_pool_size": 3, "db_max_overflow": 12}
+os.environ.setdefault("O2C_DB_POOL_SIZE", str(TEST_POOL["db_pool_size"]))
+os.environ.setdefault("O2C_DB_MAX_OVERFLOW", str(TEST_POOL["db_max_overflow"]))
 
 
 def _stores() -> list[str]:
@@ -130,7 +136,7 @@ def database_url(
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    return Settings(database_url=database_url, admin_key=ADMIN_KEY, **overrides)
+    return Settings(database_url=database_url, admin_key=ADMIN_KEY, **{**TEST_POOL, **overrides})
 
 
 @pytest.fixture
@@ -261,14 +267,3 @@ def settle(svc: Any, quiet: float = 0.25) -> int:
         last = head
         time.sleep(quiet)
     raise AssertionError("the background workers did not go idle")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `-n 2 --dist loadgroup` (scripts/test), every test on PostgreSQL (a fixture parametrized
-    "postgres": database_url, the fuzzing's served store) runs on one worker, one
-    after another as without xdist (the server's connections and locks are never shared by two
-    PostgreSQL tests at once), while the SQLite and store-free tests share out over both workers."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and any(value == "postgres" for value in callspec.params.values()):
-            item.add_marker(pytest.mark.xdist_group("postgres"))

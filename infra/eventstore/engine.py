@@ -11,8 +11,8 @@ def make_engine(settings: Settings) -> sa.Engine:
     if settings.is_postgres:
         engine = sa.create_engine(
             settings.sqlalchemy_url(),
-            pool_size=10,
-            max_overflow=20,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
             pool_pre_ping=True,
             connect_args={"connect_timeout": 5},  # an unreachable server fails fast (503), never hangs
         )

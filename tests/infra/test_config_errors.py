@@ -34,6 +34,8 @@ INVALID = [
     ("O2C_OVERDUE_HOLD_DAYS", "soon"),
     ("O2C_WEBHOOK_RETRY_SCHEDULE", "5s,soon"),
     ("O2C_WEBHOOK_ALLOW_PRIVATE", "maybe"),
+    ("O2C_DB_POOL_SIZE", "0"),
+    ("O2C_DB_MAX_OVERFLOW", "lots"),
 ]
 COMMANDS = [
     ["serve", "--port", "0"],

@@ -19,14 +19,14 @@ from infra.ledger.groupcommit import GroupCommitter
 from infra.ledger.kinds import ORDER, POSITION, position_key
 from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
-from infra.settings import Settings
+from tests.conftest import make_settings
 
 CTX = Context(actor="test", correlation_id="c", causation_id="c")
 
 
 @pytest.fixture
 def svc(database_url: str) -> Iterator[Service]:
-    service = Service.start(Settings(database_url=database_url))
+    service = Service.start(make_settings(database_url))
     assert service.ledger.group is not None
 
     def seed(uow: UnitOfWork) -> None:
@@ -109,7 +109,7 @@ def test_later_commands_in_a_batch_decide_on_what_earlier_ones_recorded(svc: Ser
 
 
 def test_a_conflict_with_another_writer_reruns_the_batch_one_by_one(svc: Service, database_url: str) -> None:
-    other = Service.start(Settings(database_url=database_url, group_commit=False))
+    other = Service.start(make_settings(database_url, group_commit=False))
     try:
         stale = svc.ledger.load(POSITION, position_key("BOLT", "W-A"))  # warms the cache
         assert stale[0].reserved == 0

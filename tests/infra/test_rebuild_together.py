@@ -18,13 +18,13 @@ from infra.ledger.unitofwork import Context
 from infra.readside import batches
 from infra.readside.rebuild import rebuild_together
 from infra.service import Service
-from infra.settings import Settings
+from tests.conftest import make_settings
 from tests.infra.readside import make_runner, settle, snapshot
 
 
 @pytest.fixture
 def svc(database_url: str) -> Iterator[Service]:
-    service = Service.start(Settings(database_url=database_url))
+    service = Service.start(make_settings(database_url))
     skus, customers = setup(service, skus=12, customers=4)
     ctx = Context(actor="test", correlation_id="c", causation_id="test")
     for n, (kind, payload) in enumerate(commands_stream(skus, customers, seed=3)):

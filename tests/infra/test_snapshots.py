@@ -16,7 +16,7 @@ from infra.ledger.kinds import ORDER, POSITION, position_key
 from infra.ledger.snapshots import EVERY, Snapshots, snapshots_table
 from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
-from infra.settings import Settings
+from tests.conftest import make_settings
 
 CTX = Context(actor="test", correlation_id="c", causation_id="c")
 KEY = position_key("BOLT", "W-A")
@@ -35,7 +35,7 @@ class CountingStore(EventStore):
 
 @pytest.fixture
 def svc(database_url: str) -> Iterator[Service]:
-    service = Service.start(Settings(database_url=database_url, group_commit=False))
+    service = Service.start(make_settings(database_url, group_commit=False))
     yield service
     service.close()
 

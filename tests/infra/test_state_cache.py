@@ -11,15 +11,15 @@ from domain import inventory
 from infra.ledger.kinds import POSITION, position_key
 from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
-from infra.settings import Settings
+from tests.conftest import make_settings
 
 CTX = Context(actor="test", correlation_id="c", causation_id="c")
 
 
 @pytest.fixture
 def pair(database_url: str) -> Iterator[tuple[Service, Service]]:
-    first = Service.start(Settings(database_url=database_url, group_commit=False))
-    second = Service.start(Settings(database_url=database_url, group_commit=False))
+    first = Service.start(make_settings(database_url, group_commit=False))
+    second = Service.start(make_settings(database_url, group_commit=False))
     yield first, second
     second.close()
     first.close()

@@ -12,14 +12,14 @@ from domain.errors import InvalidRequestError
 from infra.ledger.kinds import POSITION, position_key
 from infra.ledger.unitofwork import Context, UnitOfWork
 from infra.service import Service
-from infra.settings import Settings
+from tests.conftest import make_settings
 
 CTX = Context(actor="test", correlation_id="c", causation_id="c")
 
 
 @pytest.fixture
 def svc(database_url: str) -> Iterator[Service]:
-    service = Service.start(Settings(database_url=database_url, group_commit=False))
+    service = Service.start(make_settings(database_url, group_commit=False))
     yield service
     service.close()
 

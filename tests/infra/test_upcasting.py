@@ -16,8 +16,7 @@ from infra.eventstore.store import NewEvent
 from infra.ledger.kinds import RECORD, WAREHOUSE
 from infra.ledger.unitofwork import Context
 from infra.service import Service
-from infra.settings import Settings
-from tests.conftest import Api
+from tests.conftest import Api, make_settings
 
 
 def next_years_warehouse_defined() -> type[Event]:
@@ -52,7 +51,7 @@ def evolved(new_class: type[Event]) -> Iterator[None]:
 
 
 def test_an_event_stored_in_the_old_shape_is_read_in_the_new_one(database_url: str) -> None:
-    svc = Service.start(Settings(database_url=database_url))
+    svc = Service.start(make_settings(database_url))
     try:
         ctx = Context(actor="t", correlation_id="c", causation_id="c")
         svc.app.execute(ctx, catalog.PutWarehouse("W-A", "Dallas DC / south"))
@@ -61,7 +60,7 @@ def test_an_event_stored_in_the_old_shape_is_read_in_the_new_one(database_url: s
 
     new_class = next_years_warehouse_defined()
     with evolved(new_class):
-        svc = Service.start(Settings(database_url=database_url))
+        svc = Service.start(make_settings(database_url))
         try:
             old: Any = svc.store.load(WAREHOUSE.stream_id("W-A"))[0].event
             assert isinstance(old, new_class)

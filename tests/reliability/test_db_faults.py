@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from infra.eventstore.store import unreachable
 from infra.settings import Settings
-from tests.conftest import ADMIN_KEY, PG_HOST, PG_PORT, PG_USER, Api, make_settings, seed, wait_until
+from tests.conftest import ADMIN_KEY, PG_HOST, PG_PORT, PG_USER, TEST_POOL, Api, make_settings, seed, wait_until
 from tests.http import line, place, receive
 from tests.reliability.harness import (
     Proxy,
@@ -170,7 +170,7 @@ class ShortLockSettings(Settings):
 def test_a_locked_sqlite_database_is_waited_out_and_a_lasting_lock_answers_503(database_url: str) -> None:
     if is_postgres(database_url):
         pytest.skip("SQLite only: a file lock held by another connection")
-    settings = ShortLockSettings(database_url=database_url, admin_key=ADMIN_KEY, tax_rates=RATES)
+    settings = ShortLockSettings(database_url=database_url, admin_key=ADMIN_KEY, tax_rates=RATES, **TEST_POOL)
     path = settings.sqlite_path
     with serve(settings) as app, httpx.Client(base_url=app.base, timeout=60) as c:
         api = Api(c)
