@@ -14,7 +14,7 @@ from typing import Any
 
 from api.cli_keys import cmd_keys
 from api.cli_setup import _settings_or_exit
-from infra.adapters import logs
+from infra.adapters import heap, logs
 from infra.settings import ConfigError
 
 log = logs.get_logger("o2c.cli")
@@ -51,6 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         finally:
             svc.close()
     wake = _Wake(app)
+    app.on_startup.append(_settle)  # after the lifespan has started the service and its workers
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
@@ -75,11 +76,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0 if server.started else 3
 
 
+def _settle() -> None:
+    """What start-up built stays out of every later collection (infra/adapters/heap.py)."""
+    log.info("heap settled after start-up", frozen_objects=heap.settle())
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from infra.service import Service
 
     svc = Service.start(_settings_or_exit())
     svc.start_workers()
+    _settle()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,6 +115,17 @@ def pct(values: list[float], p: float) -> float | None:
     return round(values[min(int(len(values) * p), len(values) - 1)], 1) if values else None
 
 
+def oldest_generation_pauses(base: str) -> dict[str, float]:
+    """How often the garbage collector ran on the oldest generation over the run, and for how long
+    (`o2c_gc_pause_seconds`, infra/adapters/heap.py): each such run stops every request."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    found = {}
+    for part in ("count", "sum"):
+        match = re.search(rf'^o2c_gc_pause_seconds_{part}\{{generation="2"\}} (\S+)$', text, re.MULTILINE)
+        found[part] = float(match.group(1)) if match else float("nan")
+    return found
+
+
 def o2c(
     store: str, plain: str, seconds: float, connections: int, rounds: int, preload: int, split: bool = False
 ) -> dict[str, object]:
@@ -145,6 +157,7 @@ def o2c(
             prober.join()
             result["lag_ms"] = {"p50": pct(lags, 0.5), "p99": pct(lags, 0.99), "samples": len(lags)}
             result["rss_mb"] = round(rss_mb(server.pid), 1)
+            result["gc"] = oldest_generation_pauses(base)
             return result
         finally:
             for process in (server, worker):
@@ -159,8 +172,8 @@ def table(results: list[dict[str, object]], connections: int) -> str:
         s, reference, bare, atp, orders = r["store"], r["plain"], r["bare"], r["atp"], r["orders"]
         assert isinstance(reference, dict) and isinstance(bare, dict)
         assert isinstance(atp, dict) and isinstance(orders, dict)
-        lag = r["lag_ms"]
-        assert isinstance(lag, dict)
+        lag, gc = r["lag_ms"], r["gc"]
+        assert isinstance(lag, dict) and isinstance(gc, dict)
         ping = reference["rps"]
         rows += [
             f"| {s}: plain Litestar GET /ping, beside it | {ping:,.0f} | {reference['p99_ms']} | 1.00 | |",
@@ -168,6 +181,7 @@ def table(results: list[dict[str, object]], connections: int) -> str:
             f"| {s}: ATP GET /v1/atp/{{sku}} | {atp['rps']:,.0f} | {atp['p99_ms']} | {atp['rps'] / bare['rps']:.2f} of bare | P2 >= 0.7, p99 <= 20 |",
             f"| {s}: orders, {connections} connections | {orders['rps']:,.0f} | {orders['p99_ms']} | {orders['rps'] / ping:.3f} of plain | P1 >= 0.25, p99 <= 100 |",
             f"| {s}: projection lag under intake (probe) | | p50 {lag['p50']}, p99 {lag['p99']} ({lag['samples']} probes) | | P3 p99 <= 200 |",
+            f"| {s}: garbage collector, oldest generation, whole run | {gc['count']:.0f} runs | {gc['sum'] * 1000:.0f} ms in all | | |",
             f"| {s}: server RSS after the run, {r['events']:,} events before | {r['rss_mb']} MB | | | P5 <= 250 MB |",
         ]
         bad = [

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from infra.adapters.heap import GcPauses
 from infra.clock import Clock
 
 
@@ -208,6 +209,7 @@ class Metrics:
             "o2c_command_retries", "Commands decided again after a version conflict", registry=self.registry
         )
         self.registry.register(_Signals(read, followers))
+        self.registry.register(GcPauses.install())
         self._request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
