@@ -1,6 +1,8 @@
 """The plainest Litestar app, the reference every ratio of `python -m bench.ratio` is taken against:
 one route answering a msgspec Struct, served by uvicorn in one process with the settings `o2c serve`
-uses (no access log, uvicorn's defaults otherwise).
+uses (no access log, uvicorn's defaults otherwise). `GET /spin/{sku}?us=N` answers the same after
+N µs of busy work: plain Litestar at the throughput of a heavier o2c route, to tell the tail latency
+any app pays at that rate from the tail o2c adds.
 
     python -m bench.plain --port 8001
 """
@@ -8,6 +10,7 @@ uses (no access log, uvicorn's defaults otherwise).
 from __future__ import annotations
 
 import argparse
+import time
 
 import msgspec
 import uvicorn
@@ -23,7 +26,15 @@ def ping() -> Pong:
     return Pong("ok")
 
 
-app = Litestar(route_handlers=[ping])
+@get("/spin/{sku:str}", sync_to_thread=False)
+def spin(sku: str, us: float = 0.0) -> Pong:
+    until = time.perf_counter() + us / 1e6
+    while time.perf_counter() < until:
+        pass
+    return Pong("ok")
+
+
+app = Litestar(route_handlers=[ping, spin])
 
 
 def main() -> None:

@@ -8,8 +8,9 @@ Plain Litestar `GET /ping` (bench/plain.py) runs for the whole run. Per store: a
 the benchmark's reference data and stock (`--preload N`: N events of history first), `o2c serve` as
 the README starts it (workers in process) beside the plain app, and wrk against plain `GET /ping`,
 the bare `GET /healthz` and `GET /v1/atp/{sku}` in turn, `--rounds` times (each figure the best of
-its rounds, so a drift of the machine's speed hits the figure and its reference alike), then
-`POST /v1/orders` (3-line orders). While orders load, a probe places one order
+its rounds, so a drift of the machine's speed hits the figure and its reference alike), plain
+Litestar slowed to ATP's rate (bench/plain.py `/spin`: its p99 is the tail a saturated server has at
+that rate whatever the app), then `POST /v1/orders` (3-line orders). While orders load, a probe places one order
 every 200 ms and reads it back with `min_position`: the time until that read answers is the
 projection lag in milliseconds as a client sees it. Needs `wrk` on the PATH (Debian: apt install wrk).
 """
@@ -115,6 +116,15 @@ def pct(values: list[float], p: float) -> float | None:
     return round(values[min(int(len(values) * p), len(values) - 1)], 1) if values else None
 
 
+def plain_at_rate(plain: str, result: dict[str, object], seconds: float, connections: int) -> dict[str, float]:
+    """Plain Litestar slowed to ATP's rate: each request busy for what ATP costs beyond /ping
+    (1/ATP's rate - 1/plain's rate), so its p99 is the tail any app has at that rate on this server."""
+    atp, ping = result["atp"], result["plain"]
+    assert isinstance(atp, dict) and isinstance(ping, dict)
+    us = max(1e6 / atp["rps"] - 1e6 / ping["rps"], 0.0)
+    return {**wrk(plain, "get.lua", [f"/spin/{{sku}}?us={us:.0f}", KEY], seconds, connections), "spin_us": us}
+
+
 def oldest_generation_pauses(base: str) -> dict[str, float]:
     """How often the garbage collector ran on the oldest generation over the run, and for how long
     (`o2c_gc_pause_seconds`, infra/adapters/heap.py): each such run stops every request."""
@@ -149,6 +159,7 @@ def o2c(
                 runs["bare"].append(wrk(base, "get.lua", ["/healthz", KEY], seconds, connections))
                 runs["atp"].append(wrk(base, "get.lua", ["/v1/atp/{sku}", KEY], seconds, connections))
             result.update({name: best(r) for name, r in runs.items()})
+            result["plain_at_atp"] = plain_at_rate(plain, result, seconds, connections)
             stop, lags = threading.Event(), []  # type: ignore[var-annotated]
             prober = threading.Thread(target=probe_lag, args=(base, stop, lags))
             prober.start()
@@ -172,13 +183,14 @@ def table(results: list[dict[str, object]], connections: int) -> str:
         s, reference, bare, atp, orders = r["store"], r["plain"], r["bare"], r["atp"], r["orders"]
         assert isinstance(reference, dict) and isinstance(bare, dict)
         assert isinstance(atp, dict) and isinstance(orders, dict)
-        lag, gc = r["lag_ms"], r["gc"]
-        assert isinstance(lag, dict) and isinstance(gc, dict)
+        lag, gc, at = r["lag_ms"], r["gc"], r["plain_at_atp"]
+        assert isinstance(lag, dict) and isinstance(gc, dict) and isinstance(at, dict)
         ping = reference["rps"]
         rows += [
             f"| {s}: plain Litestar GET /ping, beside it | {ping:,.0f} | {reference['p99_ms']} | 1.00 | |",
             f"| {s}: bare GET /healthz | {bare['rps']:,.0f} | {bare['p99_ms']} | {bare['rps'] / ping:.2f} of plain | P0 >= 0.8 |",
             f"| {s}: ATP GET /v1/atp/{{sku}} | {atp['rps']:,.0f} | {atp['p99_ms']} | {atp['rps'] / bare['rps']:.2f} of bare | P2 >= 0.7, p99 <= 20 |",
+            f"| {s}: plain Litestar at ATP's rate (busy {at['spin_us']:.0f} µs a request) | {at['rps']:,.0f} | {at['p99_ms']} | | the tail any app has at that rate |",
             f"| {s}: orders, {connections} connections | {orders['rps']:,.0f} | {orders['p99_ms']} | {orders['rps'] / ping:.3f} of plain | P1 >= 0.25, p99 <= 100 |",
             f"| {s}: projection lag under intake (probe) | | p50 {lag['p50']}, p99 {lag['p99']} ({lag['samples']} probes) | | P3 p99 <= 200 |",
             f"| {s}: garbage collector, oldest generation, whole run | {gc['count']:.0f} runs | {gc['sum'] * 1000:.0f} ms in all | | |",
