@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.middleware import AbstractMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.opentelemetry import OpenTelemetryPlugin
 from litestar.routes import HTTPRoute
+from litestar.types import ASGIApp
 
 from api.billing import DeadLettersController, FinanceController, InvoicesController
 from api.body import CommandRequest
@@ -112,12 +115,28 @@ def check_guarded(app: Litestar) -> None:
         raise RuntimeError(f"routes with a before_request hook of their own skip the app's guard: {unguarded}")
 
 
+def wrap_edge(app: Litestar, edge: Callable[[ASGIApp], ASGIApp], otel: OpenTelemetryPlugin | None) -> None:
+    """Put the edge layer (api/edge.py) around the app's exception handler, inside the tracing
+    plugin's server span. There, every answer passes it: a 404 or 405 from routing too (API.md: every
+    response carries X-Correlation-ID), which a route middleware never sees. It also spares each
+    request the second exception handler Litestar adds around a route once any route middleware
+    is set (bench/RESULTS.md, 2026-12-04)."""
+    handled = app.asgi_handler  # Litestar's: the router in its exception handler, in the plugin's middleware
+    if otel is not None:
+        assert isinstance(handled, AbstractMiddleware)
+        app.asgi_handler = otel.middleware(edge(handled.app))
+    else:
+        app.asgi_handler = edge(handled)
+
+
 def create_app(settings: Settings | None = None, workers: bool = True) -> Litestar:
     """The service; `workers` also runs projections and workflows in this process."""
     settings = settings or load_settings()
     provided = Provided(settings, workers)
+    otel = None
     if settings.otlp_endpoint:  # the provider first: the plugin's request spans are built on it
         tracing.configure(settings.otlp_endpoint)
+        otel = otel_plugin()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -166,9 +185,8 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         dependencies={**dependencies(provided), "customers": Provide(customer_scope, sync_to_thread=False)},
         before_request=guard,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[edge_middleware(provided)],
         lifespan=[lifespan],
-        plugins=[otel_plugin()] if settings.otlp_endpoint else [],
+        plugins=[otel] if otel is not None else [],
         request_class=CommandRequest,
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(
@@ -181,6 +199,7 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
             security=[{"bearer": []}],
         ),
     )
+    wrap_edge(app, edge_middleware(provided), otel)
     document(app)
     check_listed_routes(app)
     check_guarded(app)

@@ -79,9 +79,10 @@ def _finish(scope: Scope, svc: Service | None, status: int, seconds: float) -> N
 
 
 def edge_middleware(provided: Provided) -> Callable[[ASGIApp], ASGIApp]:
-    """The Litestar middleware factory. Litestar wraps each route handler in its own middleware stack,
-    so what is shared lives out here (the `Allow` table) or in `provided`: the service once the
-    lifespan has started it (its keys and metrics) and the rate limit's buckets of this run."""
+    """The layer around an ASGI app: the app's exception handler, which `api.app.wrap_edge` puts it
+    around, so every answer passes it, the router's own 404 and 405 included. What it reads lives out
+    here (the `Allow` table) or in `provided`: the service once the lifespan has started it (its keys
+    and metrics) and the rate limit's buckets of this run."""
     allowed = _Allowed()
 
     def wrap(app: ASGIApp) -> ASGIApp:

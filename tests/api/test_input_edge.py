@@ -225,6 +225,31 @@ def test_a_sane_correlation_id_is_echoed(edge: Edge) -> None:
         assert edge.client.get("/healthz", headers={"X-Correlation-ID": given}).headers["x-correlation-id"] == given
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/v1/no-such-route", 404), ("DELETE", "/healthz", 405), ("PATCH", "/v1/orders", 405)],
+)
+def test_answers_from_routing_itself_carry_the_correlation_id_and_are_counted(
+    edge: Edge, method: str, path: str, status: int
+) -> None:
+    """API.md: every response carries X-Correlation-ID, including the 404 and 405 the router gives
+    before any route (and so any route middleware) is reached."""
+    assert edge.svc.metrics is not None
+    counted = f'o2c_http_requests_total{{method="{method}",route="unmatched",status="{status}"}} '
+
+    def count() -> float:
+        lines = [line for line in edge.svc.metrics.render().decode().splitlines() if line.startswith(counted)]
+        return float(lines[0].split()[-1]) if lines else 0.0
+
+    before = count()
+    given = f"routing-{status}-{method.lower()}"
+    r = edge.client.request(method, path, headers={"X-Correlation-ID": given, **AUTH})
+    assert r.status_code == status, r.text
+    assert r.headers["x-correlation-id"] == given
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert count() == before + 1
+
+
 # --- 2. JSON nested deeper than 64 levels --------------------------------------------------------
 
 
