@@ -146,6 +146,8 @@ def create_app(settings: Settings | None = None, workers: bool = True) -> Litest
         provided.start(svc)  # what the dependencies are made from (api/deps.py)
         if provided.workers:
             svc.start_workers()
+        if not provided.workers or provided.settings.is_postgres:  # ATP in memory while another process runs it
+            svc.mirror_atp()
         try:
             yield
         finally:

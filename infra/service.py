@@ -160,6 +160,12 @@ class Service:
         """Read models and workflows stuck on an error, here or in another process (infra/workers/runner.py)."""
         return stuck_followers(self.engine, self.runner, self.held())
 
+    def mirror_atp(self) -> None:
+        """Keep ATP in memory here even while another process runs its projection (the web process
+        of `o2c serve --no-workers` beside `o2c worker`, or a stand-by on PostgreSQL)."""
+        mirror = self.read.mirror_atp()
+        self.in_background("o2c-atp-mirror", lambda: mirror.run(self.stopping))
+
     def in_background(self, name: str, target: Callable[[], object]) -> None:
         """Run a long job (a rebuild) in a thread that close() waits for."""
         thread = threading.Thread(target=target, name=name, daemon=True)

@@ -58,26 +58,32 @@ class AtpMemory:
     """The ATP read model held in memory by the process that runs it: answers without a database
     round trip. Loaded from the tables, then kept current by the projection's committed batches."""
 
-    def __init__(self, projection: Projection) -> None:
+    def __init__(self, projection: Projection, listen: bool = True) -> None:
+        """`listen`: kept current by this process's own batches of the projection; else by whoever
+        feeds `apply` (infra/readside/atp_mirror.py)."""
         self.projection = projection
         self.lock = threading.Lock()
         self.generation = -1
         self.tables: dict[str, dict[str, dict[Key, Row]]] = {name: {} for name in _TABLES}  # table -> sku -> key -> row
         self.skus: set[str] = set()
-        projection.listeners.append(self.apply)
+        if listen:
+            projection.listeners.append(self.apply)
 
     def load(self) -> None:
         p = self.projection
         with p.lock, p.engine.connect() as conn:
-            loaded = {name: rows(conn, p.tables[name]) for name in _TABLES}
-            skus = {r["sku"] for r in rows(conn, p.tables["skus"])}
+            loaded = {name: rows(conn, p.tables[name]) for name in (*_TABLES, "skus")}
             generation = p.generation
-        keys = {name: spec.key for spec in p.spec.tables for name in _TABLES if spec.name == name}
+        self.fill(loaded, generation)
+
+    def fill(self, loaded: dict[str, list[Row]], generation: int) -> None:
+        """Hold these rows of every ATP table (by table name, "skus" included) of that generation."""
+        keys = {name: spec.key for spec in self.projection.spec.tables for name in _TABLES if spec.name == name}
         with self.lock:
-            self.skus = skus
+            self.skus = {r["sku"] for r in loaded["skus"]}
             self.tables = {name: {} for name in _TABLES}
-            for name, found in loaded.items():
-                for r in found:
+            for name in _TABLES:
+                for r in loaded[name]:
                     self.tables[name].setdefault(r["sku"], {})[tuple(r[k] for k in keys[name])] = r
             self.generation = generation
 
@@ -94,9 +100,8 @@ class AtpMemory:
                 if row is not None:
                     self.skus.add(sku)
 
-    def rows(self, skus: list[str]) -> AtpRows:
-        if self.generation != self.projection.generation:
-            self.load()  # a rebuild swapped in new tables
+    def held(self, skus: list[str]) -> AtpRows:
+        """The rows held now, whatever generation they are of."""
         with self.lock:
             found = AtpRows({s for s in skus if s in self.skus}, {})
             for name, attr in _TABLES.items():
@@ -105,3 +110,8 @@ class AtpMemory:
                         found.by_sku.setdefault(sku, SkuRows()), attr, list(self.tables[name].get(sku, {}).values())
                     )
             return found
+
+    def rows(self, skus: list[str]) -> AtpRows:
+        if self.generation != self.projection.generation:
+            self.load()  # a rebuild swapped in new tables
+        return self.held(skus)

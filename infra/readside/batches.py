@@ -52,6 +52,7 @@ def apply_batch(
     changes: Cache | None = None,
     write: bool = True,
     complete: bool = False,
+    record_parked: bool = True,
 ) -> list[tuple[Recorded, str]]:
     """Apply records to the tables; returns the (record, error) pairs that were parked.
 
@@ -60,7 +61,8 @@ def apply_batch(
     With `write=False` the rows only change in `cache` and `changes`; the caller writes them later
     with `write_rows` (a rebuild, which writes each row once instead of once per batch).
     `complete` says the cache holds every row the tables have (a rebuild's fresh tables, until its
-    cache starts over): a key it lacks is absent, without a query.
+    cache starts over): a key it lacks is absent, without a query. With `record_parked=False` the
+    parked events are only returned (a reader that follows the tables and never writes them).
     """
     by_topic = _tables_by_topic(spec)
     touched: dict[str, set[Key]] = {t.name: set() for t in spec.tables}
@@ -116,7 +118,8 @@ def apply_batch(
         cache[t.name].update(current[t.name])
         if changes is not None:
             changes[t.name] = current[t.name]
-    park(conn, spec.name, tables.generation, failures)
+    if record_parked:
+        park(conn, spec.name, tables.generation, failures)
     return failures
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from domain.values import format_timestamp
 from infra.eventstore.store import EventStore
+from infra.readside.atp_mirror import AtpMirror
 from infra.readside.atp_rows import AtpMemory, AtpRows, rows_from_tables
 from infra.readside.journal import JournalReads
 from infra.readside.kpis import KpiReads
@@ -30,6 +31,7 @@ class ReadModels(PromiseReads, JournalReads, ReceivableReads, KpiReads):  # prom
         self.projections: dict[str, Projection] = {name: Projection(spec, engine, store) for name, spec in ALL.items()}
         self.running: set[str] = set()  # the projections this process runs (holds the lock of)
         self.atp_memory: AtpMemory | None = None
+        self.atp_mirror: AtpMirror | None = None
 
     def __getitem__(self, name: str) -> Projection:
         return self.projections[name]
@@ -61,15 +63,33 @@ class ReadModels(PromiseReads, JournalReads, ReceivableReads, KpiReads):  # prom
 
     def positions_in_memory(self, names: tuple[str, ...]) -> bool:
         """Whether `position` answers for all of `names` without touching the database."""
-        return self.local and all(self.projections[n].position_known() for n in names)
+        return all(
+            self.projections[n].position_known() if n in self.running else n == "atp" and self._mirrored()
+            for n in names
+        )
 
     def position(self, name: str) -> int:
-        """How far a read model has processed the log."""
+        """How far a read model has processed the log (ATP's mirror: how far what it answers has)."""
         projection = self.projections[name]
         if name in self.running:
             return projection.position()
+        if name == "atp" and self._mirrored():
+            assert self.atp_mirror is not None
+            return self.atp_mirror.position
         projection.refresh()
         return projection.stored_position()
+
+    def mirror_atp(self) -> AtpMirror:
+        """Answer ATP from memory even while another process runs its projection (a web process
+        beside `o2c worker`): a mirror that follows the log behind the tables, once its `run` runs
+        (infra/readside/atp_mirror.py)."""
+        if self.atp_mirror is None:
+            self.atp_mirror = AtpMirror(self.projections["atp"], self.store, lambda: "atp" in self.running)
+        return self.atp_mirror
+
+    def _mirrored(self) -> bool:
+        mirror = self.atp_mirror
+        return mirror is not None and mirror.ready and "atp" not in self.running
 
     def lag(self) -> dict[str, int]:
         head = self.store.head()
@@ -81,7 +101,9 @@ class ReadModels(PromiseReads, JournalReads, ReceivableReads, KpiReads):  # prom
     def atp_ready_in_memory(self) -> bool:
         """ATP can be answered from memory right now, without touching the database."""
         memory = self.atp_memory
-        return memory is not None and memory.generation == self.projections["atp"].generation
+        if memory is not None:
+            return memory.generation == self.projections["atp"].generation
+        return self._mirrored()
 
     def keep_atp_in_memory(self) -> None:
         self._drop_atp_memory()
@@ -99,6 +121,9 @@ class ReadModels(PromiseReads, JournalReads, ReceivableReads, KpiReads):  # prom
         memory = self.atp_memory
         if memory is not None:
             return memory.rows(skus)
+        if self._mirrored():
+            assert self.atp_mirror is not None
+            return self.atp_mirror.rows(skus)
         p = self.projections["atp"]
         p.refresh()
         with self.engine.connect() as conn:
