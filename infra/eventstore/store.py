@@ -79,7 +79,10 @@ class NewEvent:
 class EventStore:
     def __init__(self, settings: Settings, engine: sa.Engine) -> None:
         self.settings = settings
-        env = Environment(env=settings.eventsourcing_env())
+        chosen = settings.eventsourcing_env()
+        if settings.is_postgres:  # its insert as arrays of plain types (infra/eventstore/pg_recorder.py)
+            chosen["APPLICATION_RECORDER_TOPIC"] = "infra.eventstore.pg_recorder:PlainArraysRecorder"
+        env = Environment(env=chosen)
         self.factory = InfrastructureFactory.construct(env)
         self.engine = engine
         self.use_recorder(self.factory.application_recorder())
