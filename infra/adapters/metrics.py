@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from infra.adapters.heap import GcPauses
+from infra.adapters.http_metrics import HttpRequests
 from infra.clock import Clock
 
 
@@ -191,16 +192,8 @@ class Metrics:
 
     def __init__(self, read: ReadSide, followers: Followers) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "o2c_http_requests", "HTTP requests", ["route", "method", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "o2c_http_request_seconds",
-            "HTTP request latency",
-            ["route", "method"],
-            registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
+        self.http = HttpRequests()
+        self.registry.register(self.http)
         self.commands = Counter("o2c_commands", "Command outcomes by code", ["code"], registry=self.registry)
         self.duplicates = Counter(
             "o2c_duplicate_submissions", "Repeated commands answered from their record", registry=self.registry
@@ -210,21 +203,10 @@ class Metrics:
         )
         self.registry.register(_Signals(read, followers))
         self.registry.register(GcPauses.install())
-        self._request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """One request counted and timed. The labelled children are kept: `labels()` takes the metric's
-        lock and builds the key on every call (a tenth of a bare request in a profile, bench/RESULTS.md).
-        Routes are templates and methods a few, so the dict stays as small as the route table."""
-        key = (route, method, str(status))
-        children = self._request_children.get(key)
-        if children is None:
-            children = self._request_children[key] = (
-                self.requests.labels(route=route, method=method, status=key[2]),
-                self.latency.labels(route=route, method=method),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
+        """One request counted and timed (infra/adapters/http_metrics.py)."""
+        self.http.observe(route, method, status, seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
