@@ -23,6 +23,8 @@ from typing import Any
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from infra.adapters.buckets import bucket_of, cumulative
+
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
@@ -60,12 +62,7 @@ class GcPauses(Collector):
         pause = time.perf_counter() - self._started
         generation = info["generation"]
         self._sums[generation] += pause
-        counts = self._counts[generation]
-        for i, bound in enumerate(BUCKETS):
-            if pause <= bound:
-                counts[i] += 1
-                return
-        counts[-1] += 1
+        self._counts[generation][bucket_of(BUCKETS, pause)] += 1
 
     def pauses(self, generation: int) -> tuple[int, float]:
         """How many collections of that generation ran, and their seconds in all."""
@@ -78,9 +75,5 @@ class GcPauses(Collector):
             labels=["generation"],
         )
         for generation in range(3):
-            running, buckets = 0, []
-            for bound, count in zip((*BUCKETS, float("inf")), self._counts[generation], strict=True):
-                running += count
-                buckets.append(("+Inf" if bound == float("inf") else str(bound), running))
-            family.add_metric([str(generation)], buckets, self._sums[generation])
+            family.add_metric([str(generation)], cumulative(BUCKETS, self._counts[generation]), self._sums[generation])
         yield family

@@ -10,11 +10,12 @@ buckets, at 0.3 µs.
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left
 from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from infra.adapters.buckets import bucket_of, cumulative
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -36,7 +37,7 @@ class HttpRequests(Collector):
             if timed is None:
                 timed = self._latency[(route, method)] = [0.0] * (len(BUCKETS) + 2)
             timed[0] += seconds
-            timed[1 + bisect_left(BUCKETS, seconds)] += 1  # the first bound >= seconds: Prometheus' `le`
+            timed[1 + bucket_of(BUCKETS, seconds)] += 1
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
@@ -48,9 +49,5 @@ class HttpRequests(Collector):
         yield requests
         seconds = HistogramMetricFamily("o2c_http_request_seconds", "HTTP request latency", labels=["route", "method"])
         for labels, timed in sorted(latency.items()):
-            running, buckets = 0.0, []
-            for bound, n in zip((*BUCKETS, float("inf")), timed[1:], strict=True):
-                running += n
-                buckets.append(("+Inf" if bound == float("inf") else str(float(bound)), running))
-            seconds.add_metric(list(labels), buckets, timed[0])
+            seconds.add_metric(list(labels), cumulative(BUCKETS, timed[1:]), timed[0])
         yield seconds
