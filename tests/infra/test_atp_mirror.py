@@ -103,6 +103,34 @@ def test_the_mirror_holds_the_tables_as_of_its_position_and_never_runs_ahead(pai
     assert not mirror.rows(["HUGE"]).of("HUGE").positions
 
 
+def test_a_step_asks_for_another_at_once_only_while_a_full_batch_is_left(
+    pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under steady intake the mirror waits between steps (one query round per INTERVAL), unless a
+    step read a whole batch and the tables hold more: then it goes on at once."""
+    feeder, web = pair
+    runner = make_runner(feeder)
+    seed_reference(feeder, SKUS, {"C1": "100000.00"})
+    settle(runner)
+    mirror = AtpMirror(web.read.projections["atp"], web.store, lambda: False)
+    assert mirror.step() is True  # the first step loads
+    monkeypatch.setattr(atp_mirror, "BATCH", 2)
+    for i in range(5):
+        run(feeder, lambda uow, i=i: receive(uow, "BOLT-10", "W-A", 1, f"R-{i}"))
+    settle(runner)
+    committed = feeder.read.projections["atp"].stored_position()
+    answers, before = [], []
+    while True:
+        before.append(mirror.position)
+        answers.append(mirror.step())
+        if not answers[-1]:
+            break
+    assert answers[:-1] and all(answers[:-1]) and mirror.position == committed
+    assert before[-1] < committed  # the step that caught up said so: no extra round to learn it
+    assert mirror.step() is False
+    assert [p["on_hand"] for p in mirror.rows(["BOLT-10"]).of("BOLT-10").positions] == [5]
+
+
 def test_a_batch_committed_in_the_middle_of_a_load_is_not_counted_twice(
     pair: tuple[Service, Service], monkeypatch: pytest.MonkeyPatch
 ) -> None:
