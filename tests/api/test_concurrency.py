@@ -26,24 +26,19 @@ SKU = "BOLT-10"
 Call = Callable[[Api], httpx.Response]
 
 
-def concurrently(base: str, calls: list[Call], stagger: float = 0.0) -> list[httpx.Response]:
-    """Run each call in its own thread with its own connection, all released at the same moment; with
-    `stagger`, call i goes that many seconds times i after the start line, so they overlap but arrive in
-    the list's order (a simultaneous start lands in whatever order the requests' own costs give)."""
+def concurrently(base: str, calls: list[Call]) -> list[httpx.Response]:
+    """Run each call in its own thread with its own connection, all released at the same moment."""
     barrier = threading.Barrier(len(calls), timeout=30)
 
-    def run(numbered: tuple[int, Call]) -> httpx.Response:
-        i, call = numbered
+    def run(call: Call) -> httpx.Response:
         with httpx.Client(base_url=base, timeout=60) as client:
             api = Api(client)
             api.get("/healthz")  # open the connection before the start line
             barrier.wait()
-            if stagger:
-                time.sleep(i * stagger)
             return call(api)
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, enumerate(calls)))
+        return list(pool.map(run, calls))
 
 
 def describe(responses: list[httpx.Response]) -> str:
